@@ -348,7 +348,7 @@ def acquire(dataset: str, source: str, official: dict, download_dir: Path,
     if not path.exists():
         raise DataError(f"data_source {source!r}: no such file or directory "
                         "(use 'official', 'synthetic' or a path to a local copy)")
-    info = {"kind": "local", "location": str(path.resolve())}
+    info = {"kind": "local", "location": str(path.resolve()), "verified": False}
     if path.is_file():
         digests = file_digests(path)
         info.update(digests)
@@ -360,7 +360,6 @@ def acquire(dataset: str, source: str, official: dict, download_dir: Path,
                                 f"got {digests[algo]} (corrupt, truncated or a different file)")
             info["verified"] = algo
         else:
-            info["verified"] = False
             print(f"warning: {path}: no checksum to verify against (set data.sha256 or put a "
                   "SHA256SUMS file beside it); recording its SHA-256 only", file=sys.stderr)
     data, info["layout"] = read_local(path, dataset)

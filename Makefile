@@ -1,0 +1,31 @@
+# Two entry points that work on a fresh machine: `make run` (the pipeline) and `make test`.
+# Both install into .venv on first use. TORCH picks the torch build (a CUDA machine may keep
+# its own: make TORCH=torch); CONFIG passes Snakemake config overrides.
+PYTHON ?= python3
+TORCH ?= torch==2.13.0
+CORES ?= 2
+CONFIG ?=
+TARGET ?= all
+PYTEST_ARGS ?=
+VENV := .venv
+STAMP := $(VENV)/.installed
+
+.PHONY: run test install clean-venv
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install -q --upgrade pip
+	$(VENV)/bin/python -m pip install -q "$(TORCH)"
+	$(VENV)/bin/python -m pip install -q -e ".[pipeline,test]"
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(VENV)/bin/snakemake --cores $(CORES) $(TARGET) $(if $(CONFIG),--config $(CONFIG))
+
+test: $(STAMP)
+	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+clean-venv:
+	rm -rf $(VENV)
