@@ -66,14 +66,19 @@ def weights(net: nn.Module) -> list[tuple[str, torch.Tensor]]:
             if name.endswith("weight") and p.dim() > 1]
 
 
+def squared_distance(weights: dict[str, torch.Tensor], anchors: dict[str, torch.Tensor],
+                     stacked: bool = False) -> torch.Tensor:
+    """Σ ‖w − anchor‖² over `weights` (anchor 0 where none); per model when the weights are stacked."""
+    total = 0
+    for name, w in weights.items():
+        d = w - anchors[name] if name in anchors else w
+        total = total + (d.pow(2).flatten(1).sum(1) if stacked else d.pow(2).sum())
+    return total
+
+
 def weight_penalty(net: nn.Module, about_identity: bool = False) -> torch.Tensor:
     """‖w‖² over all weights; with about_identity, ‖T⁻¹(p)‖² for a plain net (YT §4.1).
 
     Differentiable: adding (λ/2)·penalty to the loss gives the decay gradient λ·w (or λ·T⁻¹(p)).
     """
-    shift = rho(net) if about_identity else {}
-    total = None
-    for name, w in weights(net):
-        term = ((w - shift[name]) if name in shift else w).pow(2).sum()
-        total = term if total is None else total + term
-    return total
+    return squared_distance(dict(weights(net)), rho(net) if about_identity else {})

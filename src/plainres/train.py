@@ -1,0 +1,463 @@
+"""The training engine: one run, or a seed group of K runs trained together in one process.
+
+- Data lives on the training device as uint8; each epoch's permutation, crop offsets and flips are
+  a pure function of (data seed, epoch), drawn on a CPU generator, so any two runs with the same
+  data seed see bit-identical minibatches on any device, and a resumed run needs no RNG state.
+- The K runs' parameters are stacked (torch.func); K > 1 runs under vmap, which lowers each conv to
+  one grouped convolution, each model reading its own minibatch. SGD with momentum is elementwise,
+  so one group step is K single-run steps.
+- Weight decay is the gradient of (λ/2)·‖w‖² on weights only, or of (λ/2)·‖T⁻¹(p)‖² (YT §4.1).
+- After every epoch a checkpoint is written atomically; rerunning the same job resumes from it.
+"""
+from __future__ import annotations
+
+import copy
+import csv
+import dataclasses
+import hashlib
+import io
+import json
+import math
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch.func import functional_call, stack_module_state, vmap
+
+from . import provenance
+from .data import ImageData, atomic_write_bytes, load_cached
+from .init import initialise
+from .models import build_model
+from .transfer import rho, squared_distance, transfer_to_plain, weights
+
+DTYPES = {"float32": torch.float32, "float64": torch.float64}
+INITS = ("kwi", "hmwi", "t-hmwi")
+METRICS = ("epoch", "iteration", "lr", "train_loss", "weight_reg", "cost", "test_error", "test_loss",
+           "minibatch_loss", "wall_s", "status")
+
+
+@dataclass(frozen=True)
+class Run:
+    """One run's identity. init 't-hmwi' is a plain net started at t₀ = T(r₀), r₀ ~ HMWI (YT Eq. 2)."""
+
+    arch: str
+    net: str
+    depth: int
+    init: str
+    seed: int
+    data_seed: int | None = None  # None: the init seed, so paired plain/residual runs share data
+
+    @property
+    def data_seed_(self) -> int:
+        return self.seed if self.data_seed is None else self.data_seed
+
+    @property
+    def run_id(self) -> str:
+        ds = "" if self.data_seed is None or self.data_seed == self.seed else f"-ds{self.data_seed}"
+        return f"{self.arch}-{self.net}-d{self.depth}-{self.init}-s{self.seed}{ds}"
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that shapes training; the workflow fills it from config.yaml."""
+
+    epochs: int
+    lr: float
+    milestones: tuple[int, ...] = ()
+    lr_factor: float = 0.1
+    batch_size: int = 128
+    momentum: float = 0.9
+    weight_decay: float = 1e-4
+    decay_on_T_inverse: bool = False
+    dtype: str = "float32"
+    bf16: bool = False
+    crop_padding: int = 4
+    flip: bool = True
+    eval_every: int = 1
+    eval_batch_size: int = 1000
+    snapshot_epochs: tuple[int, ...] = (0, -2, -1)  # negative: counted from the end, -1 = last
+    snapshot_iterations: tuple[int, ...] = (1,)
+    train_subset: int | None = None
+    test_subset: int | None = None
+    deterministic: bool = True
+
+    def __post_init__(self):
+        checks = [(self.epochs >= 1, "epochs must be ≥ 1"), (self.lr > 0, "lr must be > 0"),
+                  (self.batch_size >= 1, "batch_size must be ≥ 1"), (self.eval_every >= 1, "eval_every must be ≥ 1"),
+                  (self.weight_decay >= 0, "weight_decay must be ≥ 0"), (0 <= self.momentum < 1, "momentum must be in [0, 1)"),
+                  (self.dtype in DTYPES, f"dtype must be one of {sorted(DTYPES)}"),
+                  (not (self.bf16 and self.dtype == "float64"), "bf16 autocast and float64 exclude each other"),
+                  (self.crop_padding >= 0, "crop_padding must be ≥ 0")]
+        for ok, message in checks:
+            if not ok:
+                raise ValueError(f"train config: {message}")
+
+    def lr_at(self, epoch: int) -> float:
+        """lr for 1-based `epoch`: divided by 1/lr_factor after each milestone epoch."""
+        return self.lr * self.lr_factor ** sum(epoch > m for m in self.milestones)
+
+    def resolve_epochs(self, epochs) -> set[int]:
+        return {e if e >= 0 else self.epochs + 1 + e for e in epochs}
+
+
+def make_model(run: Run, num_classes: int = 10, dtype: torch.dtype = torch.float32) -> torch.nn.Module:
+    """Build and initialise one run's net: drawn (and transferred) in float64, then cast to `dtype`,
+    so a seed gives the same init in every dtype and t₀ = T(r₀) carries no float32 rounding."""
+    if run.init not in INITS:
+        raise ValueError(f"init must be one of {INITS}, got {run.init!r}")
+    if run.init == "t-hmwi":
+        if run.net != "plain":
+            raise ValueError("init 't-hmwi' (t₀ = T(r₀)) is for plain nets")
+        r0 = build_model(run.arch, "residual", run.depth, num_classes).double()
+        model = transfer_to_plain(initialise(r0, "hmwi", run.seed))
+    else:
+        model = initialise(build_model(run.arch, run.net, run.depth, num_classes).double(), run.init, run.seed)
+    return model.to(dtype)
+
+
+# ---------------------------------------------------------------- data on the device
+
+def epoch_generator(data_seed: int, epoch: int) -> torch.Generator:
+    """The CPU generator of one epoch's minibatch plan, a function of (data seed, epoch) alone."""
+    seed = int(np.random.SeedSequence([data_seed, epoch]).generate_state(1, np.uint64)[0] >> 1)
+    return torch.Generator().manual_seed(seed)
+
+
+def epoch_plan(n: int, data_seed: int, epoch: int, crop_padding: int, flip: bool) -> torch.Tensor:
+    """4×n int64: sample order, then per position the crop offsets (dy, dx) and the flip bit."""
+    g = epoch_generator(data_seed, epoch)
+    order = torch.randperm(n, generator=g)
+    span = 2 * crop_padding + 1
+    dy = torch.randint(span, (n,), generator=g) if crop_padding else torch.full((n,), 0)
+    dx = torch.randint(span, (n,), generator=g) if crop_padding else torch.full((n,), 0)
+    fl = torch.randint(2, (n,), generator=g) if flip else torch.zeros(n, dtype=torch.int64)
+    return torch.stack([order, dy, dx, fl])
+
+
+def augment(x: torch.Tensor, dy: torch.Tensor, dx: torch.Tensor, fl: torch.Tensor, pad: int) -> torch.Tensor:
+    """Batched random crop of the zero-padded uint8 images and horizontal flip; x is B×C×H×W."""
+    b, c, h, w = x.shape
+    if pad:
+        xp = F.pad(x, (pad, pad, pad, pad))
+        rows = (dy[:, None] + torch.arange(h, device=x.device))[:, None, :, None]
+        cols = (dx[:, None] + torch.arange(w, device=x.device))[:, None, None, :]
+        x = xp[torch.arange(b, device=x.device)[:, None, None, None],
+               torch.arange(c, device=x.device)[None, :, None, None], rows, cols]
+    return torch.where(fl.bool()[:, None, None, None], x.flip(-1), x)
+
+
+class DeviceData:
+    """The cached dataset on the training device (uint8), with its normalisation."""
+
+    def __init__(self, data: ImageData, meta: dict, device, dtype, train_subset=None, test_subset=None):
+        def take(x, y, n):
+            if n is None or n >= len(y):
+                return x, y
+            keep = torch.randperm(len(y), generator=torch.Generator().manual_seed(0))[:n].sort().values
+            return x[keep], y[keep]
+
+        self.train_x, self.train_y = (t.to(device) for t in take(data.train_x, data.train_y, train_subset))
+        self.test_x, self.test_y = (t.to(device) for t in take(data.test_x, data.test_y, test_subset))
+        self.num_classes = len(data.classes)
+        self.mean = torch.tensor(meta["channel_mean"], dtype=dtype, device=device)[:, None, None]
+        self.std = torch.tensor(meta["channel_std"], dtype=dtype, device=device)[:, None, None]
+        self.dtype = dtype
+
+    def normalise(self, x_uint8: torch.Tensor) -> torch.Tensor:
+        return (x_uint8.to(self.dtype) - self.mean) / self.std
+
+    def minibatch(self, plans: torch.Tensor, it: int, batch_size: int, crop_padding: int):
+        """Minibatch `it` of each run's epoch plan (plans: K×4×n): normalised K×B×3×32×32, labels K×B."""
+        order, dy, dx, fl = plans[:, :, it * batch_size:(it + 1) * batch_size].unbind(1)
+        k, b = order.shape
+        x = augment(self.train_x[order.flatten()], dy.flatten(), dx.flatten(), fl.flatten(), crop_padding)
+        return self.normalise(x).view(k, b, *x.shape[1:]), self.train_y[order]
+
+
+# ---------------------------------------------------------------- the group of K models
+
+class SeedGroup:
+    """K models of one architecture with stacked parameters, trained as one."""
+
+    def __init__(self, models: list[torch.nn.Module], decay_on_T_inverse: bool):
+        self.k = len(models)
+        self.base = copy.deepcopy(models[0]).to("meta")
+        self.params, self.buffers = stack_module_state(models)
+        self.weight_names = [name for name, _ in weights(models[0])]
+        anchors = rho(models[0]) if decay_on_T_inverse else {}
+        self.anchors = {n: a.to(self.params[n]) for n, a in anchors.items()}
+
+    def _call(self, p, b, x):
+        return functional_call(self.base, (p, b), (x,))
+
+    def forward(self, x: torch.Tensor, shared_input: bool = False) -> torch.Tensor:
+        """Logits K×B×classes; x is K×B×… (each model its own batch) or B×… when shared."""
+        if self.k == 1:
+            p = {n: v[0] for n, v in self.params.items()}
+            b = {n: v[0] for n, v in self.buffers.items()}
+            return self._call(p, b, x if shared_input else x[0])[None]
+        return vmap(self._call, in_dims=(0, 0, None if shared_input else 0))(self.params, self.buffers, x)
+
+    def penalty(self) -> torch.Tensor:
+        """Per model: ‖w‖² over all weights, or ‖T⁻¹(p)‖² with anchors ρ (YT §4.1)."""
+        return squared_distance({n: self.params[n] for n in self.weight_names}, self.anchors, stacked=True)
+
+    def train(self, mode: bool = True):
+        self.base.train(mode)
+
+    def state_of(self, k: int) -> dict[str, torch.Tensor]:
+        """Model k's state dict, as a standalone module would have it."""
+        return {n: v[k].detach().clone() for n, v in (*self.params.items(), *self.buffers.items())}
+
+
+# ---------------------------------------------------------------- progress
+
+class Progress:
+    """A tqdm bar on a terminal; plain log lines otherwise."""
+
+    def __init__(self, name: str, total: int, initial: int):
+        self.name, self.total, self.bar = name, total, None
+        if sys.stderr.isatty():
+            try:
+                from tqdm import tqdm
+                self.bar = tqdm(total=total, initial=initial, desc=name, unit="ep", dynamic_ncols=True)
+            except ImportError:
+                pass
+
+    def update(self, epoch: int, summary: dict):
+        text = " ".join(f"{k}={v}" for k, v in summary.items())
+        if self.bar is not None:
+            self.bar.set_postfix_str(text, refresh=False)
+            self.bar.update(1)
+        else:
+            print(f"[{self.name}] epoch {epoch}/{self.total} {text}", file=sys.stderr, flush=True)
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
+
+
+# ---------------------------------------------------------------- files
+
+def fingerprint(runs, cfg: TrainConfig, data_sha256: str) -> str:
+    blob = json.dumps([[dataclasses.asdict(r) for r in runs], dataclasses.asdict(cfg), data_sha256],
+                      sort_keys=True, default=list)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def atomic_save(obj, path: Path):
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    atomic_write_bytes(path, buffer.getvalue())
+
+
+def write_metrics(path: Path, rows: list[dict]):
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=METRICS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    atomic_write_bytes(path, text.getvalue().encode())
+
+
+def read_metrics(path: Path) -> list[dict]:
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+# ---------------------------------------------------------------- the engine
+
+@dataclass
+class _State:
+    epoch: int = 0
+    iteration: int = 0
+    wall_s: float = 0.0
+    metrics: list = field(default_factory=list)   # per run: list of rows
+    status: list = field(default_factory=list)    # per run: 'running' | 'finished' | 'diverged'
+
+
+def pick_device(device: str = "auto") -> torch.device:
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+def train_group(runs: list[Run], cfg: TrainConfig, data_path: Path, out_dirs: list[Path],
+                checkpoint: Path, device: str = "auto", name: str | None = None) -> list[str]:
+    """Train `runs` (differing only in seeds) together; write each run's files; return statuses."""
+    if len(runs) != len(out_dirs) or not runs:
+        raise ValueError("one output folder per run, and at least one run")
+    shape = {(r.arch, r.net, r.depth, r.init) for r in runs}
+    if len(shape) != 1:
+        raise ValueError(f"a seed group differs only in seeds; got {sorted(shape)}")
+    dev = pick_device(device)
+    dtype = DTYPES[cfg.dtype]
+    if cfg.deterministic and dev.type == "cuda":
+        torch.backends.cudnn.benchmark = False
+        torch.backends.cudnn.deterministic = True
+    data, meta = load_cached(Path(data_path))
+    dd = DeviceData(data, meta, dev, dtype, cfg.train_subset, cfg.test_subset)
+    del data
+    group = SeedGroup([make_model(r, dd.num_classes, dtype).to(dev) for r in runs], cfg.decay_on_T_inverse)
+    optimiser = torch.optim.SGD(list(group.params.values()), lr=cfg.lr, momentum=cfg.momentum)
+    k, n = len(runs), len(dd.train_y)
+    batches = math.ceil(n / cfg.batch_size)
+    key = fingerprint(runs, cfg, meta["file_sha256"])
+    name = name or (runs[0].run_id if k == 1 else f"{runs[0].run_id}+{k - 1}")
+
+    state = _State(metrics=[[] for _ in runs], status=["running"] * k)
+    if checkpoint.is_file():
+        saved = torch.load(checkpoint, map_location=dev, weights_only=False)
+        if saved.get("fingerprint") == key:
+            with torch.no_grad():
+                for store, saved_store in ((group.params, saved["params"]), (group.buffers, saved["buffers"])):
+                    for n_, v in store.items():
+                        v.copy_(saved_store[n_])
+            optimiser.load_state_dict(saved["optimiser"])
+            state = _State(**saved["state"])
+            print(f"[{name}] resuming after epoch {state.epoch}", file=sys.stderr, flush=True)
+            if saved.get("code_version") != provenance.code_version():
+                print(f"[{name}] note: the checkpoint was written by code version {saved.get('code_version')}, "
+                      f"this is {provenance.code_version()}", file=sys.stderr, flush=True)
+        else:
+            print(f"[{name}] {checkpoint} belongs to another configuration; starting afresh",
+                  file=sys.stderr, flush=True)
+
+    run_meta = {"train": dataclasses.asdict(cfg), "data": {k_: meta[k_] for k_ in ("dataset", "source", "file_sha256", "counts")},
+                "data_used": {"train": n, "test": len(dd.test_y)}, "device": str(dev),
+                "device_name": torch.cuda.get_device_name(dev) if dev.type == "cuda" else "cpu",
+                **provenance.environment()}
+    for run, out in zip(runs, out_dirs):
+        (out / "snapshots").mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(out / "config.json", (json.dumps({"run": dataclasses.asdict(run), "run_id": run.run_id,
+                                                              "seed_group": [r.run_id for r in runs], **run_meta},
+                                                             indent=2, default=list) + "\n").encode())
+
+    code_version = run_meta["code_version"]
+    snap_epochs = cfg.resolve_epochs(cfg.snapshot_epochs)
+    snap_iters = set(cfg.snapshot_iterations)
+    autocast = torch.autocast(dev.type, dtype=torch.bfloat16, enabled=cfg.bf16)
+
+    def snapshot(tag: str):
+        for kk, out in enumerate(out_dirs):
+            if state.status[kk] != "diverged":
+                atomic_save({"state_dict": group.state_of(kk), "epoch": state.epoch, "iteration": state.iteration,
+                             "run_id": runs[kk].run_id}, out / "snapshots" / f"{tag}.pt")
+
+    def evaluate(x_all, y_all):
+        group.train(False)
+        loss_sum = torch.zeros(k, dtype=torch.float64, device=dev)
+        wrong = torch.zeros(k, dtype=torch.int64, device=dev)
+        with torch.no_grad(), autocast:
+            for i in range(0, len(y_all), cfg.eval_batch_size):
+                x, y = dd.normalise(x_all[i:i + cfg.eval_batch_size]), y_all[i:i + cfg.eval_batch_size]
+                logits = group.forward(x, shared_input=True).to(dtype)
+                loss_sum += F.cross_entropy(logits.flatten(0, 1), y.repeat(k), reduction="none").view(k, -1).sum(1).double()
+                wrong += (logits.argmax(-1) != y).sum(1)
+        group.train(True)
+        return (loss_sum / len(y_all)).tolist(), (wrong.double() / len(y_all)).tolist()
+
+    def record(epoch: int, minibatch_loss):
+        lr = cfg.lr_at(max(epoch, 1))
+        train_loss, _ = evaluate(dd.train_x, dd.train_y)
+        test_loss, test_error = evaluate(dd.test_x, dd.test_y)
+        with torch.no_grad():
+            reg = (cfg.weight_decay / 2 * group.penalty() / cfg.batch_size).tolist()
+        for kk in range(k):
+            if state.status[kk] == "diverged":
+                continue
+            row = {"epoch": epoch, "iteration": state.iteration, "lr": lr, "train_loss": train_loss[kk],
+                   "weight_reg": reg[kk], "cost": train_loss[kk] + reg[kk], "test_error": test_error[kk],
+                   "test_loss": test_loss[kk], "minibatch_loss": minibatch_loss[kk] if minibatch_loss else "",
+                   "wall_s": round(state.wall_s, 3), "status": state.status[kk]}
+            state.metrics[kk].append(row)
+
+    def save_checkpoint():
+        atomic_save({"fingerprint": key, "code_version": code_version, "params": group.params, "buffers": group.buffers,
+                     "optimiser": optimiser.state_dict(), "state": dataclasses.asdict(state)}, checkpoint)
+        for kk, out in enumerate(out_dirs):
+            write_metrics(out / "metrics.csv", state.metrics[kk])
+
+    if state.epoch == 0 and not any(state.metrics):
+        record(0, None)
+        if 0 in snap_epochs:
+            snapshot("epoch_0")
+        save_checkpoint()
+
+    progress = Progress(name, cfg.epochs, state.epoch)
+    group.train(True)
+    try:
+        while state.epoch < cfg.epochs and "running" in state.status:
+            epoch = state.epoch + 1
+            for g in optimiser.param_groups:
+                g["lr"] = cfg.lr_at(epoch)
+            plans = torch.stack([epoch_plan(n, r.data_seed_, epoch, cfg.crop_padding, cfg.flip) for r in runs]).to(dev)
+            loss_sum = torch.zeros(k, dtype=dtype, device=dev)
+            start = time.perf_counter()
+            for it in range(batches):
+                x, y = dd.minibatch(plans, it, cfg.batch_size, cfg.crop_padding)
+                with autocast:
+                    logits = group.forward(x)
+                losses = F.cross_entropy(logits.to(dtype).flatten(0, 1), y.flatten(), reduction="none").view(y.shape).mean(1)
+                cost = losses + cfg.weight_decay / 2 * group.penalty()
+                optimiser.zero_grad(set_to_none=True)
+                cost.sum().backward()
+                optimiser.step()
+                loss_sum += losses.detach()
+                state.iteration += 1
+                if state.iteration in snap_iters:
+                    snapshot(f"iter_{state.iteration}")
+            if dev.type == "cuda":
+                torch.cuda.synchronize(dev)
+            seconds = time.perf_counter() - start
+            state.wall_s += seconds
+            state.epoch = epoch
+            mean_loss = (loss_sum / batches).tolist()
+            for kk, value in enumerate(mean_loss):
+                if state.status[kk] == "running" and not math.isfinite(value):
+                    state.status[kk] = "diverged"
+                    state.metrics[kk].append({**{m: "" for m in METRICS}, "epoch": epoch,
+                                              "iteration": state.iteration, "lr": cfg.lr_at(epoch),
+                                              "minibatch_loss": value, "wall_s": round(state.wall_s, 3),
+                                              "status": "diverged"})
+            if epoch == cfg.epochs:
+                state.status = ["finished" if s == "running" else s for s in state.status]
+            if epoch % cfg.eval_every == 0 or epoch == cfg.epochs:
+                record(epoch, mean_loss)
+            if epoch in snap_epochs:
+                snapshot(f"epoch_{epoch}")
+            save_checkpoint()
+            alive = [kk for kk in range(k) if state.status[kk] != "diverged"]
+            progress.update(epoch, {"L": f"{np.mean([mean_loss[kk] for kk in alive]):.4f}" if alive else "nan",
+                                    "img/s": f"{k * n / seconds:.0f}", "diverged": k - len(alive)})
+    finally:
+        progress.close()
+    for kk, out in enumerate(out_dirs):
+        atomic_save({"state_dict": group.state_of(kk), "run_id": runs[kk].run_id, "epoch": state.epoch,
+                     "status": state.status[kk]}, out / "final.pt")
+    return state.status
+
+
+# ---------------------------------------------------------------- command line
+
+def main(argv=None):
+    """python -m plainres.train JOB.json — the job names runs, train config, data, folders, checkpoint."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("job", type=Path)
+    args = parser.parse_args(argv)
+    job = json.loads(args.job.read_text())
+    runs = [Run(**r) for r in job["runs"]]
+    cfg = TrainConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in job["train"].items()})
+    statuses = train_group(runs, cfg, Path(job["data"]), [Path(p) for p in job["out_dirs"]],
+                           Path(job["checkpoint"]), job.get("device", "auto"))
+    for run, status in zip(runs, statuses):
+        print(f"{run.run_id}: {status}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,266 @@
+"""The training engine: minibatches, seed groups, metrics, snapshots, resume, divergence."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from conftest import SHARED_DATA
+from plainres.data import save_cached, synthetic, acquire
+from plainres.train import (DeviceData, Run, TrainConfig, augment, epoch_plan, make_model,
+                            read_metrics, train_group)
+from plainres.transfer import transfer_to_plain, transfer_to_residual, weight_penalty
+
+FAST = TrainConfig(epochs=2, lr=0.05, milestones=(1,), batch_size=32, eval_every=1, snapshot_epochs=(0, -2, -1))
+
+
+@pytest.fixture(scope="module")
+def data_file(tmp_path_factory):
+    out = tmp_path_factory.mktemp("data")
+    save_cached(synthetic(192, 64, seed=1), {"kind": "synthetic"}, "cifar10", out / "cifar10.pt", out / "cifar10.json")
+    return out / "cifar10.pt"
+
+
+def train(tmp_path, runs, cfg, data_file, tag="g"):
+    outs = [tmp_path / tag / r.run_id for r in runs]
+    statuses = train_group(runs, cfg, data_file, outs, tmp_path / tag / "checkpoint.pt", device="cpu")
+    finals = [torch.load(o / "final.pt", weights_only=False)["state_dict"] for o in outs]
+    return statuses, outs, finals
+
+
+def flat(d):
+    return torch.cat([v.reshape(-1) for v in d.values()])
+
+
+def rel(a, b):
+    return ((a - b).norm() / b.norm().clamp_min(1e-300)).item()
+
+
+def test_lr_schedule_divides_after_each_milestone():
+    cfg = TrainConfig(epochs=200, lr=0.01, milestones=(120, 160))
+    assert [cfg.lr_at(e) for e in (1, 120, 121, 160, 161, 200)] == pytest.approx([1e-2, 1e-2, 1e-3, 1e-3, 1e-4, 1e-4])
+
+
+def test_bad_train_config_is_refused_naming_the_field():
+    with pytest.raises(ValueError, match="lr must be > 0"):
+        TrainConfig(epochs=1, lr=-0.1)
+    with pytest.raises(ValueError, match="dtype"):
+        TrainConfig(epochs=1, lr=0.1, dtype="float16")
+    with pytest.raises(ValueError, match="t-hmwi"):
+        make_model(Run("simplified", "residual", 5, "t-hmwi", 0))
+
+
+def test_epoch_plan_is_a_function_of_data_seed_and_epoch():
+    a, b = epoch_plan(100, 3, 7, 4, True), epoch_plan(100, 3, 7, 4, True)
+    assert torch.equal(a, b)
+    assert not torch.equal(a, epoch_plan(100, 3, 8, 4, True))
+    assert not torch.equal(a, epoch_plan(100, 4, 7, 4, True))
+    assert sorted(a[0].tolist()) == list(range(100))
+    assert a[1].min() >= 0 and a[1].max() <= 8 and set(a[3].tolist()) == {0, 1}
+    off = epoch_plan(100, 3, 7, 0, False)
+    assert (off[1:] == 0).all()
+
+
+def test_augment_crops_the_zero_padded_image_and_flips():
+    x = torch.randint(0, 256, (3, 3, 32, 32), dtype=torch.uint8)
+    dy, dx, fl = torch.tensor([0, 4, 8]), torch.tensor([8, 4, 1]), torch.tensor([0, 0, 1])
+    out = augment(x, dy, dx, fl, 4)
+    padded = F.pad(x, (4, 4, 4, 4))
+    assert torch.equal(out[0], padded[0, :, 0:32, 8:40])
+    assert torch.equal(out[1], x[1])  # offset 4 = the original image
+    assert torch.equal(out[2], padded[2, :, 8:40, 1:33].flip(-1))
+    assert out.dtype == torch.uint8
+    assert torch.equal(augment(x, dy * 0, dx * 0, fl * 0, 0), x)
+
+
+def test_runs_with_the_same_data_seed_see_bit_identical_minibatches(data_file):
+    from plainres.data import load_cached
+    dd = DeviceData(*load_cached(data_file), "cpu", torch.float32)
+    n = len(dd.train_y)
+    plans = torch.stack([epoch_plan(n, s, 1, 4, True) for s in (5, 5, 6)])
+    for it in range(3):
+        x, y = dd.minibatch(plans, it, 32, 4)
+        assert torch.equal(x[0], x[1]) and torch.equal(y[0], y[1])
+        assert not torch.equal(x[0], x[2])
+        x1, y1 = dd.minibatch(plans[:1], it, 32, 4)
+        assert torch.equal(x1[0], x[0]) and torch.equal(y1[0], y[0])
+
+
+@pytest.mark.parametrize("dtype,batch_size,tol", [
+    ("float64", 32, 1e-12),   # a whole epoch of 6 steps, data order included
+    ("float32", 192, 1e-5),   # one step on the whole set: fp32 rounding compounds over steps
+])
+def test_one_group_step_equals_k_single_run_steps(tmp_path, data_file, dtype, batch_size, tol):
+    runs = [Run("simplified", "residual", 5, "hmwi", seed=s, data_seed=10 + s) for s in range(3)]
+    cfg = replace(FAST, dtype=dtype, epochs=1, batch_size=batch_size)
+    _, _, grouped = train(tmp_path, runs, cfg, data_file, "group")
+    for run, got in zip(runs, grouped):
+        _, _, (alone,) = train(tmp_path, [run], cfg, data_file, f"alone-{run.seed}")
+        start = make_model(run, dtype=torch.float64).state_dict()
+        # compare the updates θ − θ₀: the parameters themselves are dominated by the init
+        update = {n: got[n].double() - start[n] for n in start}
+        reference = {n: alone[n].double() - start[n] for n in start}
+        assert rel(flat(update), flat(reference)) <= tol
+        assert rel(flat(reference), flat(start)) > 1e-4  # the step really moved the weights
+        if dtype == "float64":
+            for name in start:
+                assert rel(update[name], reference[name]) <= tol, name
+
+
+def test_engine_equals_a_plain_pytorch_loop_in_float64(tmp_path, data_file):
+    run = Run("simplified", "plain", 5, "t-hmwi", seed=2)
+    cfg = replace(FAST, dtype="float64", decay_on_T_inverse=True, weight_decay=1e-2)
+    _, (out,), (final,) = train(tmp_path, [run], cfg, data_file)
+    from plainres.data import load_cached
+    dd = DeviceData(*load_cached(data_file), "cpu", torch.float64)
+    model = make_model(run, dtype=torch.float64)
+    opt = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum)
+    for epoch in (1, 2):
+        for g in opt.param_groups:
+            g["lr"] = cfg.lr_at(epoch)
+        plan = epoch_plan(len(dd.train_y), run.seed, epoch, cfg.crop_padding, cfg.flip)[None]
+        for it in range(6):
+            x, y = dd.minibatch(plan, it, cfg.batch_size, cfg.crop_padding)
+            loss = F.cross_entropy(model(x[0]), y[0]) + cfg.weight_decay / 2 * weight_penalty(model, True)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    for name, value in model.state_dict().items():
+        assert rel(final[name], value) <= 1e-12, name
+    last = read_metrics(out / "metrics.csv")[-1]
+    with torch.no_grad():
+        reg = cfg.weight_decay / 2 * weight_penalty(model, True).item() / cfg.batch_size
+        full = F.cross_entropy(model(dd.normalise(dd.train_x)), dd.train_y).item()
+        err = (model(dd.normalise(dd.test_x)).argmax(1) != dd.test_y).double().mean().item()
+    assert float(last["weight_reg"]) == pytest.approx(reg, rel=1e-12)
+    assert float(last["train_loss"]) == pytest.approx(full, rel=1e-10)
+    assert float(last["cost"]) == pytest.approx(full + reg, rel=1e-10)
+    assert float(last["test_error"]) == pytest.approx(err)
+    assert last["status"] == "finished" and int(last["iteration"]) == 12
+
+
+def test_equivalent_plain_and_residual_runs_stay_equivalent_in_the_engine(tmp_path, data_file):
+    """YT Table 2 in miniature: t-hmwi plain with decay on T⁻¹(p) vs hmwi residual, same seeds, float64."""
+    cfg = replace(FAST, dtype="float64")
+    _, (p_out,), (p_final,) = train(tmp_path, [Run("simplified", "plain", 8, "t-hmwi", 4)],
+                                    replace(cfg, decay_on_T_inverse=True), data_file, "p")
+    _, (r_out,), (r_final,) = train(tmp_path, [Run("simplified", "residual", 8, "hmwi", 4)], cfg, data_file, "r")
+    plain = make_model(Run("simplified", "plain", 8, "t-hmwi", 4), dtype=torch.float64)
+    plain.load_state_dict(p_final)
+    back = transfer_to_residual(plain).state_dict()
+    for name in r_final:
+        assert rel(back[name], r_final[name]) <= 1e-10, name
+    for a, b in zip(read_metrics(p_out / "metrics.csv"), read_metrics(r_out / "metrics.csv")):
+        for col in ("train_loss", "weight_reg", "cost", "test_loss"):
+            assert float(a[col]) == pytest.approx(float(b[col]), rel=1e-10)
+
+
+def test_t_hmwi_is_the_transferred_hmwi_init():
+    t0 = make_model(Run("simplified", "plain", 8, "t-hmwi", 3)).state_dict()
+    expected = transfer_to_plain(make_model(Run("simplified", "residual", 8, "hmwi", 3))).state_dict()
+    assert all(torch.equal(t0[k], expected[k]) for k in t0)
+
+
+def test_snapshots_and_files_of_a_run(tmp_path, data_file):
+    run = Run("simplified", "residual", 5, "hmwi", 1)
+    cfg = replace(FAST, epochs=3, eval_every=2, snapshot_epochs=(0, -2, -1), snapshot_iterations=(1, 7))
+    _, (out,), (final,) = train(tmp_path, [run], cfg, data_file)
+    snaps = sorted(p.name for p in (out / "snapshots").iterdir())
+    assert snaps == ["epoch_0.pt", "epoch_2.pt", "epoch_3.pt", "iter_1.pt", "iter_7.pt"]
+    rows = read_metrics(out / "metrics.csv")
+    assert [int(r["epoch"]) for r in rows] == [0, 2, 3]
+    config = json.loads((out / "config.json").read_text())
+    assert config["run_id"] == "simplified-residual-d5-hmwi-s1" and config["device"] == "cpu"
+    assert config["data"]["file_sha256"] and config["torch_version"] == torch.__version__
+    e3 = torch.load(out / "snapshots" / "epoch_3.pt", weights_only=False)["state_dict"]
+    assert all(torch.equal(e3[k], final[k]) for k in final)
+    # iter_1 is the initial state after exactly one SGD step on minibatch 0 of epoch 1
+    model = make_model(run)
+    model.load_state_dict(torch.load(out / "snapshots" / "epoch_0.pt", weights_only=False)["state_dict"])
+    from plainres.data import load_cached
+    dd = DeviceData(*load_cached(data_file), "cpu", torch.float32)
+    x, y = dd.minibatch(epoch_plan(len(dd.train_y), 1, 1, 4, True)[None], 0, cfg.batch_size, 4)
+    opt = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum)
+    (F.cross_entropy(model(x[0]), y[0]) + cfg.weight_decay / 2 * weight_penalty(model)).backward()
+    opt.step()
+    it1 = torch.load(out / "snapshots" / "iter_1.pt", weights_only=False)["state_dict"]
+    for k, v in model.state_dict().items():
+        assert rel(it1[k], v) <= 1e-5, k
+
+
+def cli_job(tmp_path, data_file, name, **train):
+    job = {"runs": [{"arch": "simplified", "net": "residual", "depth": 8, "init": "hmwi", "seed": 3}],
+           "train": {"epochs": 6, "lr": 0.05, "milestones": [4], "batch_size": 16, **train},
+           "data": str(data_file), "out_dirs": [str(tmp_path / name / "run")],
+           "checkpoint": str(tmp_path / name / "checkpoint.pt"), "device": "cpu"}
+    path = tmp_path / f"{name}.json"
+    path.write_text(json.dumps(job))
+    return [sys.executable, "-m", "plainres.train", str(path)], tmp_path / name / "run"
+
+
+def test_sigkill_mid_epoch_then_rerun_is_bit_identical_to_an_uninterrupted_run(tmp_path, data_file):
+    cmd, ref = cli_job(tmp_path, data_file, "reference")
+    assert subprocess.run(cmd, capture_output=True, timeout=300).returncode == 0
+    cmd, out = cli_job(tmp_path, data_file, "killed")
+    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    metrics = out / "metrics.csv"
+    while time.monotonic() < deadline:  # wait for the checkpoint after epoch 2, then kill inside epoch 3
+        if metrics.exists() and len(read_metrics(metrics)) >= 3:
+            break
+        time.sleep(0.02)
+    time.sleep(0.15)
+    assert proc.poll() is None, "the run ended before it could be killed"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    assert not (out / "final.pt").exists()
+    resumed = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0 and "resuming after epoch" in resumed.stderr
+    a = torch.load(ref / "final.pt", weights_only=False)["state_dict"]
+    b = torch.load(out / "final.pt", weights_only=False)["state_dict"]
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    rows_a, rows_b = read_metrics(ref / "metrics.csv"), read_metrics(out / "metrics.csv")
+    assert len(rows_a) == len(rows_b) == 7
+    for ra, rb in zip(rows_a, rows_b):
+        ra.pop("wall_s"), rb.pop("wall_s")
+        assert ra == rb
+
+
+def test_a_changed_config_does_not_resume_a_stale_checkpoint(tmp_path, data_file):
+    run = Run("simplified", "residual", 5, "hmwi", 1)
+    train(tmp_path, [run], replace(FAST, epochs=1), data_file)
+    _, (out,), _ = train(tmp_path, [run], replace(FAST, epochs=1, lr=0.01), data_file)
+    assert [float(r["lr"]) for r in read_metrics(out / "metrics.csv")] == [0.01, 0.01]
+
+
+def test_divergence_ends_the_run_cleanly_with_exit_status_0(tmp_path, data_file):
+    cmd, out = cli_job(tmp_path, data_file, "diverging", lr=1e6, epochs=3)
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "diverged" in done.stderr
+    rows = read_metrics(out / "metrics.csv")
+    assert rows[-1]["status"] == "diverged" and rows[-1]["epoch"] == "1"
+    assert torch.load(out / "final.pt", weights_only=False)["status"] == "diverged"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not SHARED_DATA.exists(), reason=f"offline CIFAR-10 copy not found at {SHARED_DATA}")
+def test_depth20_residual_learns_real_cifar10_on_cpu(tmp_path):
+    data, info = acquire("cifar10", str(SHARED_DATA), {"url": "http://unused/x", "md5": "0" * 32}, tmp_path)
+    save_cached(data, info, "cifar10", tmp_path / "cifar10.pt", tmp_path / "cifar10.json")
+    cfg = TrainConfig(epochs=3, lr=0.05, batch_size=128, train_subset=5000, test_subset=1000)
+    statuses, (out,), _ = train(tmp_path, [Run("simplified", "residual", 20, "hmwi", 0)], cfg,
+                                tmp_path / "cifar10.pt")
+    rows = read_metrics(out / "metrics.csv")
+    losses = [float(r["train_loss"]) for r in rows]
+    assert statuses == ["finished"]
+    assert losses[-1] < losses[0] - 0.3 and all(b < a for a, b in zip(losses, losses[1:]))
+    assert float(rows[-1]["test_error"]) < 0.7
