@@ -114,6 +114,20 @@ def test_one_group_step_equals_k_single_run_steps(tmp_path, data_file, dtype, ba
                 assert rel(update[name], reference[name]) <= tol, name
 
 
+def test_a_group_of_bn_nets_keeps_each_models_running_statistics(tmp_path, data_file):
+    runs = [Run("fully-fledged", "residual", 8, "kwi", seed=s) for s in range(2)]
+    cfg = replace(FAST, dtype="float64", epochs=1)
+    _, outs, grouped = train(tmp_path, runs, cfg, data_file, "group")
+    for run, got, out in zip(runs, grouped, outs):
+        _, (alone_out,), (alone,) = train(tmp_path, [run], cfg, data_file, f"alone-{run.seed}")
+        assert got.keys() == alone.keys() and "stem_bn.running_var" in got
+        for name in alone:
+            assert rel(got[name].double(), alone[name].double()) <= 1e-12, name
+        loss_in_group = float(read_metrics(out / "metrics.csv")[-1]["train_loss"])
+        assert loss_in_group == pytest.approx(float(read_metrics(alone_out / "metrics.csv")[-1]["train_loss"]), rel=1e-12)
+    assert not torch.equal(grouped[0]["stem_bn.running_mean"], grouped[1]["stem_bn.running_mean"])
+
+
 def test_engine_equals_a_plain_pytorch_loop_in_float64(tmp_path, data_file):
     run = Run("simplified", "plain", 5, "t-hmwi", seed=2)
     cfg = replace(FAST, dtype="float64", decay_on_T_inverse=True, weight_decay=1e-2)
@@ -256,11 +270,12 @@ def test_divergence_ends_the_run_cleanly_with_exit_status_0(tmp_path, data_file)
 def test_depth20_residual_learns_real_cifar10_on_cpu(tmp_path):
     data, info = acquire("cifar10", str(SHARED_DATA), {"url": "http://unused/x", "md5": "0" * 32}, tmp_path)
     save_cached(data, info, "cifar10", tmp_path / "cifar10.pt", tmp_path / "cifar10.json")
-    cfg = TrainConfig(epochs=3, lr=0.05, batch_size=128, train_subset=5000, test_subset=1000)
+    # The paper's lr; this BN-free net starts slowly (measured: L 2.305 → 1.82, E 0.89 → 0.705)
+    cfg = TrainConfig(epochs=4, lr=0.01, batch_size=128, train_subset=10_000, test_subset=1000, eval_every=2)
     statuses, (out,), _ = train(tmp_path, [Run("simplified", "residual", 20, "hmwi", 0)], cfg,
                                 tmp_path / "cifar10.pt")
     rows = read_metrics(out / "metrics.csv")
     losses = [float(r["train_loss"]) for r in rows]
-    assert statuses == ["finished"]
+    assert statuses == ["finished"] and [int(r["epoch"]) for r in rows] == [0, 2, 4]
     assert losses[-1] < losses[0] - 0.3 and all(b < a for a, b in zip(losses, losses[1:]))
-    assert float(rows[-1]["test_error"]) < 0.7
+    assert float(rows[-1]["test_error"]) < 0.8
