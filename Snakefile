@@ -1,19 +1,31 @@
 # plainres: reproduces Yu & Tomasi and Littwin & Wolf from one command. See README.md.
+import os
+
 from snakemake.utils import min_version, validate
+
+from plainres import grid
 
 min_version("8.0")
 
 
-configfile: "config.yaml"
+configfile: os.path.join(workflow.basedir, "config.yaml")
 
 
-validate(config, "workflow/schemas/config.schema.yaml")
+# The effective config: config.yaml, the scale's patch, then what the command line gave.
+# Validated before any job runs; every rule reads C, never the raw `config`.
+C = grid.resolve(config, workflow.config_settings.overwrite_config, checked=False)
+validate(C, "workflow/schemas/config.schema.yaml")
+grid.check(C)
 
 
 include: "workflow/rules/data.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/report.smk"
 
 
 rule all:
     default_target: True
     input:
-        rules.data.output,
+        rules.yt_table1.output,
+        rules.yt_table4.output,
+        rules.scorecard.output,

@@ -1,38 +1,81 @@
-"""The data stage as users run it: through Snakemake, with the config validated first."""
+"""The pipeline as users run it: Snakemake, the config validated first, the smoke scale end to end."""
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
+import pytest
+
 from conftest import REPO
 
-SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--cores", "1"]
+SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--cores", "2"]
 
 
 def run(workdir: Path, *args):
-    return subprocess.run([*SNAKEMAKE, "--directory", str(workdir), "--configfile", str(REPO / "config.yaml"),
-                           *args], capture_output=True, text=True, timeout=300)
+    return subprocess.run([*SNAKEMAKE, "--directory", str(workdir), *args], capture_output=True, text=True,
+                          timeout=900)
 
 
 def test_synthetic_data_stage_builds_and_is_not_rebuilt(tmp_path):
-    done = run(tmp_path, "--config", "data_source=synthetic")
+    done = run(tmp_path, "data", "--config", "scale=smoke")
     assert done.returncode == 0, done.stderr
     meta = json.loads((tmp_path / "results" / "data" / "cifar10.json").read_text())
-    assert meta["source"]["kind"] == "synthetic" and meta["counts"]["train"] > 0
-    again = run(tmp_path, "--config", "data_source=synthetic", "--dry-run")
+    assert meta["source"]["kind"] == "synthetic" and meta["counts"] == {"train": 512, "test": 256}
+    again = run(tmp_path, "data", "--config", "scale=smoke", "--dry-run")
     assert again.returncode == 0 and "Nothing to be done" in again.stdout + again.stderr
 
 
-def test_a_misspelt_key_or_bad_value_fails_before_any_job_naming_it(tmp_path):
-    bad_key = run(tmp_path, "--config", "datset=cifar10")
-    assert bad_key.returncode != 0 and "'datset' was unexpected" in bad_key.stderr
-    bad_value = run(tmp_path, "--config", "dataset=cifar11")
-    assert bad_value.returncode != 0 and "'cifar11' is not one of" in bad_value.stderr
+@pytest.mark.parametrize("override,named", [
+    ("datset=cifar10", "'datset' was unexpected"),
+    ("dataset=cifar11", "'cifar11' is not one of"),
+    ("train={lr: -0.1}", "-0.1 is less than or equal to the minimum of 0"),
+    ("experiments={table1: {depths: [21]}}", "experiments.table1.depths: depth 21 is not 3N+2"),
+    ("experiments={table1: {nets: [{net: plain, init: xavier}]}}", "'xavier' is not one of"),
+    ("scale=huge", "'huge' is not one of"),
+])
+def test_a_misspelt_key_or_bad_value_fails_before_any_job_naming_it(tmp_path, override, named):
+    bad = run(tmp_path, "--dry-run", "--config", override)
+    out = bad.stdout + bad.stderr
+    assert bad.returncode != 0 and named in out, out[-2000:]
     assert not (tmp_path / "results").exists()
 
 
 def test_a_bad_source_fails_clearly_and_builds_nothing(tmp_path):
-    done = run(tmp_path, "--config", f"data_source={tmp_path / 'nowhere'}")
+    done = run(tmp_path, "data", "--config", f"data_source={tmp_path / 'nowhere'}")
     assert done.returncode != 0
     assert "error: data_source" in done.stderr and "no such file or directory" in done.stderr
     assert not (tmp_path / "results" / "data" / "cifar10.pt").exists()
+
+
+def jobs_by_rule(output: str) -> dict[str, int]:
+    """The 'Job stats' table of a dry run: rule → job count."""
+    stats = output.split("Job stats:", 1)[1]
+    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", stats, re.M) if m.group(1) != "total"}
+
+
+@pytest.mark.slow
+def test_smoke_scale_builds_every_target_and_reruns_only_what_a_change_touches(tmp_path):
+    done = run(tmp_path, "--config", "scale=smoke")
+    assert done.returncode == 0, done.stderr[-3000:]
+    results = tmp_path / "results"
+    for target in ("yt_table1", "yt_table4"):
+        summary = pd.read_csv(results / "tables" / f"{target}.csv", comment="#")
+        assert len(summary) and summary["n"].min() == 2 and summary["mean"].notna().all()
+        md = (results / "tables" / f"{target}.md").read_text()
+        assert md.startswith("| depth |") and "scale: smoke" in md
+        assert r"\end{tabular}" in (results / "tables" / f"{target}.tex").read_text()
+    card = (results / "scorecard.md").read_text()
+    assert "## Claims" in card and re.search(r"\| (holds|fails|not testable) \|", card)
+    for run_dir in (results / "runs" / "table1").glob("simplified-*"):
+        assert (run_dir / "final.pt").exists() and (run_dir / "metrics.csv").exists()
+
+    assert "Nothing to be done" in run(tmp_path, "--config", "scale=smoke", "--dry-run").stdout
+    # one cell's lr changes: its two seed jobs re-run, and what reads them, nothing else
+    change = "experiments={table1: {cells: [{net: plain, depth: 8, train: {lr: 0.02}}]}}"
+    dry = run(tmp_path, "--config", "scale=smoke", change, "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert jobs_by_rule(dry.stdout) == {"all": 1, "scorecard": 1, "train": 2, "yt_table1": 1, "yt_table4": 1}
+    retrained = set(re.findall(r"wildcards: experiment=table1, group=(\S+)", dry.stdout))
+    assert retrained == {"simplified-plain-d8-kwi-s0", "simplified-plain-d8-kwi-s1"}

@@ -96,6 +96,11 @@ class TrainConfig:
             if not ok:
                 raise ValueError(f"train config: {message}")
 
+    @classmethod
+    def from_dict(cls, d: dict) -> "TrainConfig":
+        """From JSON/YAML, where tuples arrive as lists."""
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
+
     def lr_at(self, epoch: int) -> float:
         """lr for 1-based `epoch`: divided by 1/lr_factor after each milestone epoch."""
         return self.lr * self.lr_factor ** sum(epoch > m for m in self.milestones)
@@ -452,7 +457,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     job = json.loads(args.job.read_text())
     runs = [Run(**r) for r in job["runs"]]
-    cfg = TrainConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in job["train"].items()})
+    cfg = TrainConfig.from_dict(job["train"])
     statuses = train_group(runs, cfg, Path(job["data"]), [Path(p) for p in job["out_dirs"]],
                            Path(job["checkpoint"]), job.get("device", "auto"))
     for run, status in zip(runs, statuses):

@@ -3,15 +3,15 @@
 
 rule data:
     output:
-        pt=f"results/data/{config['dataset']}.pt",
-        meta=f"results/data/{config['dataset']}.json",
+        pt=f"results/data/{C['dataset']}.pt",
+        meta=f"results/data/{C['dataset']}.json",
     params:
-        dataset=config["dataset"],
-        source=config["data_source"],
-        official=config["data"]["official"][config["dataset"]],
-        sha256=config["data"]["sha256"],
-        synthetic=config["data"]["synthetic"],
-        timeout=config["data"]["download_timeout_s"],
+        dataset=C["dataset"],
+        source=C["data_source"],
+        official=C["data"]["official"][C["dataset"]],
+        sha256=C["data"]["sha256"],
+        synthetic=C["data"]["synthetic"],
+        timeout=C["data"]["download_timeout_s"],
         download_dir="results/data/download",
     localrule: True
     script:

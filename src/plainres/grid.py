@@ -1,0 +1,154 @@
+"""From config.yaml to training jobs: resolve the scale, expand each experiment into runs, and cut
+the seeds of every configuration into seed groups (one group = one training job).
+
+Precedence: config.yaml < the chosen scale's patch (`scales.<scale>`) < command-line overrides.
+"""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, fields
+
+import yaml
+
+from .models import ARCHS
+from .train import INITS, Run, TrainConfig
+
+RUNS_DIR = "results/runs"
+
+
+class ConfigError(ValueError):
+    """A config value that the schema cannot catch; the message names the key."""
+
+
+def deep_merge(base: dict, patch: dict) -> dict:
+    """`base` updated by `patch`, recursively for dicts; lists and scalars are replaced."""
+    out = copy.deepcopy(base)
+    for key, value in patch.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def typed(value, nested: bool = False):
+    """Snakemake leaves nested --config values as strings (YAML BaseLoader): type their scalars."""
+    if isinstance(value, dict):
+        return {k: typed(v, True) for k, v in value.items()}
+    if isinstance(value, list):
+        return [typed(v, True) for v in value]
+    if nested and isinstance(value, str):
+        try:
+            parsed = yaml.safe_load(value)
+        except yaml.YAMLError:
+            return value
+        return parsed if parsed is None or isinstance(parsed, (bool, int, float)) else value
+    return value
+
+
+def resolve(config: dict, overrides: dict | None = None, checked: bool = True) -> dict:
+    """The effective config of `config['scale']`: base, then the scale's patch, then overrides."""
+    overrides = typed(overrides or {})
+    scale = overrides.get("scale", config["scale"])
+    scales = config.get("scales", {})
+    if scale not in scales:
+        raise ConfigError(f"scale: {scale!r} is not one of {sorted(scales)}")
+    base = {k: v for k, v in config.items() if k != "scales"}
+    resolved = deep_merge(deep_merge(base, scales[scale]), {k: v for k, v in overrides.items() if k != "scales"})
+    resolved["scale"] = scale
+    if checked:
+        check(resolved)
+    return resolved
+
+
+def _check_depth(arch: str, depth: int, key: str):
+    if arch == "fully-fledged":
+        if depth < 8 or (depth - 2) % 6:
+            raise ConfigError(f"{key}: depth {depth} is not 6n+2 (n ≥ 1) for fully-fledged nets")
+    elif depth < 5 or (depth - 2) % 3:
+        raise ConfigError(f"{key}: depth {depth} is not 3N+2 (N ≥ 1) for {arch} nets")
+
+
+def train_config(base: dict, *patches: dict, key: str) -> TrainConfig:
+    merged = base
+    for patch in patches:
+        merged = deep_merge(merged, patch or {})
+    known = {f.name for f in fields(TrainConfig)}
+    unknown = sorted(set(merged) - known)
+    if unknown:
+        raise ConfigError(f"{key}: unknown train key {unknown[0]!r}")
+    try:
+        return TrainConfig.from_dict(merged)
+    except ValueError as e:
+        raise ConfigError(f"{key}: {e}") from e
+
+
+def check(config: dict) -> None:
+    """Semantic checks beyond the schema: depths, inits, train values, of every experiment."""
+    train_config(config["train"], key="train")
+    for name, exp in config["experiments"].items():
+        key = f"experiments.{name}"
+        if exp["arch"] not in ARCHS:
+            raise ConfigError(f"{key}.arch: {exp['arch']!r} is not one of {ARCHS}")
+        for i, net in enumerate(exp["nets"]):
+            if net["init"] not in INITS:
+                raise ConfigError(f"{key}.nets[{i}].init: {net['init']!r} is not one of {INITS}")
+        for depth in exp["depths"]:
+            _check_depth(exp["arch"], depth, f"{key}.depths")
+        experiment_runs(config, name)  # builds, and so validates, every merged TrainConfig
+
+
+def _cell_patch(exp: dict, net: str, depth: int) -> dict:
+    patch = {}
+    for cell in exp.get("cells", []):
+        if cell.get("net", net) == net and cell.get("depth", depth) == depth:
+            patch = deep_merge(patch, cell.get("train", {}))
+    return patch
+
+
+def experiment_runs(config: dict, name: str) -> list[tuple[Run, TrainConfig]]:
+    """Every (run, train config) of one experiment, in a stable order."""
+    exp = config["experiments"][name]
+    out = []
+    for net in exp["nets"]:
+        for depth in exp["depths"]:
+            cfg = train_config(config["train"], exp.get("train", {}), net.get("train", {}),
+                               _cell_patch(exp, net["net"], depth),
+                               key=f"experiments.{name} ({net['net']}, depth {depth})")
+            for seed in range(exp["seeds"]):
+                out.append((Run(exp["arch"], net["net"], depth, net["init"], seed), cfg))
+    return out
+
+
+@dataclass(frozen=True)
+class Group:
+    """One training job: runs of one configuration that differ only in seed."""
+
+    experiment: str
+    runs: tuple[Run, ...]
+    train: TrainConfig
+
+    @property
+    def group_id(self) -> str:
+        first, last = self.runs[0], self.runs[-1]
+        return first.run_id if len(self.runs) == 1 else f"{first.run_id}-{last.seed}"
+
+    @property
+    def folder(self) -> str:
+        return f"{RUNS_DIR}/{self.experiment}/_groups/{self.group_id}"
+
+    def run_dirs(self) -> list[str]:
+        return [f"{RUNS_DIR}/{self.experiment}/{r.run_id}" for r in self.runs]
+
+
+def experiment_groups(config: dict, name: str) -> list[Group]:
+    """The experiment's runs cut into seed groups of at most `group_size`."""
+    size = config["group_size"]
+    by_cell: dict[tuple, list] = {}
+    for run, cfg in experiment_runs(config, name):
+        by_cell.setdefault((run.net, run.depth, run.init, cfg), []).append(run)
+    groups = []
+    for (_, _, _, cfg), runs in by_cell.items():
+        for i in range(0, len(runs), size):
+            groups.append(Group(name, tuple(runs[i:i + size]), cfg))
+    return groups

@@ -1,0 +1,132 @@
+"""YT's tables from finished runs: mean ± sd over seeds (n), diverged runs counted apart,
+the paper's value beside ours. Each table is written as CSV (tidy), Markdown and LaTeX, with
+its provenance in comment lines.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import math
+from importlib import resources
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from .data import atomic_write_bytes
+
+
+def published() -> dict:
+    return yaml.safe_load(resources.files("plainres").joinpath("published.yaml").read_text())
+
+
+def collect(done_files: list[Path]) -> pd.DataFrame:
+    """One row per run: identity, status, and the first and last evaluated metrics."""
+    rows = []
+    for done in done_files:
+        for entry in json.loads(Path(done).read_text())["runs"]:
+            folder = Path(entry["dir"])
+            config = json.loads((folder / "config.json").read_text())
+            with open(folder / "metrics.csv", newline="") as f:
+                metrics = [r for r in csv.DictReader(f) if r["train_loss"] != ""]
+            first, last = metrics[0], metrics[-1]
+            rows.append({**config["run"], "run_id": entry["run_id"], "status": entry["status"],
+                         "epochs": int(last["epoch"]),
+                         "L_before": float(first["train_loss"]), "reg_before": float(first["weight_reg"]),
+                         "L": float(last["train_loss"]), "reg": float(last["weight_reg"]),
+                         "C": float(last["cost"]), "E": float(last["test_error"]),
+                         "device": config["device_name"], "torch": config["torch_version"],
+                         "code": config["code_version"], "data_source": json.dumps(config["data"]["source"])})
+    return pd.DataFrame(rows)
+
+
+def summarise(runs: pd.DataFrame, quantities: list[str], by=("net", "depth")) -> pd.DataFrame:
+    """Long table: one row per (net, depth, quantity) with mean, sd, n and the diverged count."""
+    out = []
+    for key, cell in runs.groupby(list(by), sort=True):
+        ok = cell[cell.status != "diverged"]
+        for q in quantities:
+            values = ok[q]
+            out.append({**dict(zip(by, key)), "quantity": q, "mean": values.mean() if len(values) else math.nan,
+                        "sd": values.std(ddof=1) if len(values) > 1 else math.nan,
+                        "n": len(values), "diverged": int((cell.status == "diverged").sum())})
+    return pd.DataFrame(out)
+
+
+def with_paper(summary: pd.DataFrame, target: str) -> pd.DataFrame:
+    """Add the published value of each (net, depth, quantity), where the paper gives one."""
+    pub = published()[target]
+
+    def value(row):
+        cells = pub["values"].get(row["net"], {})
+        if row["depth"] in cells and row["quantity"] in pub["columns"]:
+            return cells[row["depth"]][pub["columns"].index(row["quantity"])]
+        return math.nan
+
+    summary = summary.copy()
+    summary["paper"] = summary.apply(value, axis=1)
+    return summary
+
+
+def fmt(x: float, digits: int = 4) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "—"
+    return f"{x:.{digits}g}"
+
+
+def cell_text(row) -> str:
+    if row["n"] == 0:
+        return f"diverged ({row['diverged']})"
+    text = fmt(row["mean"]) + (f" ± {fmt(row['sd'], 2)}" if row["n"] > 1 else "") + f" (n={row['n']})"
+    return text + (f", {row['diverged']} diverged" if row["diverged"] else "")
+
+
+def wide(summary: pd.DataFrame, quantities: list[str]) -> pd.DataFrame:
+    """Rows: depth; columns: '<net> <quantity>' (ours) and '<net> <quantity> paper'."""
+    table = {}
+    for _, row in summary.iterrows():
+        line = table.setdefault(row["depth"], {"depth": row["depth"]})
+        line[f"{row['net']} {row['quantity']}"] = cell_text(row)
+        line[f"{row['net']} {row['quantity']} paper"] = fmt(row["paper"])
+    columns = ["depth"] + [f"{net} {q}{p}" for net in sorted(summary.net.unique()) for q in quantities
+                           for p in ("", " paper")]
+    return pd.DataFrame([table[d] for d in sorted(table)])[columns]
+
+
+def provenance(runs: pd.DataFrame, config: dict) -> dict:
+    blob = json.dumps(config, sort_keys=True, default=str).encode()
+    return {"scale": config["scale"], "config_sha256": hashlib.sha256(blob).hexdigest()[:16],
+            "code_version": ", ".join(sorted(runs.code.unique())), "torch": ", ".join(sorted(runs.torch.unique())),
+            "device": ", ".join(sorted(runs.device.unique())),
+            "data_source": ", ".join(sorted(runs.data_source.unique()))}
+
+
+def write(stem: Path, summary: pd.DataFrame, table: pd.DataFrame, caption: str, prov: dict) -> None:
+    """stem.csv (tidy summary), stem.md and stem.tex (the wide table), each with provenance."""
+    notes = [caption] + [f"{k}: {v}" for k, v in prov.items()]
+    text = io.StringIO()
+    for line in notes:
+        text.write(f"# {line}\n")
+    summary.to_csv(text, index=False)
+    atomic_write_bytes(stem.with_suffix(".csv"), text.getvalue().encode())
+
+    md = ["| " + " | ".join(table.columns) + " |", "|" + "---|" * len(table.columns)]
+    md += ["| " + " | ".join(str(v) for v in row) + " |" for row in table.itertuples(index=False)]
+    md += [""] + [f"{line}  " for line in notes]
+    atomic_write_bytes(stem.with_suffix(".md"), ("\n".join(md) + "\n").encode())
+
+    def tex(v):
+        return str(v).replace("±", r"$\pm$").replace("_", r"\_").replace("%", r"\%")
+
+    lines = [f"% {line}" for line in notes]
+    lines += [r"\begin{tabular}{" + "l" + "r" * (len(table.columns) - 1) + "}", r"\hline",
+              " & ".join(tex(c) for c in table.columns) + r" \\", r"\hline"]
+    lines += [" & ".join(tex(v) for v in row) + r" \\" for row in table.itertuples(index=False)]
+    lines += [r"\hline", r"\end{tabular}"]
+    atomic_write_bytes(stem.with_suffix(".tex"), ("\n".join(lines) + "\n").encode())
+
+
+def read_summary(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, comment="#")

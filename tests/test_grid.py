@@ -1,0 +1,72 @@
+"""From config.yaml to jobs: scale patches, precedence, checks that name the key, seed groups."""
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import REPO
+from plainres.grid import ConfigError, deep_merge, experiment_groups, experiment_runs, resolve
+
+BASE = yaml.safe_load((REPO / "config.yaml").read_text())
+
+
+def test_deep_merge_replaces_lists_and_merges_dicts():
+    a = {"x": {"y": 1, "z": [1, 2]}, "w": 3}
+    assert deep_merge(a, {"x": {"z": [3]}}) == {"x": {"y": 1, "z": [3]}, "w": 3}
+    assert a["x"]["z"] == [1, 2]  # the base is not modified
+
+
+def test_every_scale_resolves_and_the_command_line_wins_over_the_scale():
+    for scale in ("paper", "quick", "smoke"):
+        assert resolve(BASE, {"scale": scale})["scale"] == scale
+    paper = resolve(BASE, {"scale": "paper"})
+    assert paper["experiments"]["table1"]["depths"] == [20, 32, 44] and paper["train"]["epochs"] == 200
+    quick = resolve(BASE, {"scale": "quick"})
+    assert quick["train"]["epochs"] < 200 and quick["train"]["lr"] == 0.01
+    mine = resolve(BASE, {"scale": "quick", "train": {"epochs": 7}})
+    assert mine["train"]["epochs"] == 7 and mine["train"]["train_subset"] == quick["train"]["train_subset"]
+
+
+def test_nested_command_line_strings_are_typed_like_yaml():
+    config = resolve(BASE, {"scale": "paper", "train": {"lr": "0.02", "bf16": "true", "train_subset": "null"},
+                            "data_source": "../shared/data/x.tar.gz"})
+    assert config["train"]["lr"] == 0.02 and config["train"]["bf16"] is True
+    assert config["train"]["train_subset"] is None and config["data_source"] == "../shared/data/x.tar.gz"
+
+
+@pytest.mark.parametrize("override,named", [
+    ({"scale": "huge"}, "scale: 'huge'"),
+    ({"experiments": {"table1": {"depths": [20, 21]}}}, "experiments.table1.depths: depth 21 is not 3N+2"),
+    ({"experiments": {"table1": {"nets": [{"net": "plain", "init": "xavier"}]}}}, "experiments.table1.nets[0].init"),
+    ({"train": {"lr": -0.1}}, "train: train config: lr must be > 0"),
+    ({"experiments": {"table1": {"train": {"lrr": 0.1}}}}, "unknown train key 'lrr'"),
+])
+def test_semantic_errors_name_the_key(override, named):
+    with pytest.raises(ConfigError, match=named.replace("[", r"\[").replace("]", r"\]").replace("+", r"\+")):
+        resolve(BASE, {"scale": "paper", **override})
+
+
+def test_paper_table1_grid_and_its_learning_rate_exception():
+    config = resolve(BASE, {"scale": "paper"})
+    runs = experiment_runs(config, "table1")
+    assert len(runs) == 2 * 3 * 3
+    lrs = {(r.net, r.depth): cfg.lr for r, cfg in runs}
+    assert lrs[("plain", 44)] == 0.001 and lrs[("plain", 32)] == 0.01 and lrs[("residual", 44)] == 0.01
+    assert {r.init for r, _ in runs if r.net == "plain"} == {"kwi"}
+    assert {r.init for r, _ in runs if r.net == "residual"} == {"hmwi"}
+
+
+@pytest.mark.parametrize("size,jobs", [(1, 18), (2, 12), (3, 6), (16, 6)])
+def test_seeds_are_cut_into_groups_of_at_most_group_size(size, jobs):
+    config = resolve(BASE, {"scale": "paper", "group_size": size})
+    groups = experiment_groups(config, "table1")
+    assert len(groups) == jobs
+    assert sum(len(g.runs) for g in groups) == 18
+    assert len({g.group_id for g in groups}) == jobs
+    for g in groups:
+        assert len({(r.net, r.depth, r.init) for r in g.runs}) == 1 and len(g.runs) <= size
+    if size == 1:
+        assert groups[0].group_id == groups[0].runs[0].run_id == "simplified-plain-d20-kwi-s0"
+    if size == 3:
+        assert groups[0].group_id == "simplified-plain-d20-kwi-s0-2"
+        assert Path(groups[0].run_dirs()[1]).name == "simplified-plain-d20-kwi-s1"

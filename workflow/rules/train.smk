@@ -1,0 +1,44 @@
+# Training grids: one job per seed group → results/runs/<experiment>/<run-id>/ for each of its runs.
+import json
+
+GROUPS = {name: {g.group_id: g for g in grid.experiment_groups(C, name)} for name in C["experiments"]}
+
+
+def groups_done(experiment):
+    """The completion records of every training job of `experiment`."""
+    return [f"{g.folder}/done.json" for g in GROUPS[experiment].values()]
+
+
+def training_job(wildcards):
+    """The job as JSON: runs, resolved train config, folders; a change re-runs this job only."""
+    g = GROUPS[wildcards.experiment][wildcards.group]
+    return json.dumps(
+        {
+            "runs": [vars(r) for r in g.runs],
+            "train": vars(g.train),
+            "out_dirs": g.run_dirs(),
+            "checkpoint": f"{g.folder}/checkpoint.pt",
+            "device": C["device"],
+        },
+        sort_keys=True,
+        default=list,
+    )
+
+
+rule train:
+    input:
+        data=rules.data.output.pt,
+    output:
+        done=f"{grid.RUNS_DIR}/{{experiment}}/_groups/{{group}}/done.json",
+    params:
+        job=training_job,
+    wildcard_constraints:
+        experiment="[^/]+",
+        group="[^/]+",
+    threads: C["resources"]["train"]["threads"]
+    resources:
+        gpu=C["resources"]["train"]["gpu"],
+        mem_mb=C["resources"]["train"]["mem_mb"],
+        runtime=C["resources"]["train"]["runtime"],
+    script:
+        "../scripts/train.py"

@@ -1,0 +1,11 @@
+"""Table stage: collect the experiment's runs, summarise over seeds, write CSV/Markdown/LaTeX."""
+from pathlib import Path
+
+from plainres import tables
+
+p = snakemake.params  # noqa: F821 (injected by Snakemake)
+runs = tables.collect([Path(f) for f in snakemake.input.done])  # noqa: F821
+summary = tables.with_paper(tables.summarise(runs, p.spec["quantities"]), p.target)
+table = tables.wide(summary, p.spec["quantities"])
+tables.write(Path(snakemake.output.csv).with_suffix(""), summary, table, p.spec["caption"],  # noqa: F821
+             tables.provenance(runs, p.config))
