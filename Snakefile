@@ -27,5 +27,7 @@ rule all:
     default_target: True
     input:
         rules.yt_table1.output,
+        rules.yt_table2.output,
         rules.yt_table4.output,
+        rules.yt_table5.output,
         rules.scorecard.output,

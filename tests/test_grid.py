@@ -28,9 +28,9 @@ def test_every_scale_resolves_and_the_command_line_wins_over_the_scale():
 
 
 def test_nested_command_line_strings_are_typed_like_yaml():
-    config = resolve(BASE, {"scale": "paper", "train": {"lr": "0.02", "bf16": "true", "train_subset": "null"},
+    config = resolve(BASE, {"scale": "paper", "train": {"lr": "0.02", "flip": "false", "train_subset": "null"},
                             "data_source": "../shared/data/x.tar.gz"})
-    assert config["train"]["lr"] == 0.02 and config["train"]["bf16"] is True
+    assert config["train"]["lr"] == 0.02 and config["train"]["flip"] is False
     assert config["train"]["train_subset"] is None and config["data_source"] == "../shared/data/x.tar.gz"
 
 
@@ -70,3 +70,8 @@ def test_seeds_are_cut_into_groups_of_at_most_group_size(size, jobs):
     if size == 3:
         assert groups[0].group_id == "simplified-plain-d20-kwi-s0-2"
         assert Path(groups[0].run_dirs()[1]).name == "simplified-plain-d20-kwi-s1"
+
+
+def test_bf16_with_a_float64_experiment_is_refused_naming_the_cell():
+    with pytest.raises(ConfigError, match=r"experiments\.table2 \(plain, depth 20\): .*bf16 autocast and float64"):
+        resolve(BASE, {"scale": "paper", "train": {"bf16": True}})

@@ -60,7 +60,7 @@ def test_smoke_scale_builds_every_target_and_reruns_only_what_a_change_touches(t
     done = run(tmp_path, "--config", "scale=smoke")
     assert done.returncode == 0, done.stderr[-3000:]
     results = tmp_path / "results"
-    for target in ("yt_table1", "yt_table4"):
+    for target in ("yt_table1", "yt_table2", "yt_table4", "yt_table5"):
         summary = pd.read_csv(results / "tables" / f"{target}.csv", comment="#")
         assert len(summary) and summary["n"].min() == 2 and summary["mean"].notna().all()
         md = (results / "tables" / f"{target}.md").read_text()
@@ -68,8 +68,12 @@ def test_smoke_scale_builds_every_target_and_reruns_only_what_a_change_touches(t
         assert r"\end{tabular}" in (results / "tables" / f"{target}.tex").read_text()
     card = (results / "scorecard.md").read_text()
     assert "## Claims" in card and re.search(r"\| (holds|fails|not testable) \|", card)
-    for run_dir in (results / "runs" / "table1").glob("simplified-*"):
+    run_dirs = [d for d in (results / "runs").glob("*/*") if d.name != "_groups"]
+    assert len(run_dirs) == 8 + 4 + 4 + 2
+    for run_dir in run_dirs:
         assert (run_dir / "final.pt").exists() and (run_dir / "metrics.csv").exists()
+    table2 = json.loads(next((results / "runs" / "table2").glob("simplified-plain-*/config.json")).read_text())
+    assert table2["train"]["dtype"] == "float64" and table2["train"]["decay_on_T_inverse"] is True
 
     assert "Nothing to be done" in run(tmp_path, "--config", "scale=smoke", "--dry-run").stdout
     # one cell's lr changes: its two seed jobs re-run, and what reads them, nothing else

@@ -52,6 +52,34 @@ def claims_table4(s: pd.DataFrame) -> list[tuple[str, str, str]]:
     return out
 
 
+def claims_table2(s: pd.DataFrame) -> list[tuple[str, str, str]]:
+    gaps = [(d, abs(mean_of(s, "plain", d, "L") - mean_of(s, "residual", d, "L")) / mean_of(s, "residual", d, "L"))
+            for d in sorted(s.depth.unique())]
+    gaps = [(d, g) for d, g in gaps if not math.isnan(g)]
+    return [("equivalently initialised plain and residual nets reach the same L (paper: within 4 %)",
+             *verdict(all(g < 0.1 for _, g in gaps) if gaps else None,
+                      "; ".join(f"d{d}: {100 * g:.2g} % apart" for d, g in gaps)))]
+
+
+def claims_table5(s: pd.DataFrame) -> list[tuple[str, str, str]]:
+    depths = sorted(s[s.net == "dominant"].depth.unique())
+    errors = [(d, mean_of(s, "dominant", d, "E")) for d in depths]
+    out = [("T′ nets classify far better than chance (E < 0.9) at every depth (paper: ≈ 0.32)",
+            *verdict(all(e < 0.9 for _, e in errors) if errors else None,
+                     "; ".join(f"d{d}: E {fmt(e)}" for d, e in errors)))]
+    if len(depths) >= 2:
+        ratio = mean_of(s, "dominant", depths[-1], "L") / mean_of(s, "dominant", depths[0], "L")
+        out.append((f"T′ nets do not degrade with depth, {depths[0]}→{depths[-1]} (paper: L ratio 1.001, 20→44)",
+                    *verdict(None if math.isnan(ratio) else ratio < 1.1, f"L ratio {fmt(ratio, 3)}×")))
+    common = sorted(set(depths) & set(s[s.net == "dominant-full-lower"].depth.unique()))
+    if common:
+        d = common[0]
+        diag, full = mean_of(s, "dominant", d, "E"), mean_of(s, "dominant-full-lower", d, "E")
+        out.append(("a full lower half in the doubling kernels lowers T′'s error (paper: 31.52 % → 21.31 %, depth 20)",
+                    *verdict(None if math.isnan(diag + full) else full < diag, f"d{d}: E {fmt(diag)} → {fmt(full)}")))
+    return out
+
+
 def render(tables: dict[str, pd.DataFrame], scale: str, data_source: str) -> str:
     """Markdown: published numbers vs ours per target, then the claims."""
     lines = ["# Scorecard", "", f"Scale: **{scale}**; data: {data_source}.",
@@ -65,7 +93,8 @@ def render(tables: dict[str, pd.DataFrame], scale: str, data_source: str) -> str
         if not len(compared):
             lines.append(f"| {target} | — | — | — | — | no depth of this scale has a published value |")
     lines += ["", "## Claims", "", "| claim | verdict | evidence |", "|---|---|---|"]
-    builders = {"yt_table1": claims_table1, "yt_table4": claims_table4}
+    builders = {"yt_table1": claims_table1, "yt_table2": claims_table2, "yt_table4": claims_table4,
+                "yt_table5": claims_table5}
     for target, s in tables.items():
         for claim, result, detail in builders[target](s):
             lines.append(f"| {claim} | {result} | {detail} |")

@@ -32,7 +32,10 @@ def collect(done_files: list[Path]) -> pd.DataFrame:
             with open(folder / "metrics.csv", newline="") as f:
                 metrics = [r for r in csv.DictReader(f) if r["train_loss"] != ""]
             first, last = metrics[0], metrics[-1]
-            rows.append({**config["run"], "run_id": entry["run_id"], "status": entry["status"],
+            run = config["run"]
+            # simplified nets are 'plain'/'residual'; other architectures are named by their arch
+            label = run["net"] if run["arch"] == "simplified" else run["arch"]
+            rows.append({**run, "net": label, "run_id": entry["run_id"], "status": entry["status"],
                          "epochs": int(last["epoch"]),
                          "L_before": float(first["train_loss"]), "reg_before": float(first["weight_reg"]),
                          "L": float(last["train_loss"]), "reg": float(last["weight_reg"]),
@@ -92,7 +95,7 @@ def wide(summary: pd.DataFrame, quantities: list[str]) -> pd.DataFrame:
         line[f"{row['net']} {row['quantity']} paper"] = fmt(row["paper"])
     columns = ["depth"] + [f"{net} {q}{p}" for net in sorted(summary.net.unique()) for q in quantities
                            for p in ("", " paper")]
-    return pd.DataFrame([table[d] for d in sorted(table)])[columns]
+    return pd.DataFrame([table[d] for d in sorted(table)])[columns].fillna("—")
 
 
 def provenance(runs: pd.DataFrame, config: dict) -> dict:

@@ -5,6 +5,8 @@ from plainres import tables
 
 p = snakemake.params  # noqa: F821 (injected by Snakemake)
 runs = tables.collect([Path(f) for f in snakemake.input.done])  # noqa: F821
+if "nets" in p.spec:
+    runs = runs[runs.net.isin(p.spec["nets"])]
 summary = tables.with_paper(tables.summarise(runs, p.spec["quantities"]), p.target)
 table = tables.wide(summary, p.spec["quantities"])
 tables.write(Path(snakemake.output.csv).with_suffix(""), summary, table, p.spec["caption"],  # noqa: F821
