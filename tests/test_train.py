@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 
 from conftest import SHARED_DATA
-from plainres.data import save_cached, synthetic, acquire
+from plainres.data import acquire, load_cached, save_cached, synthetic
 from plainres.train import (DeviceData, Run, TrainConfig, augment, epoch_plan, make_model,
                             read_metrics, train_group)
 from plainres.transfer import transfer_to_plain, transfer_to_residual, weight_penalty
@@ -25,6 +25,10 @@ def data_file(tmp_path_factory):
     out = tmp_path_factory.mktemp("data")
     save_cached(synthetic(192, 64, seed=1), {"kind": "synthetic"}, "cifar10", out / "cifar10.pt", out / "cifar10.json")
     return out / "cifar10.pt"
+
+
+def device_data(data_file, dtype=torch.float32):
+    return DeviceData(*load_cached(data_file), "cpu", dtype)
 
 
 def train(tmp_path, runs, cfg, data_file, tag="g"):
@@ -80,8 +84,7 @@ def test_augment_crops_the_zero_padded_image_and_flips():
 
 
 def test_runs_with_the_same_data_seed_see_bit_identical_minibatches(data_file):
-    from plainres.data import load_cached
-    dd = DeviceData(*load_cached(data_file), "cpu", torch.float32)
+    dd = device_data(data_file)
     n = len(dd.train_y)
     plans = torch.stack([epoch_plan(n, s, 1, 4, True) for s in (5, 5, 6)])
     for it in range(3):
@@ -131,8 +134,7 @@ def test_engine_equals_a_plain_pytorch_loop_in_float64(tmp_path, data_file):
     run = Run("simplified", "plain", 5, "t-hmwi", seed=2)
     cfg = replace(FAST, dtype="float64", decay_on_T_inverse=True, weight_decay=1e-2)
     _, (out,), (final,) = train(tmp_path, [run], cfg, data_file)
-    from plainres.data import load_cached
-    dd = DeviceData(*load_cached(data_file), "cpu", torch.float64)
+    dd = device_data(data_file, torch.float64)
     model = make_model(run, dtype=torch.float64)
     opt = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum)
     for epoch in (1, 2):
@@ -197,8 +199,7 @@ def test_snapshots_and_files_of_a_run(tmp_path, data_file):
     # iter_1 is the initial state after exactly one SGD step on minibatch 0 of epoch 1
     model = make_model(run)
     model.load_state_dict(torch.load(out / "snapshots" / "epoch_0.pt", weights_only=False)["state_dict"])
-    from plainres.data import load_cached
-    dd = DeviceData(*load_cached(data_file), "cpu", torch.float32)
+    dd = device_data(data_file)
     x, y = dd.minibatch(epoch_plan(len(dd.train_y), 1, 1, 4, True)[None], 0, cfg.batch_size, 4)
     opt = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum)
     (F.cross_entropy(model(x[0]), y[0]) + cfg.weight_decay / 2 * weight_penalty(model)).backward()

@@ -155,6 +155,9 @@ def augment(x: torch.Tensor, dy: torch.Tensor, dx: torch.Tensor, fl: torch.Tenso
     return torch.where(fl.bool()[:, None, None, None], x.flip(-1), x)
 
 
+SUBSET_SEED = 0  # train/test subsets are fixed, not per run: paired runs and all seeds see the same images
+
+
 class DeviceData:
     """The cached dataset on the training device (uint8), with its normalisation."""
 
@@ -162,7 +165,7 @@ class DeviceData:
         def take(x, y, n):
             if n is None or n >= len(y):
                 return x, y
-            keep = torch.randperm(len(y), generator=torch.Generator().manual_seed(0))[:n].sort().values
+            keep = torch.randperm(len(y), generator=torch.Generator().manual_seed(SUBSET_SEED))[:n].sort().values
             return x[keep], y[keep]
 
         self.train_x, self.train_y = (t.to(device) for t in take(data.train_x, data.train_y, train_subset))
@@ -446,7 +449,15 @@ def train_group(runs: list[Run], cfg: TrainConfig, data_path: Path, out_dirs: li
     return state.status
 
 
-# ---------------------------------------------------------------- command line
+# ---------------------------------------------------------------- jobs
+
+def run_job(job: dict, data: Path, device: str) -> list[tuple[Run, str, str]]:
+    """Train one job (runs, train config, out_dirs, checkpoint as JSON values); (run, folder, status) each."""
+    runs = [Run(**r) for r in job["runs"]]
+    statuses = train_group(runs, TrainConfig.from_dict(job["train"]), Path(data),
+                           [Path(d) for d in job["out_dirs"]], Path(job["checkpoint"]), device)
+    return list(zip(runs, job["out_dirs"], statuses))
+
 
 def main(argv=None):
     """python -m plainres.train JOB.json — the job names runs, train config, data, folders, checkpoint."""
@@ -456,11 +467,7 @@ def main(argv=None):
     parser.add_argument("job", type=Path)
     args = parser.parse_args(argv)
     job = json.loads(args.job.read_text())
-    runs = [Run(**r) for r in job["runs"]]
-    cfg = TrainConfig.from_dict(job["train"])
-    statuses = train_group(runs, cfg, Path(job["data"]), [Path(p) for p in job["out_dirs"]],
-                           Path(job["checkpoint"]), job.get("device", "auto"))
-    for run, status in zip(runs, statuses):
+    for run, _, status in run_job(job, Path(job["data"]), job.get("device", "auto")):
         print(f"{run.run_id}: {status}", file=sys.stderr)
 
 
