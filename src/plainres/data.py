@@ -123,10 +123,13 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 
 # ---------------------------------------------------------------- official archive: download
 
-def download(url: str, dest: Path, md5: str, timeout: float = 30.0) -> Path:
-    """Fetch `url` to `dest` unless a file with the right MD5 is already there; verify the MD5."""
-    if dest.is_file() and file_digests(dest)["md5"] == md5:
-        return dest
+def download(url: str, dest: Path, md5: str, timeout: float = 30.0) -> dict[str, str]:
+    """Fetch `url` to `dest` unless a file with the right MD5 is already there; verify the MD5.
+    Returns the file's digests."""
+    if dest.is_file():
+        digests = file_digests(dest)
+        if digests["md5"] == md5:
+            return digests
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
     try:
@@ -148,15 +151,15 @@ def download(url: str, dest: Path, md5: str, timeout: float = 30.0) -> Path:
             raise DataError(f"cannot download {url}: {reason}. {OFFLINE_HINT}") from e
         if total and done != total:
             raise DataError(f"{url}: download truncated ({done} of {total} bytes)")
-        got = file_digests(Path(tmp))["md5"]
-        if got != md5:
-            raise DataError(f"{url}: MD5 checksum mismatch: expected {md5}, got {got} "
+        digests = file_digests(Path(tmp))
+        if digests["md5"] != md5:
+            raise DataError(f"{url}: MD5 checksum mismatch: expected {md5}, got {digests['md5']} "
                             "(corrupt or truncated download)")
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, dest)
     finally:
         Path(tmp).unlink(missing_ok=True)
-    return dest
+    return digests
 
 
 # ---------------------------------------------------------------- readers: archives and trees
@@ -336,8 +339,8 @@ def acquire(dataset: str, source: str, official: dict, download_dir: Path,
         data = synthetic(cfg["train"], cfg["test"], NUM_CLASSES[dataset], cfg.get("seed", 0))
         return data, {"kind": "synthetic", "location": None, **cfg}
     if source == "official":
-        path = download(official["url"], download_dir / official["url"].rsplit("/", 1)[-1], official["md5"], timeout)
-        digests = file_digests(path)
+        path = download_dir / official["url"].rsplit("/", 1)[-1]
+        digests = download(official["url"], path, official["md5"], timeout)
         info = {"kind": "official", "location": official["url"], **digests, "verified": "md5"}
         tree = _Tree(path)
         try:
