@@ -1,5 +1,5 @@
-# Two entry points that work on a fresh machine: `make run` (the pipeline) and `make test`.
-# Both install into .venv on first use. TORCH picks the torch build (a CUDA machine may keep
+# Two entry points that work on a fresh machine: `make run` (the pipeline, then its HTML report)
+# and `make test`. Both install into .venv on first use. TORCH picks the torch build (a CUDA machine may keep
 # its own: make TORCH=torch); CONFIG passes Snakemake config overrides.
 PYTHON ?= python3
 TORCH ?= torch==2.13.0
@@ -10,7 +10,9 @@ PYTEST_ARGS ?=
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install clean-venv
+SNAKEMAKE = $(VENV)/bin/snakemake --cores $(CORES) $(if $(CONFIG),--config $(CONFIG))
+
+.PHONY: run report test install clean-venv
 
 install: $(STAMP)
 
@@ -22,7 +24,11 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(VENV)/bin/snakemake --cores $(CORES) $(TARGET) $(if $(CONFIG),--config $(CONFIG))
+	$(SNAKEMAKE) $(TARGET)
+	$(SNAKEMAKE) $(TARGET) --report results/report.html
+
+report: $(STAMP)
+	$(SNAKEMAKE) $(TARGET) --report results/report.html
 
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)

@@ -18,6 +18,9 @@ validate(C, "workflow/schemas/config.schema.yaml")
 grid.check(C)
 
 
+report: "workflow/report/workflow.rst"
+
+
 include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/report.smk"
@@ -30,4 +33,7 @@ rule all:
         rules.yt_table2.output,
         rules.yt_table4.output,
         rules.yt_table5.output,
+        rules.yt_fig2.output,
+        rules.yt_fig6.output,
+        rules.yt_fig9.output,
         rules.scorecard.output,

@@ -40,6 +40,10 @@ def test_nested_command_line_strings_are_typed_like_yaml():
     ({"experiments": {"table1": {"nets": [{"net": "plain", "init": "xavier"}]}}}, "experiments.table1.nets[0].init"),
     ({"train": {"lr": -0.1}}, "train: train config: lr must be > 0"),
     ({"experiments": {"table1": {"train": {"lrr": 0.1}}}}, "unknown train key 'lrr'"),
+    ({"figures": {"yt_fig6": {"depth": 26}}}, "figures.yt_fig6.depth: depth 26 is not among experiments.table2.depths"),
+    ({"figures": {"yt_fig9": {"left_depths": [32, 56]}}}, "figures.yt_fig9.left_depths: depth 56"),
+    ({"figures": {"yt_fig2": {"experiment": "fig99"}}}, "figures.yt_fig2.experiment: no experiment 'fig99'"),
+    ({"experiments": {"table2": {"train": {"log_iterations": False}}}}, "experiments.table2 must set train.log_iterations"),
 ])
 def test_semantic_errors_name_the_key(override, named):
     with pytest.raises(ConfigError, match=named.replace("[", r"\[").replace("]", r"\]").replace("+", r"\+")):
@@ -54,6 +58,14 @@ def test_paper_table1_grid_and_its_learning_rate_exception():
     assert lrs[("plain", 44)] == 0.001 and lrs[("plain", 32)] == 0.01 and lrs[("residual", 44)] == 0.01
     assert {r.init for r, _ in runs if r.net == "plain"} == {"kwi"}
     assert {r.init for r, _ in runs if r.net == "residual"} == {"hmwi"}
+
+
+def test_fig9_cells_match_on_init_so_only_the_kwi_plain_net_at_44_gets_the_small_lr():
+    runs = experiment_runs(resolve(BASE, {"scale": "paper"}), "fig9")
+    assert len(runs) == 60
+    lrs = {(r.init, r.depth): cfg.lr for r, cfg in runs}
+    assert lrs[("kwi", 44)] == 0.001 and lrs[("t-hmwi", 44)] == 0.01 and lrs[("kwi", 32)] == 0.01
+    assert all(cfg.decay_on_T_inverse == (r.init == "t-hmwi") for r, cfg in runs)
 
 
 @pytest.mark.parametrize("size,jobs", [(1, 18), (2, 12), (3, 6), (16, 6)])

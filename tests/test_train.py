@@ -163,7 +163,7 @@ def test_engine_equals_a_plain_pytorch_loop_in_float64(tmp_path, data_file):
 
 def test_equivalent_plain_and_residual_runs_stay_equivalent_in_the_engine(tmp_path, data_file):
     """YT Table 2 in miniature: t-hmwi plain with decay on T⁻¹(p) vs hmwi residual, same seeds, float64."""
-    cfg = replace(FAST, dtype="float64")
+    cfg = replace(FAST, dtype="float64", log_iterations=True)
     _, (p_out,), (p_final,) = train(tmp_path, [Run("simplified", "plain", 8, "t-hmwi", 4)],
                                     replace(cfg, decay_on_T_inverse=True), data_file, "p")
     _, (r_out,), (r_final,) = train(tmp_path, [Run("simplified", "residual", 8, "hmwi", 4)], cfg, data_file, "r")
@@ -175,6 +175,33 @@ def test_equivalent_plain_and_residual_runs_stay_equivalent_in_the_engine(tmp_pa
     for a, b in zip(read_metrics(p_out / "metrics.csv"), read_metrics(r_out / "metrics.csv")):
         for col in ("train_loss", "weight_reg", "cost", "test_loss"):
             assert float(a[col]) == pytest.approx(float(b[col]), rel=1e-10)
+    # YT Fig 6: every step's minibatch loss, the same minibatch in both runs, apart only by rounding
+    steps_p, steps_r = read_metrics(p_out / "iterations.csv"), read_metrics(r_out / "iterations.csv")
+    assert [int(r["iteration"]) for r in steps_p] == list(range(1, 13))
+    assert [int(r["epoch"]) for r in steps_p] == [1] * 6 + [2] * 6
+    gaps = [abs(float(a["minibatch_loss"]) - float(b["minibatch_loss"])) for a, b in zip(steps_p, steps_r)]
+    assert max(gaps) < 1e-12 and gaps[0] < 1e-14
+
+
+def test_iteration_log_is_the_minibatch_loss_before_each_step(tmp_path, data_file):
+    run = Run("simplified", "residual", 5, "hmwi", 2)
+    cfg = replace(FAST, epochs=1, dtype="float64", log_iterations=True)
+    _, (out,), _ = train(tmp_path, [run], cfg, data_file)
+    steps = read_metrics(out / "iterations.csv")
+    model = make_model(run, dtype=torch.float64)
+    dd = device_data(data_file, torch.float64)
+    plan = epoch_plan(len(dd.train_y), 2, 1, 4, True)[None]
+    opt = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum)
+    for it, row in enumerate(steps):
+        x, y = dd.minibatch(plan, it, cfg.batch_size, 4)
+        loss = F.cross_entropy(model(x[0]), y[0])
+        assert float(row["minibatch_loss"]) == pytest.approx(loss.item(), rel=1e-12)
+        opt.zero_grad()
+        (loss + cfg.weight_decay / 2 * weight_penalty(model)).backward()
+        opt.step()
+    metrics = read_metrics(out / "metrics.csv")
+    assert float(metrics[-1]["minibatch_loss"]) == pytest.approx(
+        sum(float(r["minibatch_loss"]) for r in steps) / len(steps), rel=1e-12)
 
 
 def test_t_hmwi_is_the_transferred_hmwi_init():
@@ -211,7 +238,7 @@ def test_snapshots_and_files_of_a_run(tmp_path, data_file):
 
 def cli_job(tmp_path, data_file, name, **train):
     job = {"runs": [{"arch": "simplified", "net": "residual", "depth": 8, "init": "hmwi", "seed": 3}],
-           "train": {"epochs": 6, "lr": 0.05, "milestones": [4], "batch_size": 16, **train},
+           "train": {"epochs": 6, "lr": 0.05, "milestones": [4], "batch_size": 16, "log_iterations": True, **train},
            "data": str(data_file), "out_dirs": [str(tmp_path / name / "run")],
            "checkpoint": str(tmp_path / name / "checkpoint.pt"), "device": "cpu"}
     path = tmp_path / f"{name}.json"
@@ -246,6 +273,8 @@ def test_sigkill_mid_epoch_then_rerun_is_bit_identical_to_an_uninterrupted_run(t
     for ra, rb in zip(rows_a, rows_b):
         ra.pop("wall_s"), rb.pop("wall_s")
         assert ra == rb
+    assert (ref / "iterations.csv").read_bytes() == (out / "iterations.csv").read_bytes()
+    assert len(read_metrics(out / "iterations.csv")) == 6 * 12
 
 
 def test_a_changed_config_does_not_resume_a_stale_checkpoint(tmp_path, data_file):

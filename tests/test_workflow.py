@@ -1,12 +1,14 @@
 """The pipeline as users run it: Snakemake, the config validated first, the smoke scale end to end."""
 import json
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from PIL import Image
 
 from conftest import REPO
 
@@ -55,31 +57,90 @@ def jobs_by_rule(output: str) -> dict[str, int]:
     return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", stats, re.M) if m.group(1) != "total"}
 
 
-@pytest.mark.slow
-def test_smoke_scale_builds_every_target_and_reruns_only_what_a_change_touches(tmp_path):
-    done = run(tmp_path, "--config", "scale=smoke")
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory):
+    """The smoke scale built end to end once, for the slow tests below."""
+    workdir = tmp_path_factory.mktemp("smoke")
+    done = run(workdir, "--config", "scale=smoke")
     assert done.returncode == 0, done.stderr[-3000:]
-    results = tmp_path / "results"
-    for target in ("yt_table1", "yt_table2", "yt_table4", "yt_table5"):
+    return workdir
+
+
+TABLE_TARGETS = ("yt_table1", "yt_table2", "yt_table4", "yt_table5")
+FIGURE_TARGETS = ("yt_fig2", "yt_fig6", "yt_fig9")
+
+
+@pytest.mark.slow
+def test_smoke_scale_builds_every_target_and_each_output_parses(smoke):
+    results = smoke / "results"
+    for target in TABLE_TARGETS:
         summary = pd.read_csv(results / "tables" / f"{target}.csv", comment="#")
         assert len(summary) and summary["n"].min() == 2 and summary["mean"].notna().all()
         md = (results / "tables" / f"{target}.md").read_text()
         assert md.startswith("| depth |") and "scale: smoke" in md
         assert r"\end{tabular}" in (results / "tables" / f"{target}.tex").read_text()
+    for target in FIGURE_TARGETS:
+        with Image.open(results / "figures" / f"{target}.png") as png:
+            png.verify()
+            assert png.size[0] > 1000 and "scale: smoke" in png.info["Description"]
+        pdf = (results / "figures" / f"{target}.pdf").read_bytes()
+        assert pdf.startswith(b"%PDF") and pdf.rstrip().endswith(b"%%EOF")
+        data = pd.read_csv(results / "figures" / f"{target}.csv", comment="#")
+        assert len(data) and data.notna().any(axis=None)
+    fig6 = pd.read_csv(results / "figures" / "yt_fig6.csv", comment="#")
+    assert set(fig6.seed) == {0, 1} and fig6.abs_diff.max() < 1e-12  # float64 pair, 2 epochs
     card = (results / "scorecard.md").read_text()
     assert "## Claims" in card and re.search(r"\| (holds|fails|not testable) \|", card)
+    for target in (*TABLE_TARGETS, *FIGURE_TARGETS):
+        assert f"| {target} |" in card, target
     run_dirs = [d for d in (results / "runs").glob("*/*") if d.name != "_groups"]
-    assert len(run_dirs) == 8 + 4 + 4 + 2
+    assert len(run_dirs) == 8 + 4 + 4 + 2 + 4 + 8
     for run_dir in run_dirs:
         assert (run_dir / "final.pt").exists() and (run_dir / "metrics.csv").exists()
     table2 = json.loads(next((results / "runs" / "table2").glob("simplified-plain-*/config.json")).read_text())
     assert table2["train"]["dtype"] == "float64" and table2["train"]["decay_on_T_inverse"] is True
 
-    assert "Nothing to be done" in run(tmp_path, "--config", "scale=smoke", "--dry-run").stdout
+
+@pytest.mark.slow
+def test_a_change_reruns_only_the_jobs_it_touches(smoke):
+    assert "Nothing to be done" in run(smoke, "--config", "scale=smoke", "--dry-run").stdout
     # one cell's lr changes: its two seed jobs re-run, and what reads them, nothing else
     change = "experiments={table1: {cells: [{net: plain, depth: 8, train: {lr: 0.02}}]}}"
-    dry = run(tmp_path, "--config", "scale=smoke", change, "--dry-run")
+    dry = run(smoke, "--config", "scale=smoke", change, "--dry-run")
     assert dry.returncode == 0, dry.stderr
     assert jobs_by_rule(dry.stdout) == {"all": 1, "scorecard": 1, "train": 2, "yt_table1": 1, "yt_table4": 1}
     retrained = set(re.findall(r"wildcards: experiment=table1, group=(\S+)", dry.stdout))
     assert retrained == {"simplified-plain-d8-kwi-s0", "simplified-plain-d8-kwi-s1"}
+    # a figure's own setting re-draws that figure (and the scorecard that reads it), trains nothing
+    dry = run(smoke, "--config", "scale=smoke", "figures={yt_fig9: {left_depths: [8]}}", "--dry-run")
+    assert jobs_by_rule(dry.stdout) == {"all": 1, "scorecard": 1, "yt_fig9": 1}
+    # one figure alone, as a target: yt_fig8 is yt_fig2
+    assert "Nothing to be done" in run(smoke, "yt_fig8", "--config", "scale=smoke", "--dry-run").stdout
+
+
+def screenshot(html: Path, png: Path, profile: Path):
+    """Headless Chromium, as the machine's notes prescribe (no background networking, fresh profile)."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.skip("chromium is not installed (.ci/run installs Debian's chromium)")
+    subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                    f"--user-data-dir={profile}", "--window-size=1400,1000", "--virtual-time-budget=10000",
+                    f"--screenshot={png}", html.as_uri()], capture_output=True, timeout=120, check=True)
+
+
+@pytest.mark.slow
+def test_the_html_report_holds_every_result_and_renders_in_a_browser(smoke, tmp_path):
+    report = smoke / "results" / "report.html"
+    made = run(smoke, "--config", "scale=smoke", "--report", str(report))
+    assert made.returncode == 0, made.stderr[-2000:]
+    html = report.read_text()
+    for target in (*TABLE_TARGETS, *FIGURE_TARGETS, "scorecard"):
+        assert f"{target}." in html, target
+    assert "Scale <strong>smoke</strong>, data source" in html and "YT Fig 6: the equivalent pair" in html
+    screenshot(report, tmp_path / "report.png", tmp_path / "profile")
+    with Image.open(tmp_path / "report.png") as shot:
+        grey = shot.convert("L")
+        inked = sum(grey.histogram()[:200]) / (grey.width * grey.height)
+        colours = len(shot.convert("RGB").getcolors(maxcolors=1 << 20) or [])
+    assert inked > 0.005 and colours > 50, (inked, colours)  # text and the workflow graph, not a blank page

@@ -96,12 +96,31 @@ def check(config: dict) -> None:
         for depth in exp["depths"]:
             _check_depth(exp["arch"], depth, f"{key}.depths")
         experiment_runs(config, name)  # builds, and so validates, every merged TrainConfig
+    _check_figures(config)
 
 
-def _cell_patch(exp: dict, net: str, depth: int) -> dict:
+def _check_figures(config: dict) -> None:
+    """Each figure names an experiment of this config, and depths that experiment trains."""
+    for target, spec in config["figures"].items():
+        key = f"figures.{target}"
+        exp = config["experiments"].get(spec["experiment"])
+        if exp is None:
+            raise ConfigError(f"{key}.experiment: no experiment {spec['experiment']!r}")
+        for field_ in ("depth", "left_depths"):
+            wanted = spec.get(field_)
+            missing = sorted(set([wanted] if isinstance(wanted, int) else wanted or []) - set(exp["depths"]))
+            if missing:
+                raise ConfigError(f"{key}.{field_}: depth {missing[0]} is not among "
+                                  f"experiments.{spec['experiment']}.depths {exp['depths']}")
+    fig6 = config["figures"]["yt_fig6"]["experiment"]
+    if not all(cfg.log_iterations for _, cfg in experiment_runs(config, fig6)):
+        raise ConfigError(f"figures.yt_fig6: experiments.{fig6} must set train.log_iterations: true")
+
+
+def _cell_patch(exp: dict, net: str, init: str, depth: int) -> dict:
     patch = {}
     for cell in exp.get("cells", []):
-        if cell.get("net", net) == net and cell.get("depth", depth) == depth:
+        if cell.get("net", net) == net and cell.get("init", init) == init and cell.get("depth", depth) == depth:
             patch = deep_merge(patch, cell.get("train", {}))
     return patch
 
@@ -113,7 +132,7 @@ def experiment_runs(config: dict, name: str) -> list[tuple[Run, TrainConfig]]:
     for net in exp["nets"]:
         for depth in exp["depths"]:
             cfg = train_config(config["train"], exp.get("train", {}), net.get("train", {}),
-                               _cell_patch(exp, net["net"], depth),
+                               _cell_patch(exp, net["net"], net["init"], depth),
                                key=f"experiments.{name} ({net['net']}, depth {depth})")
             for seed in range(exp["seeds"]):
                 out.append((Run(exp["arch"], net["net"], depth, net["init"], seed), cfg))

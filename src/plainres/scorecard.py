@@ -80,22 +80,105 @@ def claims_table5(s: pd.DataFrame) -> list[tuple[str, str, str]]:
     return out
 
 
-def render(tables: dict[str, pd.DataFrame], scale: str, data_source: str) -> str:
+def claims_fig2(data: pd.DataFrame, reach_loss: float) -> list[tuple[str, str, str]]:
+    """Figs 2/8 from the plotted means (columns net, quantity, epoch, mean)."""
+    def series(net, q):
+        return data[(data.net == net) & (data.quantity == q)].sort_values("epoch")
+
+    out = []
+    for q, name in (("L", "training loss"), ("E", "test error")):
+        plain, residual = series("plain", q)["mean"], series("residual", q)["mean"]
+        ok = None if plain.empty or residual.empty else residual.iloc[-1] < plain.iloc[-1]
+        out.append((f"residual {name} below plain at the end of the long run (Figs 2, 8)",
+                    *verdict(ok, "" if ok is None else f"{fmt(residual.iloc[-1])} vs {fmt(plain.iloc[-1])}")))
+    reached = {}
+    for net in ("plain", "residual"):
+        hit = series(net, "L").query("mean <= @reach_loss")
+        reached[net] = None if hit.empty else int(hit.epoch.iloc[0])
+    if reached["residual"] is None:
+        ok = None if reached["plain"] is None else False
+    else:
+        ok = reached["plain"] is None or reached["residual"] <= reached["plain"]
+    detail = ", ".join(f"{net} {'epoch ' + str(e) if e is not None else 'never'}" for net, e in reached.items())
+    out.append((f"residual nets reach L = {reach_loss:g} first (Fig 8a)", *verdict(ok, detail)))
+    return out
+
+
+def claims_fig6(data: pd.DataFrame) -> list[tuple[str, str, str]]:
+    """Fig 6 from every step's |ΔL| (columns seed, iteration, epoch, abs_diff)."""
+    if data.empty:
+        return [("the float64 pair's |ΔL| starts below 1e-12 (Fig 6)", *verdict(None, "no steps"))]
+    first_step = data[data.iteration == 1].abs_diff.max()
+    first, last = data.epoch.min(), data.epoch.max()
+    early, late = data[data.epoch == first].abs_diff.median(), data[data.epoch == last].abs_diff.median()
+    return [("the float64 pair's |ΔL| starts at rounding level, below 1e-12 (Fig 6)",
+             *verdict(first_step < 1e-12, f"largest |ΔL| at the first step over seeds: {fmt(first_step, 3)}")),
+            ("|ΔL| grows slowly: still below 1e-10 through the first epoch, larger by the last (Fig 6)",
+             *verdict(None if first == last else bool(early < 1e-10 and late > early),
+                      f"median |ΔL| in epoch {first}: {fmt(early, 3)}; in epoch {last}: {fmt(late, 3)}"))]
+
+
+def fig9_summary(data: pd.DataFrame) -> pd.DataFrame:
+    """Fig 9's final means (left panel) as a summary with the paper's values (0.13/0.46, 0.055/0.083)."""
+    from .tables import with_paper
+
+    left = data[data.panel == "left"]
+    last = left[left.epoch == left.epoch.max()]
+    names = {"kwi": "p", "t-hmwi": "t"}
+    rows = [{"net": names[r.init], "depth": int(r.depth), "quantity": "L", "mean": r.mean, "sd": r.sd,
+             "n": int(r.n), "diverged": 0} for r in last.itertuples()]
+    return with_paper(pd.DataFrame(rows), "yt_fig9")
+
+
+def claims_fig9(data: pd.DataFrame) -> list[tuple[str, str, str]]:
+    """Fig 9 from the plotted means: left panel (init, depth, epoch, mean) and right panel (gap)."""
+    right = data[data.panel == "right"]
+    final = right[right.epoch == right.epoch.max()].sort_values("depth")
+    out = [("plain nets from t₀ = T(r₀) end below plain nets from KWI at every depth (Fig 9)",
+            *verdict(bool((final["mean"] > 0).all()) if len(final) else None,
+                     "; ".join(f"d{int(r.depth)}: L(p) − L(t) = {fmt(r.mean, 3)}" for r in final.itertuples())))]
+    left = data[data.panel == "left"]
+    end = left[left.epoch == left.epoch.max()]
+    depths = sorted(end.depth.unique())
+    if len(depths) >= 2:
+        lo, hi = depths[0], depths[-1]
+        ratio = {i: float(end[(end.init == i) & (end.depth == hi)]["mean"].iloc[0] /
+                          end[(end.init == i) & (end.depth == lo)]["mean"].iloc[0]) for i in ("kwi", "t-hmwi")}
+        out.append((f"adding layers ({lo}→{hi}) slows p more than t (Fig 9a: blue curves part, red stay close)",
+                    *verdict(ratio["kwi"] > ratio["t-hmwi"],
+                             f"final L ratio p {fmt(ratio['kwi'], 3)}×, t {fmt(ratio['t-hmwi'], 3)}×")))
+    widening = []
+    for depth, gap in right.groupby("depth"):
+        gap = gap.sort_values("epoch")
+        peak = gap.loc[gap["mean"].idxmax()]
+        widening.append((int(depth), int(peak.epoch), bool(peak["mean"] > gap["mean"].iloc[0])))
+    out.append(("the gap L(p) − L(t) widens from the start of training (Fig 9b: until about epoch 15)",
+                *verdict(all(w for *_, w in widening) if widening else None,
+                         "; ".join(f"d{d}: largest at epoch {e}" for d, e, _ in widening))))
+    return out
+
+
+def render(tables: dict[str, pd.DataFrame], figures: dict[str, pd.DataFrame], figure_specs: dict,
+           scale: str, data_source: str) -> str:
     """Markdown: published numbers vs ours per target, then the claims."""
     lines = ["# Scorecard", "", f"Scale: **{scale}**; data: {data_source}.",
              "Ours are mean ± sd over seeds (n). At scales other than `paper` the depths, epochs and data",
              "differ from the paper's, so the numbers are not comparable; the claims still are.", "",
              "## Published numbers", "", "| target | net | depth | quantity | paper | ours |", "|---|---|---|---|---:|---|"]
-    for target, s in tables.items():
+    compared_targets = dict(tables)
+    if "yt_fig9" in figures:
+        compared_targets["yt_fig9"] = fig9_summary(figures["yt_fig9"])
+    for target, s in compared_targets.items():
         compared = s[s.paper.notna()]
         for _, row in compared.iterrows():
             lines.append(f"| {target} | {row.net} | {row.depth} | {row.quantity} | {fmt(row.paper)} | {cell_text(row)} |")
         if not len(compared):
             lines.append(f"| {target} | — | — | — | — | no depth of this scale has a published value |")
-    lines += ["", "## Claims", "", "| claim | verdict | evidence |", "|---|---|---|"]
+    lines += ["", "## Claims", "", "| target | claim | verdict | evidence |", "|---|---|---|---|"]
     builders = {"yt_table1": claims_table1, "yt_table2": claims_table2, "yt_table4": claims_table4,
-                "yt_table5": claims_table5}
-    for target, s in tables.items():
+                "yt_table5": claims_table5, "yt_fig6": claims_fig6, "yt_fig9": claims_fig9,
+                "yt_fig2": lambda d: claims_fig2(d, figure_specs["yt_fig2"]["reach_loss"])}
+    for target, s in {**tables, **figures}.items():
         for claim, result, detail in builders[target](s):
-            lines.append(f"| {claim} | {result} | {detail} |")
+            lines.append(f"| {target} | {claim} | {result} | {detail} |")
     return "\n".join(lines) + "\n"

@@ -22,26 +22,31 @@ def published() -> dict:
     return yaml.safe_load(resources.files("plainres").joinpath("published.yaml").read_text())
 
 
-def collect(done_files: list[Path]) -> pd.DataFrame:
-    """One row per run: identity, status, and the first and last evaluated metrics."""
-    rows = []
+def read_runs(done_files: list[Path]):
+    """Every run the training jobs recorded: (identity and provenance, its evaluated metric rows)."""
     for done in done_files:
         for entry in json.loads(Path(done).read_text())["runs"]:
             folder = Path(entry["dir"])
             config = json.loads((folder / "config.json").read_text())
             with open(folder / "metrics.csv", newline="") as f:
                 metrics = [r for r in csv.DictReader(f) if r["train_loss"] != ""]
-            first, last = metrics[0], metrics[-1]
             run = config["run"]
             # simplified nets are 'plain'/'residual'; other architectures are named by their arch
             label = run["net"] if run["arch"] == "simplified" else run["arch"]
-            rows.append({**run, "net": label, "run_id": entry["run_id"], "status": entry["status"],
-                         "epochs": int(last["epoch"]),
-                         "L_before": float(first["train_loss"]), "reg_before": float(first["weight_reg"]),
-                         "L": float(last["train_loss"]), "reg": float(last["weight_reg"]),
-                         "C": float(last["cost"]), "E": float(last["test_error"]),
-                         "device": config["device_name"], "torch": config["torch_version"],
-                         "code": config["code_version"], "data_source": json.dumps(config["data"]["source"])})
+            yield {**run, "net": label, "run_id": entry["run_id"], "status": entry["status"], "dir": str(folder),
+                   "device": config["device_name"], "torch": config["torch_version"], "code": config["code_version"],
+                   "data_source": json.dumps(config["data"]["source"])}, metrics
+
+
+def collect(done_files: list[Path]) -> pd.DataFrame:
+    """One row per run: identity, status, and the first and last evaluated metrics."""
+    rows = []
+    for run, metrics in read_runs(done_files):
+        first, last = metrics[0], metrics[-1]
+        rows.append({**run, "epochs": int(last["epoch"]),
+                     "L_before": float(first["train_loss"]), "reg_before": float(first["weight_reg"]),
+                     "L": float(last["train_loss"]), "reg": float(last["weight_reg"]),
+                     "C": float(last["cost"]), "E": float(last["test_error"])})
     return pd.DataFrame(rows)
 
 
@@ -106,14 +111,23 @@ def provenance(runs: pd.DataFrame, config: dict) -> dict:
             "data_source": ", ".join(sorted(runs.data_source.unique()))}
 
 
-def write(stem: Path, summary: pd.DataFrame, table: pd.DataFrame, caption: str, prov: dict) -> None:
-    """stem.csv (tidy summary), stem.md and stem.tex (the wide table), each with provenance."""
-    notes = [caption] + [f"{k}: {v}" for k, v in prov.items()]
+def write_tidy_csv(path: Path, frame: pd.DataFrame, notes: list[str]) -> None:
+    """A CSV whose first lines are '# ' comments (caption, provenance): pandas reads it with comment='#'."""
     text = io.StringIO()
     for line in notes:
         text.write(f"# {line}\n")
-    summary.to_csv(text, index=False)
-    atomic_write_bytes(stem.with_suffix(".csv"), text.getvalue().encode())
+    frame.to_csv(text, index=False)
+    atomic_write_bytes(path, text.getvalue().encode())
+
+
+def notes_of(caption: str, prov: dict) -> list[str]:
+    return [caption] + [f"{k}: {v}" for k, v in prov.items()]
+
+
+def write(stem: Path, summary: pd.DataFrame, table: pd.DataFrame, caption: str, prov: dict) -> None:
+    """stem.csv (tidy summary), stem.md and stem.tex (the wide table), each with provenance."""
+    notes = notes_of(caption, prov)
+    write_tidy_csv(stem.with_suffix(".csv"), summary, notes)
 
     md = ["| " + " | ".join(table.columns) + " |", "|" + "---|" * len(table.columns)]
     md += ["| " + " | ".join(str(v) for v in row) + " |" for row in table.itertuples(index=False)]

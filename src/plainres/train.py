@@ -38,6 +38,7 @@ DTYPES = {"float32": torch.float32, "float64": torch.float64}
 INITS = ("kwi", "hmwi", "t-hmwi")
 METRICS = ("epoch", "iteration", "lr", "train_loss", "weight_reg", "cost", "test_error", "test_loss",
            "minibatch_loss", "wall_s", "status")
+ITERATIONS = ("iteration", "epoch", "lr", "minibatch_loss")
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,7 @@ class TrainConfig:
     train_subset: int | None = None
     test_subset: int | None = None
     deterministic: bool = True
+    log_iterations: bool = False  # every minibatch loss to iterations.csv (YT Fig 6)
 
     def __post_init__(self):
         checks = [(self.epochs >= 1, "epochs must be ≥ 1"), (self.lr > 0, "lr must be > 0"),
@@ -263,12 +265,18 @@ def atomic_save(obj, path: Path):
     atomic_write_bytes(path, buffer.getvalue())
 
 
-def write_metrics(path: Path, rows: list[dict]):
+def write_csv(path: Path, rows: list[dict], columns=METRICS):
     text = io.StringIO()
-    writer = csv.DictWriter(text, fieldnames=METRICS, lineterminator="\n")
+    writer = csv.DictWriter(text, fieldnames=columns, lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
     atomic_write_bytes(path, text.getvalue().encode())
+
+
+def write_iterations(path: Path, losses: list[float], cfg: TrainConfig, batches: int):
+    """One row per SGD step: the loss of the minibatch it stepped on, before the step (repr: exact)."""
+    write_csv(path, [{"iteration": i + 1, "epoch": i // batches + 1, "lr": cfg.lr_at(i // batches + 1),
+                      "minibatch_loss": repr(v)} for i, v in enumerate(losses)], ITERATIONS)
 
 
 def read_metrics(path: Path) -> list[dict]:
@@ -284,6 +292,7 @@ class _State:
     iteration: int = 0
     wall_s: float = 0.0
     metrics: list = field(default_factory=list)   # per run: list of rows
+    iterations: list = field(default_factory=list)  # per run: every minibatch loss (log_iterations)
     status: list = field(default_factory=list)    # per run: 'running' | 'finished' | 'diverged'
 
 
@@ -316,7 +325,7 @@ def train_group(runs: list[Run], cfg: TrainConfig, data_path: Path, out_dirs: li
     key = fingerprint(runs, cfg, meta["file_sha256"])
     name = name or (runs[0].run_id if k == 1 else f"{runs[0].run_id}+{k - 1}")
 
-    state = _State(metrics=[[] for _ in runs], status=["running"] * k)
+    state = _State(metrics=[[] for _ in runs], iterations=[[] for _ in runs], status=["running"] * k)
     if checkpoint.is_file():
         saved = torch.load(checkpoint, map_location=dev, weights_only=False)
         if saved.get("fingerprint") == key:
@@ -387,7 +396,9 @@ def train_group(runs: list[Run], cfg: TrainConfig, data_path: Path, out_dirs: li
         atomic_save({"fingerprint": key, "code_version": code_version, "params": group.params, "buffers": group.buffers,
                      "optimiser": optimiser.state_dict(), "state": dataclasses.asdict(state)}, checkpoint)
         for kk, out in enumerate(out_dirs):
-            write_metrics(out / "metrics.csv", state.metrics[kk])
+            write_csv(out / "metrics.csv", state.metrics[kk])
+            if cfg.log_iterations:
+                write_iterations(out / "iterations.csv", state.iterations[kk], cfg, batches)
 
     if state.epoch == 0 and not any(state.metrics):
         record(0, None)
@@ -403,7 +414,7 @@ def train_group(runs: list[Run], cfg: TrainConfig, data_path: Path, out_dirs: li
             for g in optimiser.param_groups:
                 g["lr"] = cfg.lr_at(epoch)
             plans = torch.stack([epoch_plan(n, r.data_seed_, epoch, cfg.crop_padding, cfg.flip) for r in runs]).to(dev)
-            loss_sum = torch.zeros(k, dtype=dtype, device=dev)
+            epoch_losses = torch.zeros(batches, k, dtype=dtype, device=dev)
             start = time.perf_counter()
             for it in range(batches):
                 x, y = dd.minibatch(plans, it, cfg.batch_size, cfg.crop_padding)
@@ -414,7 +425,7 @@ def train_group(runs: list[Run], cfg: TrainConfig, data_path: Path, out_dirs: li
                 optimiser.zero_grad(set_to_none=True)
                 cost.sum().backward()
                 optimiser.step()
-                loss_sum += losses.detach()
+                epoch_losses[it] = losses.detach()
                 state.iteration += 1
                 if state.iteration in snap_iters:
                     snapshot(f"iter_{state.iteration}")
@@ -423,7 +434,10 @@ def train_group(runs: list[Run], cfg: TrainConfig, data_path: Path, out_dirs: li
             seconds = time.perf_counter() - start
             state.wall_s += seconds
             state.epoch = epoch
-            mean_loss = (loss_sum / batches).tolist()
+            mean_loss = epoch_losses.mean(0).tolist()
+            if cfg.log_iterations:
+                for kk, column in enumerate(epoch_losses.T.tolist()):
+                    state.iterations[kk].extend(column)
             for kk, value in enumerate(mean_loss):
                 if state.status[kk] == "running" and not math.isfinite(value):
                     state.status[kk] = "diverged"

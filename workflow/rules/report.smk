@@ -1,4 +1,4 @@
-# Tables and the scorecard, from finished training runs.
+# Tables, figures and the scorecard, from finished training runs; each marked for `snakemake --report`.
 
 TABLES = {
     "yt_table1": {
@@ -30,15 +30,46 @@ TABLES = {
 }
 
 
-def table_rule_input(target):
-    return [done for experiment in TABLES[target]["experiments"] for done in groups_done(experiment)]
+FIGURES = {
+    "yt_fig2": {
+        "caption": "YT Figs 2 and 8: training loss L (log scale) and test error E against epoch, plain nets "
+        "(KWI, blue) and residual nets (HMWI, red); thick lines are means over seeds, error bars ±1 sd. "
+        "The epoch at which each mean first reaches the loss of Fig 8(a) is written in the left panel.",
+    },
+    "yt_fig6": {
+        "caption": "YT Fig 6: the equivalent pair of Table 2 (plain net at p₀ = T(r₀) with decay on T⁻¹(p), "
+        "residual net at r₀, float64, the same minibatches). Left: the loss of every SGD step's minibatch, "
+        "taken before the step; right: the absolute difference of the two, on a log scale, one colour per seed. "
+        "Steps where the two losses are exactly equal cannot be drawn on a log axis; the legend counts them.",
+    },
+    "yt_fig9": {
+        "caption": "YT Fig 9. Left: training loss L of plain nets started at p₀ ~ KWI (blue) and at the "
+        "residual-equivalent t₀ = T(r₀), r₀ ~ HMWI, with decay on T⁻¹(p) (red); solid and dotted lines for the "
+        "two depths, the final mean at each curve's end. Right: L(p) − L(t) of seed-paired runs against "
+        "epoch, mean ± sd, per depth, on a log scale (non-positive means are not drawn).",
+    },
+}
 
 
-def table_config(target):
-    """The part of the config a table depends on (and whose hash it records): a change elsewhere
-    does not re-run it."""
+def target_experiments(target):
+    if target in TABLES:
+        return TABLES[target]["experiments"]
+    return [C["figures"][target]["experiment"]]
+
+
+def target_input(target):
+    return [done for experiment in target_experiments(target) for done in groups_done(experiment)]
+
+
+def target_config(target):
+    """The part of the config a table or figure depends on (and whose hash it records): a change
+    elsewhere does not re-run it."""
     keys = ("scale", "dataset", "data_source", "train")
-    return {**{k: C[k] for k in keys}, "experiments": {e: C["experiments"][e] for e in TABLES[target]["experiments"]}}
+    return {
+        **{k: C[k] for k in keys},
+        "experiments": {e: C["experiments"][e] for e in target_experiments(target)},
+        **({"figure": C["figures"][target]} if target in FIGURES else {}),
+    }
 
 
 for _target in TABLES:
@@ -47,29 +78,62 @@ for _target in TABLES:
         name:
             _target
         input:
-            done=table_rule_input(_target),
+            done=target_input(_target),
         output:
             csv=f"results/tables/{_target}.csv",
-            md=f"results/tables/{_target}.md",
+            md=report(f"results/tables/{_target}.md", caption="../report/caption.rst", category="Tables"),
             tex=f"results/tables/{_target}.tex",
         params:
             target=_target,
             spec=TABLES[_target],
-            config=table_config(_target),
+            caption=TABLES[_target]["caption"],
+            config=target_config(_target),
         localrule: True
         script:
             "../scripts/table.py"
 
 
+for _target in FIGURES:
+
+    rule:
+        name:
+            _target
+        input:
+            done=target_input(_target),
+        output:
+            png=report(f"results/figures/{_target}.png", caption="../report/caption.rst", category="Figures"),
+            pdf=f"results/figures/{_target}.pdf",
+            csv=f"results/figures/{_target}.csv",
+        params:
+            target=_target,
+            spec=C["figures"][_target],
+            caption=FIGURES[_target]["caption"],
+            config=target_config(_target),
+        localrule: True
+        script:
+            "../scripts/figure.py"
+
+
+rule yt_fig8:
+    """YT Fig 8 is Fig 2 (the same caption and runs)."""
+    input:
+        rules.yt_fig2.output,
+    localrule: True
+
+
 rule scorecard:
     input:
         tables=[f"results/tables/{t}.csv" for t in TABLES],
+        figures=[f"results/figures/{t}.csv" for t in FIGURES],
         data=rules.data.output.meta,
     output:
-        "results/scorecard.md",
+        report("results/scorecard.md", caption="../report/caption.rst", category="Scorecard"),
     params:
         targets=list(TABLES),
-        scale=C["scale"],
+        figures=list(FIGURES),
+        figure_specs=C["figures"],
+        caption="Every published number of the built targets beside ours, and each claim checked.",
+        config={k: C[k] for k in ("scale", "data_source")},
     localrule: True
     script:
         "../scripts/scorecard.py"

@@ -9,5 +9,5 @@ if "nets" in p.spec:
     runs = runs[runs.net.isin(p.spec["nets"])]
 summary = tables.with_paper(tables.summarise(runs, p.spec["quantities"]), p.target)
 table = tables.wide(summary, p.spec["quantities"])
-tables.write(Path(snakemake.output.csv).with_suffix(""), summary, table, p.spec["caption"],  # noqa: F821
+tables.write(Path(snakemake.output.csv).with_suffix(""), summary, table, p.caption,  # noqa: F821
              tables.provenance(runs, p.config))

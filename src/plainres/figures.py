@@ -1,0 +1,212 @@
+"""YT's figures from finished runs, in the paper's conventions: plain blue, residual red, thick lines
+for means and error bars whose half length is the sd over seeds, log axes where the paper has them.
+Each figure is a PNG and a PDF with its provenance in the file metadata and in a footer, and a CSV
+of exactly the numbers it plots.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from .data import atomic_write_bytes  # noqa: E402
+from .tables import notes_of, read_runs, write_tidy_csv  # noqa: E402
+
+PLAIN, RESIDUAL = "tab:blue", "tab:red"
+DEPTH_STYLES = ("-", ":", "--", "-.")
+
+
+def curves(done_files: list[Path]) -> pd.DataFrame:
+    """One row per (run, evaluated epoch): the run's identity and provenance, epoch, L, C, E."""
+    rows = []
+    for run, metrics in read_runs(done_files):
+        for m in metrics:
+            rows.append({**run, "epoch": int(m["epoch"]), "iteration": int(m["iteration"]),
+                         "L": float(m["train_loss"]), "C": float(m["cost"]), "E": float(m["test_error"])})
+    return pd.DataFrame(rows)
+
+
+def iterations(run_dir: str) -> pd.DataFrame:
+    """A run's iterations.csv: every SGD step's minibatch loss (float64 repr, exact)."""
+    with open(Path(run_dir) / "iterations.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    return pd.DataFrame({"iteration": [int(r["iteration"]) for r in rows],
+                         "epoch": [int(r["epoch"]) for r in rows],
+                         "L": [float(r["minibatch_loss"]) for r in rows]})
+
+
+def mean_sd(frame: pd.DataFrame, by: list[str], x: str, quantity: str) -> pd.DataFrame:
+    """Mean, sd (ddof 1; 0 for one seed) and n of `quantity` over seeds at every x."""
+    g = frame.groupby([*by, x])[quantity]
+    out = pd.DataFrame({"mean": g.mean(), "sd": g.std(ddof=1).fillna(0.0), "n": g.size()}).reset_index()
+    return out.assign(quantity=quantity)
+
+
+def errorbars(ax, stats: pd.DataFrame, x: str, color: str, label: str, style: str = "-"):
+    """A thick mean line and thin sd error bars (at most ~40 of them, so long runs stay readable);
+    markers too when there are few points."""
+    ax.plot(stats[x], stats["mean"], style, color=color, lw=1.8, label=label,
+            marker="o" if len(stats) <= 30 else None, ms=3)
+    ax.errorbar(stats[x], stats["mean"], yerr=stats["sd"], fmt="none", ecolor=color, elinewidth=0.8, alpha=0.45,
+                errorevery=max(1, len(stats) // 40))
+
+
+def loss_axis(ax, label: str):
+    """A log-scale loss axis whose ticks read as plain numbers, also over a narrow range."""
+    plain = FuncFormatter(lambda v, _: f"{v:g}")
+    ax.set_yscale("log")
+    ax.set_ylabel(label)
+    ax.yaxis.set_major_formatter(plain)
+    ax.yaxis.set_minor_formatter(plain)
+    ax.tick_params(axis="y", which="minor", labelsize=7)
+
+
+def epoch_axis(ax):
+    ax.set_xlabel("epoch")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+
+
+def first_reaching(stats: pd.DataFrame, x: str, level: float):
+    hit = stats[stats["mean"] <= level]
+    return None if hit.empty else int(hit[x].iloc[0])
+
+
+# ---------------------------------------------------------------- YT Figs 2 and 8
+
+def fig2(frame: pd.DataFrame, depth: int, reach_loss: float):
+    """L (log) and E against epoch, plain (KWI) vs residual (HMWI) at one depth, mean ± sd over seeds."""
+    frame = frame[frame.depth == depth]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4), constrained_layout=True)
+    data = []
+    for net, color in (("plain", PLAIN), ("residual", RESIDUAL)):
+        runs = frame[frame.net == net]
+        n = runs.seed.nunique()
+        for ax, q in ((left, "L"), (right, "E")):
+            stats = mean_sd(runs, [], "epoch", q)
+            shown = stats.assign(mean=100 * stats["mean"], sd=100 * stats["sd"]) if q == "E" else stats
+            errorbars(ax, shown, "epoch", color, f"{net} ({'KWI' if net == 'plain' else 'HMWI'}), n={n}")
+            data.append(stats.assign(net=net, depth=depth))
+        reached = first_reaching(data[-2], "epoch", reach_loss)
+        left.annotate(f"{net}: L ≤ {reach_loss:g} " + (f"at epoch {reached}" if reached is not None else "not reached"),
+                      xy=(0.98, 0.93 if net == "plain" else 0.86), xycoords="axes fraction", ha="right",
+                      color=color, fontsize=9)
+    loss_axis(left, "training loss $\\mathcal{L}$ (log scale)")
+    left.set_title(f"risk $\\mathcal{{L}}$, depth {depth}")
+    right.set(ylabel="test error $\\mathcal{E}$ (%)", title=f"error $\\mathcal{{E}}$, depth {depth}")
+    for ax in (left, right):
+        epoch_axis(ax)
+        ax.grid(alpha=0.3, which="both")
+        ax.legend(loc="upper left" if ax is right else "lower left", fontsize=9)
+    return fig, pd.concat(data, ignore_index=True)
+
+
+# ---------------------------------------------------------------- YT Fig 6
+
+def fig6(pairs: list[tuple[int, pd.DataFrame, pd.DataFrame]], depth: int):
+    """Per SGD step: the minibatch loss of the plain net at t₀ = T(r₀) and of the residual net at r₀
+    (same minibatches, float64), and their absolute difference, both on log axes."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4), constrained_layout=True)
+    data = []
+    for i, (seed, plain, residual) in enumerate(pairs):
+        joined = plain.merge(residual, on=["iteration", "epoch"], suffixes=("_plain", "_residual"))
+        joined["abs_diff"] = (joined["L_plain"] - joined["L_residual"]).abs()
+        data.append(joined.assign(seed=seed))
+        tag = f"seed {seed}"
+        left.plot(joined.iteration, joined.L_plain, color=PLAIN, lw=0.8, alpha=0.8,
+                  label="plain, $p_0=\\mathcal{T}(r_0)$" if i == 0 else None)
+        left.plot(joined.iteration, joined.L_residual, "--", color=RESIDUAL, lw=0.8, alpha=0.8,
+                  label="residual, $r_0$" if i == 0 else None)
+        exact = joined.abs_diff == 0
+        right.plot(joined.iteration[~exact], joined.abs_diff[~exact], ".", ms=2, alpha=0.6,
+                   label=f"{tag}: {int(exact.sum())} of {len(joined)} steps exactly equal")
+    loss_axis(left, "minibatch loss $\\mathcal{L}$ (log scale)")
+    left.set(xlabel="iteration (SGD step)", title=f"equivalent pair, depth {depth}, float64")
+    right.set(yscale="log", xlabel="iteration (SGD step)", ylabel="$|\\Delta\\mathcal{L}|$ (log scale)",
+              title="|plain − residual|; exact zeros not drawn")
+    for ax in (left, right):
+        ax.grid(alpha=0.3, which="both")
+        ax.legend(fontsize=8, markerscale=4)
+    return fig, pd.concat(data, ignore_index=True)
+
+
+# ---------------------------------------------------------------- YT Fig 9
+
+def fig9(frame: pd.DataFrame, left_depths: list[int]):
+    """Left: L of plain nets from p₀ ~ KWI (blue) and from t₀ = T(r₀) (red) at two depths, the final
+    mean written at each curve's end. Right: L(p) − L(t) against epoch at every depth (log)."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2), constrained_layout=True)
+    data = []
+    for init, color, name in (("kwi", PLAIN, "$p$ (KWI)"), ("t-hmwi", RESIDUAL, "$t=\\mathcal{T}(r)$ (HMWI)")):
+        for depth, style in zip(left_depths, DEPTH_STYLES):
+            stats = mean_sd(frame[(frame.init == init) & (frame.depth == depth)], [], "epoch", "L")
+            errorbars(left, stats, "epoch", color, f"{name}, depth {depth}", style)
+            last = stats.iloc[-1]
+            left.annotate(f"{last['mean']:.3g}", (last["epoch"], last["mean"]), xytext=(4, 0),
+                          textcoords="offset points", color=color, fontsize=8, va="center")
+            data.append(stats.assign(init=init, depth=depth, panel="left"))
+    paired = frame.pivot_table(index=["depth", "seed", "epoch"], columns="init", values="L").dropna().reset_index()
+    paired["gap"] = paired["kwi"] - paired["t-hmwi"]
+    colours = plt.cm.viridis(np.linspace(0.0, 0.85, paired.depth.nunique()))
+    for (depth, runs), colour in zip(paired.groupby("depth"), colours):
+        stats = mean_sd(runs, [], "epoch", "gap")
+        positive = stats[stats["mean"] > 0]
+        errorbars(right, positive, "epoch", colour, f"depth {depth} (n={runs.seed.nunique()})")
+        data.append(stats.assign(init="kwi − t-hmwi", depth=depth, panel="right"))
+    loss_axis(left, "training loss $\\mathcal{L}$ (log scale)")
+    left.set_title("plain nets from two initialisations")
+    loss_axis(right, "$\\mathcal{L}(p) - \\mathcal{L}(t)$ (log scale)")
+    right.set_title("gap in training loss; non-positive means not drawn")
+    for ax in (left, right):
+        epoch_axis(ax)
+        ax.grid(alpha=0.3, which="both")
+        ax.legend(fontsize=8)
+    return fig, pd.concat(data, ignore_index=True)
+
+
+# ---------------------------------------------------------------- files
+
+def build(target: str, frame: pd.DataFrame, spec: dict):
+    """The figure and its data for one target, from the runs of its experiment (`frame`, see curves)."""
+    if target == "yt_fig2":
+        return fig2(frame, spec["depth"], spec["reach_loss"])
+    if target == "yt_fig6":
+        at = frame[(frame.depth == spec["depth"]) & (frame.epoch == 0)]
+        dirs = {(r.net, r.seed): r.dir for r in at.itertuples()}
+        seeds = sorted(s for net, s in dirs if net == "plain" and ("residual", s) in dirs)
+        if not seeds:
+            raise ValueError(f"yt_fig6: no plain/residual pair at depth {spec['depth']}")
+        return fig6([(s, iterations(dirs["plain", s]), iterations(dirs["residual", s])) for s in seeds], spec["depth"])
+    if target == "yt_fig9":
+        return fig9(frame, spec["left_depths"])
+    raise ValueError(f"no figure {target!r}")
+
+
+def save(fig, data: pd.DataFrame, stem: Path, caption: str, prov: dict) -> None:
+    """stem.png, stem.pdf (provenance in the metadata and a footer) and stem.csv (the plotted numbers)."""
+    def short(value: str) -> str:  # a data source is JSON: show its kind and location
+        try:
+            source = json.loads(value)
+            return " ".join(str(source[k]) for k in ("kind", "location") if source.get(k))
+        except (ValueError, TypeError, KeyError):
+            return value
+
+    footer = " · ".join(f"{k} {short(v) if k == 'data_source' else v}" for k, v in prov.items()
+                        if k in ("scale", "data_source", "code_version", "device"))
+    fig.text(0.005, 0.002, footer, fontsize=6, color="0.45", ha="left", va="bottom")
+    fig.get_layout_engine().set(rect=(0, 0.03, 1, 0.97))
+    described = caption + " | " + "; ".join(f"{k}: {v}" for k, v in prov.items())
+    for suffix, metadata in ((".png", {"Description": described}), (".pdf", {"Subject": described})):
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format=suffix[1:], dpi=150, metadata=metadata)
+        atomic_write_bytes(stem.with_suffix(suffix), buffer.getvalue())
+    plt.close(fig)
+    write_tidy_csv(stem.with_suffix(".csv"), data, notes_of(caption, prov))
