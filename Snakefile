@@ -23,7 +23,9 @@ report: "workflow/report/workflow.rst"
 
 include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
+include: "workflow/rules/common.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/analyze.smk"
 
 
 rule all:
@@ -33,7 +35,10 @@ rule all:
         rules.yt_table2.output,
         rules.yt_table4.output,
         rules.yt_table5.output,
+        rules.yt_table3.output,
         rules.yt_fig2.output,
         rules.yt_fig6.output,
         rules.yt_fig9.output,
+        rules.yt_fig7.output,
+        rules.yt_fig3.output,
         rules.scorecard.output,

@@ -66,8 +66,8 @@ def smoke(tmp_path_factory):
     return workdir
 
 
-TABLE_TARGETS = ("yt_table1", "yt_table2", "yt_table4", "yt_table5")
-FIGURE_TARGETS = ("yt_fig2", "yt_fig6", "yt_fig9")
+TABLE_TARGETS = ("yt_table1", "yt_table2", "yt_table3", "yt_table4", "yt_table5")
+FIGURE_TARGETS = ("yt_fig2", "yt_fig3", "yt_fig6", "yt_fig7", "yt_fig9")
 
 
 @pytest.mark.slow
@@ -77,7 +77,7 @@ def test_smoke_scale_builds_every_target_and_each_output_parses(smoke):
         summary = pd.read_csv(results / "tables" / f"{target}.csv", comment="#")
         assert len(summary) and summary["n"].min() == 2 and summary["mean"].notna().all()
         md = (results / "tables" / f"{target}.md").read_text()
-        assert md.startswith("| depth |") and "scale: smoke" in md
+        assert md.startswith("| quantity |" if target == "yt_table3" else "| depth |") and "scale: smoke" in md
         assert r"\end{tabular}" in (results / "tables" / f"{target}.tex").read_text()
     for target in FIGURE_TARGETS:
         with Image.open(results / "figures" / f"{target}.png") as png:
@@ -87,6 +87,10 @@ def test_smoke_scale_builds_every_target_and_each_output_parses(smoke):
         assert pdf.startswith(b"%PDF") and pdf.rstrip().endswith(b"%%EOF")
         data = pd.read_csv(results / "figures" / f"{target}.csv", comment="#")
         assert len(data) and data.notna().any(axis=None)
+    per_run = pd.read_csv(results / "measures" / "yt_table3" / "weights.csv", comment="#")
+    assert sorted(per_run.vector.unique()) == ["p_0", "p_end", "t_0", "t_end"] and len(per_run) == 8
+    cushion = pd.read_csv(results / "measures" / "yt_fig3" / "cushion.csv", comment="#")
+    assert len(cushion) == 2 * 2 * 512 and (cushion.mu > 0).all()  # (plain, residual) × depths 5, 8 × images
     fig6 = pd.read_csv(results / "figures" / "yt_fig6.csv", comment="#")
     assert set(fig6.seed) == {0, 1} and fig6.abs_diff.max() < 1e-12  # float64 pair, 2 epochs
     card = (results / "scorecard.md").read_text()
@@ -108,7 +112,8 @@ def test_a_change_reruns_only_the_jobs_it_touches(smoke):
     change = "experiments={table1: {cells: [{net: plain, depth: 8, train: {lr: 0.02}}]}}"
     dry = run(smoke, "--config", "scale=smoke", change, "--dry-run")
     assert dry.returncode == 0, dry.stderr
-    assert jobs_by_rule(dry.stdout) == {"all": 1, "scorecard": 1, "train": 2, "yt_table1": 1, "yt_table4": 1}
+    assert jobs_by_rule(dry.stdout) == {"all": 1, "scorecard": 1, "train": 2, "yt_table1": 1, "yt_table3": 1,
+                                        "yt_fig3": 1, "yt_fig7": 1, "yt_table4": 1}
     retrained = set(re.findall(r"wildcards: experiment=table1, group=(\S+)", dry.stdout))
     assert retrained == {"simplified-plain-d8-kwi-s0", "simplified-plain-d8-kwi-s1"}
     # a figure's own setting re-draws that figure (and the scorecard that reads it), trains nothing

@@ -62,11 +62,14 @@ def errorbars(ax, stats: pd.DataFrame, x: str, color: str, label: str, style: st
 
 def loss_axis(ax, label: str):
     """A log-scale loss axis whose ticks read as plain numbers, also over a narrow range."""
-    plain = FuncFormatter(lambda v, _: f"{v:g}")
+    def minor(v, _):  # minor ticks are labelled only when the axis spans less than a decade
+        lo, hi = ax.get_ylim()
+        return f"{v:g}" if lo > 0 and hi / lo < 10 else ""
+
     ax.set_yscale("log")
     ax.set_ylabel(label)
-    ax.yaxis.set_major_formatter(plain)
-    ax.yaxis.set_minor_formatter(plain)
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.yaxis.set_minor_formatter(FuncFormatter(minor))
     ax.tick_params(axis="y", which="minor", labelsize=7)
 
 
@@ -159,7 +162,8 @@ def fig9(frame: pd.DataFrame, left_depths: list[int]):
     for (depth, runs), colour in zip(paired.groupby("depth"), colours):
         stats = mean_sd(runs, [], "epoch", "gap")
         positive = stats[stats["mean"] > 0]
-        errorbars(right, positive, "epoch", colour, f"depth {depth} (n={runs.seed.nunique()})")
+        hidden = f"; ≤ 0 at {len(stats) - len(positive)} of {len(stats)} epochs" if len(positive) < len(stats) else ""
+        errorbars(right, positive, "epoch", colour, f"depth {depth} (n={runs.seed.nunique()}){hidden}")
         data.append(stats.assign(init="kwi − t-hmwi", depth=depth, panel="right"))
     loss_axis(left, "training loss $\\mathcal{L}$ (log scale)")
     left.set_title("plain nets from two initialisations")
@@ -169,6 +173,65 @@ def fig9(frame: pd.DataFrame, left_depths: list[int]):
         epoch_axis(ax)
         ax.grid(alpha=0.3, which="both")
         ax.legend(fontsize=8)
+    return fig, pd.concat(data, ignore_index=True)
+
+
+# ---------------------------------------------------------------- YT Fig 3
+
+def fig3(cushions: pd.DataFrame, errors: dict, layer: int, bins: int = 30):
+    """Histograms of the per-sample layer cushion μ_ℓ(x) at one layer, plain (blue) vs residual (red),
+    one panel per depth; cushions has columns net, depth, mu; errors maps (net, depth) → test error."""
+    depths = sorted(cushions.depth.unique())
+    fig, axes = plt.subplots(1, len(depths), figsize=(5 * len(depths), 4), constrained_layout=True, squeeze=False)
+    data = []
+    for ax, depth in zip(axes[0], depths):
+        at = cushions[cushions.depth == depth]
+        for net, color in (("plain", PLAIN), ("residual", RESIDUAL)):
+            mu = at[at.net == net].mu.to_numpy()
+            # each net its own log-spaced bins: the two can be a decade apart and each is narrow
+            edges = np.geomspace(mu.min(), mu.max() * (1 + 1e-9), bins + 1)
+            counts, _ = np.histogram(mu, edges)
+            ax.stairs(counts, edges, color=color, fill=True, alpha=0.45,
+                      label=f"{net}: μ {mu.mean():.3g} ± {mu.std(ddof=1):.2g}, E = {errors[net, depth]:.4g}")
+            data.append(pd.DataFrame({"net": net, "depth": depth, "left": edges[:-1], "right": edges[1:],
+                                      "count": counts, "mean": mu.mean(), "sd": mu.std(ddof=1), "n": len(mu)}))
+        ax.set(xscale="log", xlabel=f"layer cushion $\\mu_{{{layer}}}(x)$ (log scale)", ylabel="training samples",
+               title=f"layer {layer} of depth {depth}")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    return fig, pd.concat(data, ignore_index=True)
+
+
+# ---------------------------------------------------------------- YT Fig 7
+
+def fig7(vectors: dict[str, tuple], depth: int, clip: float, bins: int = 200):
+    """Histograms of all weights of p (blue) and t = T(r) (red), the y-axis clipped at `clip`, and of
+    t's ID entries alone; before training (left) and after (right). vectors: name → (w, is_id)."""
+    fig, axes = plt.subplots(2, 2, figsize=(10, 6.5), constrained_layout=True)
+    lo = min(v[0].min().item() for v in vectors.values())
+    hi = max(v[0].max().item() for v in vectors.values())
+    edges = np.linspace(lo, hi, bins + 1)
+    data = []
+    for col, (when, title) in enumerate((("0", "before training"), ("end", "after training"))):
+        top, bottom = axes[0, col], axes[1, col]
+        for name, color, label in ((f"p_{when}", PLAIN, "$p$ (KWI)"), (f"t_{when}", RESIDUAL, "$t=\\mathcal{T}(r)$")):
+            w, _ = vectors[name]
+            counts, _ = np.histogram(w.numpy(), edges)
+            top.stairs(counts, edges, color=color, label=f"{label}: {len(w)} weights", fill=True, alpha=0.45)
+            data.append(pd.DataFrame({"vector": name, "panel": "all", "left": edges[:-1], "right": edges[1:],
+                                      "count": counts}))
+        w, is_id = vectors[f"t_{when}"]
+        id_edges = np.linspace(w[is_id].min().item(), w[is_id].max().item(), 41)
+        counts, _ = np.histogram(w[is_id].numpy(), id_edges)
+        bottom.stairs(counts, id_edges, color=RESIDUAL, fill=True, alpha=0.6, label=f"ID entries of $t$: {int(is_id.sum())}")
+        data.append(pd.DataFrame({"vector": f"t_{when}", "panel": "id", "left": id_edges[:-1], "right": id_edges[1:],
+                                  "count": counts}))
+        top.set(ylim=(0, clip), xlabel="weight value", ylabel=f"count (clipped at {clip:g})",
+                title=f"all weights, depth {depth}, {title}")
+        bottom.set(xlabel="weight value", ylabel="count", title=f"ID entries of $t$, {title}")
+        for ax in (top, bottom):
+            ax.grid(alpha=0.3)
+            ax.legend(fontsize=8)
     return fig, pd.concat(data, ignore_index=True)
 
 

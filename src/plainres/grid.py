@@ -96,25 +96,36 @@ def check(config: dict) -> None:
         for depth in exp["depths"]:
             _check_depth(exp["arch"], depth, f"{key}.depths")
         experiment_runs(config, name)  # builds, and so validates, every merged TrainConfig
-    _check_figures(config)
+    _check_readers(config)
 
 
-def _check_figures(config: dict) -> None:
-    """Each figure names an experiment of this config, and depths that experiment trains."""
-    for target, spec in config["figures"].items():
-        key = f"figures.{target}"
-        exp = config["experiments"].get(spec["experiment"])
-        if exp is None:
-            raise ConfigError(f"{key}.experiment: no experiment {spec['experiment']!r}")
-        for field_ in ("depth", "left_depths"):
-            wanted = spec.get(field_)
-            missing = sorted(set([wanted] if isinstance(wanted, int) else wanted or []) - set(exp["depths"]))
-            if missing:
-                raise ConfigError(f"{key}.{field_}: depth {missing[0]} is not among "
-                                  f"experiments.{spec['experiment']}.depths {exp['depths']}")
+def _check_readers(config: dict) -> None:
+    """Each figure and measurement names an experiment of this config, and depths and seeds it trains."""
+    for section in ("figures", "measures"):
+        for target, spec in config[section].items():
+            _check_reads(config, f"{section}.{target}", spec)
     fig6 = config["figures"]["yt_fig6"]["experiment"]
     if not all(cfg.log_iterations for _, cfg in experiment_runs(config, fig6)):
         raise ConfigError(f"figures.yt_fig6: experiments.{fig6} must set train.log_iterations: true")
+
+
+def _check_reads(config: dict, key: str, spec: dict) -> None:
+    """`spec` reads an experiment of this config, at depths and a seed it trains."""
+    exp = config["experiments"].get(spec["experiment"])
+    if exp is None:
+        raise ConfigError(f"{key}.experiment: no experiment {spec['experiment']!r}")
+    for field_ in ("depth", "depths", "left_depths"):
+        wanted = spec.get(field_)
+        missing = sorted(set([wanted] if isinstance(wanted, int) else wanted or []) - set(exp["depths"]))
+        if missing:
+            raise ConfigError(f"{key}.{field_}: depth {missing[0]} is not among "
+                              f"experiments.{spec['experiment']}.depths {exp['depths']}")
+    if "layer" in spec and spec["layer"] > min(spec["depths"]) - 1:
+        raise ConfigError(f"{key}.layer: a depth-{min(spec['depths'])} net has conv layers 1..{min(spec['depths']) - 1}, "
+                          f"not {spec['layer']}")
+    if spec.get("seed", 0) >= exp["seeds"]:
+        raise ConfigError(f"{key}.seed: seed {spec['seed']} is not trained (experiments.{spec['experiment']}.seeds "
+                          f"is {exp['seeds']})")
 
 
 def _cell_patch(exp: dict, net: str, init: str, depth: int) -> dict:

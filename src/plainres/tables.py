@@ -103,6 +103,19 @@ def wide(summary: pd.DataFrame, quantities: list[str]) -> pd.DataFrame:
     return pd.DataFrame([table[d] for d in sorted(table)])[columns].fillna("—")
 
 
+def wide_by_quantity(summary: pd.DataFrame, columns: list[str], quantities: list[str]) -> pd.DataFrame:
+    """Rows: quantity; columns: each of `columns` (the summary's 'net' values), ours then the paper's."""
+    table = []
+    for q in quantities:
+        line = {"quantity": q}
+        for c in columns:
+            hit = summary[(summary.net == c) & (summary.quantity == q)]
+            line[c] = cell_text(hit.iloc[0]) if len(hit) else "—"
+            line[f"{c} paper"] = fmt(hit.iloc[0]["paper"]) if len(hit) else "—"
+        table.append(line)
+    return pd.DataFrame(table)
+
+
 def provenance(runs: pd.DataFrame, config: dict) -> dict:
     blob = json.dumps(config, sort_keys=True, default=str).encode()
     return {"scale": config["scale"], "config_sha256": hashlib.sha256(blob).hexdigest()[:16],

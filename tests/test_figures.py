@@ -1,0 +1,135 @@
+"""Figures from run curves: statistics, the plotted numbers, files with provenance, scorecard claims."""
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+from plainres import figures, scorecard
+
+
+def frame(curve, nets=(("plain", "kwi"), ("residual", "hmwi")), depths=(20,), seeds=3, epochs=6):
+    """Synthetic run curves: L = curve(net, init, depth, seed, epoch)."""
+    rows = []
+    for (net, init), depth, seed, epoch in itertools.product(nets, depths, range(seeds), range(epochs + 1)):
+        loss = curve(net, init, depth, seed, epoch)
+        rows.append({"net": net, "init": init, "depth": depth, "seed": seed, "epoch": epoch, "L": loss,
+                     "E": min(0.9, loss / 3)})
+    return pd.DataFrame(rows)
+
+
+def test_mean_sd_over_seeds_at_every_epoch():
+    f = frame(lambda net, init, depth, seed, epoch: 1.0 + seed + epoch, nets=(("plain", "kwi"),), seeds=3)
+    stats = figures.mean_sd(f, [], "epoch", "L")
+    assert list(stats.epoch) == list(range(7)) and (stats.n == 3).all()
+    assert np.allclose(stats["mean"], 2.0 + stats.epoch) and np.allclose(stats.sd, 1.0)  # seeds 0,1,2: sd 1
+    one = figures.mean_sd(f[f.seed == 0], [], "epoch", "L")
+    assert (one.sd == 0).all()
+
+
+def residual_first(net, init, depth, seed, epoch):
+    base = 2.3 * 0.3 ** epoch if net == "residual" else 2.3 * 0.5 ** epoch
+    return base * (1 + 0.01 * seed)
+
+
+def test_fig2_plots_both_nets_and_the_scorecard_reads_it(tmp_path):
+    fig, data = figures.fig2(frame(residual_first, epochs=8), depth=20, reach_loss=0.01)
+    assert set(data.net) == {"plain", "residual"} and set(data.quantity) == {"L", "E"}
+    figures.save(fig, data, tmp_path / "fig2", "a caption", {"scale": "test", "data_source": '{"kind": "synthetic"}'})
+    with Image.open(tmp_path / "fig2.png") as png:
+        assert "a caption" in png.info["Description"] and "scale: test" in png.info["Description"]
+    assert (tmp_path / "fig2.pdf").read_bytes().startswith(b"%PDF")
+    written = pd.read_csv(tmp_path / "fig2.csv", comment="#")
+    assert np.allclose(written["mean"], data["mean"])
+    verdicts = [v for _, v, _ in scorecard.claims_fig2(written, reach_loss=0.01)]
+    assert verdicts == ["holds", "holds", "holds"]  # residual lower L, lower E, reaches 0.01 first (epoch 5 vs 8)
+    _, flipped = figures.fig2(frame(lambda n, *a: residual_first("plain" if n == "residual" else "residual", *a),
+                                    epochs=8), depth=20, reach_loss=0.01)
+    assert [v for _, v, _ in scorecard.claims_fig2(flipped, reach_loss=0.01)] == ["fails", "fails", "fails"]
+    _, neither = figures.fig2(frame(residual_first, epochs=2), depth=20, reach_loss=0.01)
+    assert scorecard.claims_fig2(neither, reach_loss=0.01)[2][1] == "not testable"
+
+
+def fig9_curve(net, init, depth, seed, epoch):
+    """t below p; p slows with depth, t barely."""
+    rate = {"kwi": 0.5 + 0.01 * depth, "t-hmwi": 0.4 + 0.001 * depth}[init]
+    return 2.3 * rate ** epoch + 0.001 * seed
+
+
+def test_fig9_gap_is_seed_paired_and_its_claims_hold_or_fail():
+    f = frame(fig9_curve, nets=(("plain", "kwi"), ("plain", "t-hmwi")), depths=(20, 32, 44), epochs=10)
+    fig, data = figures.fig9(f, left_depths=[32, 44])
+    left, right = data[data.panel == "left"], data[data.panel == "right"]
+    assert set(left.depth) == {32, 44} and set(right.depth) == {20, 32, 44}
+    expected = fig9_curve(0, "kwi", 44, 0, 3) - fig9_curve(0, "t-hmwi", 44, 0, 3)  # the seed offsets cancel
+    got = right[(right.depth == 44) & (right.epoch == 3)]
+    assert got["mean"].item() == pytest.approx(expected) and got.sd.item() == pytest.approx(0, abs=1e-12)
+    assert [v for _, v, _ in scorecard.claims_fig9(data)] == ["holds", "holds", "holds"]
+    summary = scorecard.fig9_summary(data)
+    assert summary.set_index(["net", "depth"]).loc[("p", 44), "paper"] == 0.46
+    swapped = frame(lambda n, i, *a: fig9_curve(n, "t-hmwi" if i == "kwi" else "kwi", *a),
+                    nets=(("plain", "kwi"), ("plain", "t-hmwi")), depths=(20, 32, 44), epochs=10)
+    _, data = figures.fig9(swapped, left_depths=[32, 44])
+    assert [v for _, v, _ in scorecard.claims_fig9(data)] == ["fails", "fails", "fails"]
+
+
+def steps(diffs, per_epoch):
+    rows = [{"seed": 0, "iteration": i + 1, "epoch": i // per_epoch + 1, "abs_diff": d} for i, d in enumerate(diffs)]
+    return pd.DataFrame(rows)
+
+
+def test_fig6_claims_read_the_first_step_and_the_growth():
+    slow = steps([0.0, 1e-16, 0.0, 2e-16, 1e-9, 1e-8], per_epoch=3)
+    assert [v for _, v, _ in scorecard.claims_fig6(slow)] == ["holds", "holds"]
+    loud = steps([1e-9, 1e-9, 1e-9, 1e-9, 1e-9, 1e-9], per_epoch=3)
+    assert [v for _, v, _ in scorecard.claims_fig6(loud)] == ["fails", "fails"]
+    one_epoch = steps([0.0, 1e-16], per_epoch=3)
+    assert [v for _, v, _ in scorecard.claims_fig6(one_epoch)] == ["holds", "not testable"]
+    still_equal = steps([0.0, 1e-16, 0.0, 0.0, 0.0, 0.0], per_epoch=3)
+    assert [v for _, v, _ in scorecard.claims_fig6(still_equal)] == ["holds", "not testable"]
+
+
+def test_fig6_pairs_steps_by_iteration_and_counts_exact_zeros(tmp_path):
+    plain = pd.DataFrame({"iteration": [1, 2, 3], "epoch": [1, 1, 1], "L": [2.3, 2.2, 2.1]})
+    residual = plain.assign(L=[2.3, 2.2 + 1e-15, 2.1])
+    fig, data = figures.fig6([(0, plain, residual)], depth=8)
+    assert list(data.abs_diff == 0) == [True, False, True]
+    assert data.abs_diff.max() == pytest.approx(1e-15, rel=0.2)
+    legend = fig.axes[1].get_legend().get_texts()[0].get_text()
+    assert "2 of 3 steps exactly equal" in legend
+
+
+def test_fig7_histograms_count_every_weight_and_every_id_entry():
+    from plainres.init import initialise
+    from plainres.measures.weights import parameter_vector, plain_view
+    from plainres.models import build_model
+
+    vectors = {}
+    for name, net, init in (("p_0", "plain", "kwi"), ("p_end", "plain", "kwi"),
+                            ("t_0", "residual", "hmwi"), ("t_end", "residual", "hmwi")):
+        model = initialise(build_model("simplified", net, 8).double(), init, seed=len(vectors))
+        vectors[name] = parameter_vector(plain_view({"arch": "simplified", "net": net, "depth": 8}, model.state_dict()))
+    fig, data = figures.fig7(vectors, depth=8, clip=100)
+    for name, (w, is_id) in vectors.items():
+        assert data[(data.vector == name) & (data.panel == "all")]["count"].sum() == len(w)
+        if name.startswith("t"):
+            assert data[(data.vector == name) & (data.panel == "id")]["count"].sum() == int(is_id.sum())
+    assert fig.axes[0].get_ylim() == (0, 100)
+    # at init the ID entries of t sit at 1 ± ~1e-2 and no KWI weight of a depth-8 net reaches 0.7 in the bins
+    verdicts = [v for _, v, _ in scorecard.claims_fig7(data)]
+    assert verdicts[0] == "holds"
+
+
+def test_fig3_histograms_each_net_and_the_scorecard_compares_mean_cushions():
+    rng = np.random.default_rng(0)
+    cushions = pd.concat([pd.DataFrame({"net": net, "depth": depth, "mu": rng.normal(centre, 0.01, 500)})
+                          for depth in (20, 32) for net, centre in (("plain", 0.1), ("residual", 0.2))])
+    errors = {(n, d): 0.1 for n in ("plain", "residual") for d in (20, 32)}
+    fig, data = figures.fig3(cushions, errors, layer=10)
+    assert len(fig.axes) == 2
+    assert data.groupby(["net", "depth"])["count"].sum().eq(500).all()
+    assert [v for _, v, _ in scorecard.claims_fig3(data)] == ["holds"]
+    _, swapped = figures.fig3(cushions.assign(net=cushions.net.map({"plain": "residual", "residual": "plain"})),
+                              errors, layer=10)
+    assert [v for _, v, _ in scorecard.claims_fig3(swapped)] == ["fails"]

@@ -1,0 +1,27 @@
+# Helpers of the rules that read finished runs (tables, figures, measurements).
+
+
+def target_spec(target):
+    """A figure's or measurement's own settings (config.yaml `figures:` / `measures:`)."""
+    return C["figures"].get(target) or C["measures"].get(target)
+
+
+def target_experiments(target):
+    if target in TABLES:
+        return TABLES[target]["experiments"]
+    return [target_spec(target)["experiment"]]
+
+
+def target_input(target):
+    return [done for experiment in target_experiments(target) for done in groups_done(experiment)]
+
+
+def target_config(target):
+    """The part of the config a table or figure depends on (and whose hash it records): a change
+    elsewhere does not re-run it."""
+    keys = ("scale", "dataset", "data_source", "train")
+    return {
+        **{k: C[k] for k in keys},
+        "experiments": {e: C["experiments"][e] for e in target_experiments(target)},
+        **({} if target in TABLES else {"spec": target_spec(target)}),
+    }
