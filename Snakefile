@@ -41,4 +41,5 @@ rule all:
         rules.yt_fig9.output,
         rules.yt_fig7.output,
         rules.yt_fig3.output,
+        rules.yt_fig10.output,
         rules.scorecard.output,

@@ -8,6 +8,7 @@ input image), each measured over the last of `--epochs` whole epochs, so warm-up
   (a) conventional: Dataset + DataLoader workers, per-sample crop/flip, one model (float32)
   (b) engine, one run, float32      (c) engine, bf16 autocast
   (d) engine, seed groups of K      (e) engine, float64
+  (f) engine, one run, float32, capturing ∂L/∂a⁽ᴸ⁾ of every sample (YT Fig 10): its cost against (b)
 The data is a synthetic CIFAR-shaped set of the real size: throughput does not depend on pixels.
 """
 from __future__ import annotations
@@ -76,7 +77,7 @@ def conventional(data_path: Path, cfg: TrainConfig, device: torch.device, worker
 
 def engine(data_path: Path, cfg: TrainConfig, device: torch.device, k: int, work: Path) -> float:
     runs = [replace(RUN, seed=s) for s in range(k)]
-    tag = f"k{k}-{cfg.dtype}-{'bf16' if cfg.bf16 else 'nobf16'}"
+    tag = f"k{k}-{cfg.dtype}-{'bf16' if cfg.bf16 else 'nobf16'}-capture{cfg.capture_final_grad_epochs}"
     outs = [work / tag / r.run_id for r in runs]
     train_group(runs, cfg, data_path, outs, work / tag / "checkpoint.pt", str(device))
     rows = read_metrics(outs[0] / "metrics.csv")
@@ -91,7 +92,8 @@ def main():
     parser.add_argument("--epochs", type=int, default=2, help="whole epochs per case; the last one is timed")
     parser.add_argument("--groups", type=int, nargs="*", default=[8, 16, 32])
     parser.add_argument("--workers", type=int, default=min(8, os.cpu_count() or 1))
-    parser.add_argument("--skip", nargs="*", default=[], choices=["conventional", "fp32", "bf16", "fp64", "groups"])
+    parser.add_argument("--skip", nargs="*", default=[],
+                        choices=["conventional", "fp32", "bf16", "fp64", "groups", "capture"])
     parser.add_argument("--device", default="auto")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
@@ -117,6 +119,8 @@ def main():
                     plan.append((f"group{k}-bf16", f"(d) engine, seed group of {k}, bf16",
                                  lambda k=k: engine(data_path, replace(cfg, bf16=True), device, k, work)))
         plan.append(("fp64", "(e) engine, one run, float64", lambda: engine(data_path, replace(cfg, dtype="float64"), device, 1, work)))
+        plan.append(("capture", "(f) engine, one run, fp32, capturing ∂L/∂a⁽ᴸ⁾",
+                     lambda: engine(data_path, replace(cfg, capture_final_grad_epochs=cfg.epochs), device, 1, work)))
         for key, label, fn in plan:
             if key in args.skip:
                 continue

@@ -133,3 +133,17 @@ def test_fig3_histograms_each_net_and_the_scorecard_compares_mean_cushions():
     _, swapped = figures.fig3(cushions.assign(net=cushions.net.map({"plain": "residual", "residual": "plain"})),
                               errors, layer=10)
     assert [v for _, v, _ in scorecard.claims_fig3(swapped)] == ["fails"]
+
+
+def test_fig10_histogram_and_its_scorecard_rows():
+    import torch
+
+    grads = torch.randn(3000, 64, generator=torch.Generator().manual_seed(0), dtype=torch.float64) * 0.011
+    fig, data = figures.fig10(grads, depth=20, iterations=24)
+    assert data["count"].sum() == 3000 * 64 and data.n.iloc[0] == 3000 * 64
+    assert data["mean"].iloc[0] == pytest.approx(grads.mean().item()) and data.sd.iloc[0] == pytest.approx(0.011, rel=0.01)
+    summary = scorecard.fig10_summary(data).set_index("quantity")
+    assert summary.loc["sd", "paper"] == 0.011 and summary.loc["mean", "paper"] == 1.44e-4
+    assert [v for _, v, _ in scorecard.claims_fig10(data)] == ["holds"]
+    _, shifted = figures.fig10(grads + 0.01, depth=20, iterations=24)
+    assert [v for _, v, _ in scorecard.claims_fig10(shifted)] == ["fails"]

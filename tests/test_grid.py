@@ -46,6 +46,8 @@ def test_nested_command_line_strings_are_typed_like_yaml():
     ({"experiments": {"table2": {"train": {"log_iterations": False}}}}, "experiments.table2 must set train.log_iterations"),
     ({"measures": {"yt_fig3": {"layer": 20}}}, "measures.yt_fig3.layer: a depth-20 net has conv layers 1..19, not 20"),
     ({"measures": {"yt_fig7": {"seed": 3}}}, "measures.yt_fig7.seed: seed 3 is not trained"),
+    ({"experiments": {"fig10": {"train": {"capture_final_grad_epochs": 0}}}},
+     "measures.yt_fig10: experiments.fig10 must set train.capture_final_grad_epochs"),
 ])
 def test_semantic_errors_name_the_key(override, named):
     with pytest.raises(ConfigError, match=named.replace("[", r"\[").replace("]", r"\]").replace("+", r"\+")):

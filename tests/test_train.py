@@ -15,6 +15,7 @@ from conftest import SHARED_DATA
 from plainres.data import acquire, load_cached, save_cached, synthetic
 from plainres.train import (DeviceData, Run, TrainConfig, augment, epoch_plan, make_model,
                             read_metrics, train_group)
+from plainres.models import record
 from plainres.transfer import transfer_to_plain, transfer_to_residual, weight_penalty
 
 FAST = TrainConfig(epochs=2, lr=0.05, milestones=(1,), batch_size=32, eval_every=1, snapshot_epochs=(0, -2, -1))
@@ -49,6 +50,14 @@ def rel(a, b):
 def test_lr_schedule_divides_after_each_milestone():
     cfg = TrainConfig(epochs=200, lr=0.01, milestones=(120, 160))
     assert [cfg.lr_at(e) for e in (1, 120, 121, 160, 161, 200)] == pytest.approx([1e-2, 1e-2, 1e-3, 1e-3, 1e-4, 1e-4])
+
+
+def test_a_config_is_identified_by_its_non_default_fields_only():
+    """A field added later with a behaviour-keeping default changes no job's parameters or fingerprint."""
+    assert TrainConfig(epochs=3, lr=0.1).to_dict() == {"epochs": 3, "lr": 0.1}
+    cfg = TrainConfig(epochs=3, lr=0.1, milestones=(2,), dtype="float64", snapshot_epochs=(0, -1), log_iterations=True)
+    assert TrainConfig.from_dict(json.loads(json.dumps(cfg.to_dict()))) == cfg
+    assert "capture_final_grad_epochs" not in cfg.to_dict() and "momentum" not in cfg.to_dict()
 
 
 def test_bad_train_config_is_refused_naming_the_field():
@@ -308,3 +317,36 @@ def test_depth20_residual_learns_real_cifar10_on_cpu(tmp_path):
     assert statuses == ["finished"] and [int(r["epoch"]) for r in rows] == [0, 2, 4]
     assert losses[-1] < losses[0] - 0.3 and all(b < a for a, b in zip(losses, losses[1:]))
     assert float(rows[-1]["test_error"]) < 0.8
+
+
+def test_captured_final_activation_gradients_are_what_a_hook_on_a_L_sees(tmp_path, data_file):
+    """YT Fig 10: ∂L/∂a⁽ᴸ⁾ of every sample of the first epochs, against autograd through a Tap hook."""
+    run = Run("simplified", "residual", 5, "hmwi", 2)
+    cfg = replace(FAST, epochs=2, dtype="float64", capture_final_grad_epochs=1)
+    _, (out,), _ = train(tmp_path, [run], cfg, data_file)
+    assert sorted(p.name for p in (out / "final_grad").iterdir()) == ["epoch_1.pt"]
+    saved = torch.load(out / "final_grad" / "epoch_1.pt", weights_only=False)
+    model = make_model(run, dtype=torch.float64)
+    dd = device_data(data_file, torch.float64)
+    plan = epoch_plan(len(dd.train_y), 2, 1, 4, True)[None]
+    opt = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum)
+    for it in range(len(dd.train_y) // cfg.batch_size):
+        x, y = dd.minibatch(plan, it, cfg.batch_size, 4)
+        with record(model, kinds=("final",), grad=True) as taps:
+            loss = F.cross_entropy(model(x[0]), y[0])
+            opt.zero_grad()
+            (loss + cfg.weight_decay / 2 * weight_penalty(model)).backward()
+        hooked = taps["final"].grad
+        stored = saved["grad"][it * cfg.batch_size:(it + 1) * cfg.batch_size]
+        assert rel(stored, hooked) <= 1e-12, it
+        opt.step()
+    assert saved["grad"].dtype == torch.float64 and saved["grad"].shape == (192, 64)
+
+
+def test_capture_in_a_seed_group_equals_capture_alone(tmp_path, data_file):
+    runs = [Run("simplified", "residual", 5, "hmwi", s) for s in (0, 1)]
+    cfg = replace(FAST, epochs=1, dtype="float64", capture_final_grad_epochs=1)
+    _, outs, _ = train(tmp_path, runs, cfg, data_file, "group")
+    _, (alone,), _ = train(tmp_path, runs[1:], cfg, data_file, "alone")
+    in_group = torch.load(outs[1] / "final_grad" / "epoch_1.pt", weights_only=False)["grad"]
+    assert rel(in_group, torch.load(alone / "final_grad" / "epoch_1.pt", weights_only=False)["grad"]) <= 1e-12

@@ -67,7 +67,7 @@ def smoke(tmp_path_factory):
 
 
 TABLE_TARGETS = ("yt_table1", "yt_table2", "yt_table3", "yt_table4", "yt_table5")
-FIGURE_TARGETS = ("yt_fig2", "yt_fig3", "yt_fig6", "yt_fig7", "yt_fig9")
+FIGURE_TARGETS = ("yt_fig2", "yt_fig3", "yt_fig6", "yt_fig7", "yt_fig9", "yt_fig10")
 
 
 @pytest.mark.slow
@@ -91,6 +91,8 @@ def test_smoke_scale_builds_every_target_and_each_output_parses(smoke):
     assert sorted(per_run.vector.unique()) == ["p_0", "p_end", "t_0", "t_end"] and len(per_run) == 8
     cushion = pd.read_csv(results / "measures" / "yt_fig3" / "cushion.csv", comment="#")
     assert len(cushion) == 2 * 2 * 512 and (cushion.mu > 0).all()  # (plain, residual) × depths 5, 8 × images
+    fig10 = pd.read_csv(results / "figures" / "yt_fig10.csv", comment="#")
+    assert fig10["count"].sum() == fig10.n.iloc[0] == 2 * 512 * 64  # 2 epochs × 512 images × 64 activations
     fig6 = pd.read_csv(results / "figures" / "yt_fig6.csv", comment="#")
     assert set(fig6.seed) == {0, 1} and fig6.abs_diff.max() < 1e-12  # float64 pair, 2 epochs
     card = (results / "scorecard.md").read_text()
@@ -98,7 +100,7 @@ def test_smoke_scale_builds_every_target_and_each_output_parses(smoke):
     for target in (*TABLE_TARGETS, *FIGURE_TARGETS):
         assert f"| {target} |" in card, target
     run_dirs = [d for d in (results / "runs").glob("*/*") if d.name != "_groups"]
-    assert len(run_dirs) == 8 + 4 + 4 + 2 + 4 + 8
+    assert len(run_dirs) == 8 + 4 + 4 + 2 + 4 + 8 + 1
     for run_dir in run_dirs:
         assert (run_dir / "final.pt").exists() and (run_dir / "metrics.csv").exists()
     table2 = json.loads(next((results / "runs" / "table2").glob("simplified-plain-*/config.json")).read_text())

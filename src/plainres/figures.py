@@ -17,6 +17,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+import torch  # noqa: E402
 
 from .data import atomic_write_bytes  # noqa: E402
 from .tables import notes_of, read_runs, write_tidy_csv  # noqa: E402
@@ -233,6 +234,26 @@ def fig7(vectors: dict[str, tuple], depth: int, clip: float, bins: int = 200):
             ax.grid(alpha=0.3)
             ax.legend(fontsize=8)
     return fig, pd.concat(data, ignore_index=True)
+
+
+# ---------------------------------------------------------------- YT Fig 10
+
+def fig10(grads: torch.Tensor, depth: int, iterations: int, bins: int = 201):
+    """Histogram (log counts) of every captured ∂L/∂a⁽ᴸ⁾ value, with its mean and sd."""
+    values = grads.flatten().double().numpy()
+    mean, sd = values.mean(), values.std(ddof=1)
+    edges = np.linspace(values.min(), values.max(), bins + 1)
+    counts, _ = np.histogram(values, edges)
+    fig, ax = plt.subplots(figsize=(8, 4.5), constrained_layout=True)
+    ax.stairs(counts, edges, color=RESIDUAL, fill=True, alpha=0.6,
+              label=f"residual, depth {depth}: mean {mean:.3g}, sd {sd:.3g}\n{len(values):,} values, {iterations} iterations")
+    ax.set(yscale="log", xlabel="$\\partial\\mathcal{L} / \\partial a^{(L)}$", ylabel="count (log scale)",
+           title="gradients of the final activations")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    data = pd.DataFrame({"net": "residual", "depth": depth, "left": edges[:-1], "right": edges[1:], "count": counts,
+                         "mean": mean, "sd": sd, "n": len(values), "iterations": iterations})
+    return fig, data
 
 
 # ---------------------------------------------------------------- files

@@ -107,6 +107,9 @@ def _check_readers(config: dict) -> None:
     fig6 = config["figures"]["yt_fig6"]["experiment"]
     if not all(cfg.log_iterations for _, cfg in experiment_runs(config, fig6)):
         raise ConfigError(f"figures.yt_fig6: experiments.{fig6} must set train.log_iterations: true")
+    fig10 = config["measures"]["yt_fig10"]["experiment"]
+    if not all(cfg.capture_final_grad_epochs for _, cfg in experiment_runs(config, fig10)):
+        raise ConfigError(f"measures.yt_fig10: experiments.{fig10} must set train.capture_final_grad_epochs ≥ 1")
 
 
 def _check_reads(config: dict, key: str, spec: dict) -> None:

@@ -123,6 +123,23 @@ def claims_fig7(data: pd.DataFrame) -> list[tuple[str, str, str]]:
                       + " weights in bins wholly beyond ±0.7"))]
 
 
+def fig10_summary(data: pd.DataFrame) -> pd.DataFrame:
+    """Fig 10's mean and sd of ∂L/∂a⁽ᴸ⁾ beside the paper's (1.44e-4, 0.011)."""
+    from .tables import with_paper
+
+    first = data.iloc[0]
+    rows = [{"net": "residual", "depth": int(first.depth), "quantity": q, "mean": float(first[q]), "sd": math.nan,
+             "n": int(first.n), "diverged": 0} for q in ("mean", "sd")]
+    return with_paper(pd.DataFrame(rows), "yt_fig10")
+
+
+def claims_fig10(data: pd.DataFrame) -> list[tuple[str, str, str]]:
+    first = data.iloc[0]
+    return [("∂L/∂a⁽ᴸ⁾ is centred near zero: |mean| < 0.1 sd (Fig 10: 1.44e-4 against sd 0.011)",
+             *verdict(abs(first["mean"]) < 0.1 * first["sd"], f"mean {fmt(first['mean'], 3)}, sd {fmt(first['sd'], 3)}, "
+                      f"{int(first.n):,} values over {int(first.iterations)} iterations"))]
+
+
 def claims_fig2(data: pd.DataFrame, reach_loss: float) -> list[tuple[str, str, str]]:
     """Figs 2/8 from the plotted means (columns net, quantity, epoch, mean)."""
     def series(net, q):
@@ -215,6 +232,8 @@ def render(tables: dict[str, pd.DataFrame], figures: dict[str, pd.DataFrame], fi
     compared_targets = dict(tables)
     if "yt_fig9" in figures:
         compared_targets["yt_fig9"] = fig9_summary(figures["yt_fig9"])
+    if "yt_fig10" in figures:
+        compared_targets["yt_fig10"] = fig10_summary(figures["yt_fig10"])
     for target, s in compared_targets.items():
         compared = s[s.paper.notna()]
         for _, row in compared.iterrows():
@@ -224,7 +243,7 @@ def render(tables: dict[str, pd.DataFrame], figures: dict[str, pd.DataFrame], fi
     lines += ["", "## Claims", "", "| target | claim | verdict | evidence |", "|---|---|---|---|"]
     builders = {"yt_table1": claims_table1, "yt_table2": claims_table2, "yt_table3": claims_table3,
                 "yt_table4": claims_table4,
-                "yt_table5": claims_table5, "yt_fig3": claims_fig3, "yt_fig7": claims_fig7, "yt_fig6": claims_fig6, "yt_fig9": claims_fig9,
+                "yt_table5": claims_table5, "yt_fig3": claims_fig3, "yt_fig7": claims_fig7, "yt_fig10": claims_fig10, "yt_fig6": claims_fig6, "yt_fig9": claims_fig9,
                 "yt_fig2": lambda d: claims_fig2(d, figure_specs["yt_fig2"]["reach_loss"])}
     for target, s in {**tables, **figures}.items():
         for claim, result, detail in builders[target](s):

@@ -86,6 +86,7 @@ class TrainConfig:
     test_subset: int | None = None
     deterministic: bool = True
     log_iterations: bool = False  # every minibatch loss to iterations.csv (YT Fig 6)
+    capture_final_grad_epochs: int = 0  # ∂L/∂a⁽ᴸ⁾ of every sample in epochs 1..n (YT Fig 10)
 
     def __post_init__(self):
         checks = [(self.epochs >= 1, "epochs must be ≥ 1"), (self.lr > 0, "lr must be > 0"),
@@ -93,14 +94,21 @@ class TrainConfig:
                   (self.weight_decay >= 0, "weight_decay must be ≥ 0"), (0 <= self.momentum < 1, "momentum must be in [0, 1)"),
                   (self.dtype in DTYPES, f"dtype must be one of {sorted(DTYPES)}"),
                   (not (self.bf16 and self.dtype == "float64"), "bf16 autocast and float64 exclude each other"),
-                  (self.crop_padding >= 0, "crop_padding must be ≥ 0")]
+                  (self.crop_padding >= 0, "crop_padding must be ≥ 0"),
+                  (self.capture_final_grad_epochs >= 0, "capture_final_grad_epochs must be ≥ 0")]
         for ok, message in checks:
             if not ok:
                 raise ValueError(f"train config: {message}")
 
+    def to_dict(self) -> dict:
+        """The fields that differ from their defaults: a job's identity, so a field added later with a
+        default that keeps behaviour changes no job's parameters and invalidates no checkpoint."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
+                if f.default is dataclasses.MISSING or getattr(self, f.name) != f.default}
+
     @classmethod
     def from_dict(cls, d: dict) -> "TrainConfig":
-        """From JSON/YAML, where tuples arrive as lists."""
+        """From JSON/YAML, where tuples arrive as lists; missing fields take their defaults."""
         return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
 
     def lr_at(self, epoch: int) -> float:
@@ -254,7 +262,7 @@ class Progress:
 # ---------------------------------------------------------------- files
 
 def fingerprint(runs, cfg: TrainConfig, data_sha256: str) -> str:
-    blob = json.dumps([[dataclasses.asdict(r) for r in runs], dataclasses.asdict(cfg), data_sha256],
+    blob = json.dumps([[dataclasses.asdict(r) for r in runs], cfg.to_dict(), data_sha256],
                       sort_keys=True, default=list)
     return hashlib.sha256(blob.encode()).hexdigest()
 
@@ -263,6 +271,15 @@ def atomic_save(obj, path: Path):
     buffer = io.BytesIO()
     torch.save(obj, buffer)
     atomic_write_bytes(path, buffer.getvalue())
+
+
+def final_activation_grad(logits: torch.Tensor, y: torch.Tensor, fc_weight: torch.Tensor) -> torch.Tensor:
+    """∂L/∂a⁽ᴸ⁾ per sample, L the minibatch-mean cross-entropy and logits = W a⁽ᴸ⁾ + b:
+    (softmax(logits) − onehot(y)) W / B. Exactly what a hook on a⁽ᴸ⁾ sees, for K models at once
+    (logits K×B×classes, y K×B, W K×classes×D), with no hook to break vmap."""
+    residual = logits.softmax(-1)
+    residual.scatter_add_(-1, y[..., None], torch.full_like(residual[..., :1], -1.0))
+    return torch.einsum("kbc,kcd->kbd", residual, fc_weight) / y.shape[1]
 
 
 def write_csv(path: Path, rows: list[dict], columns=METRICS):
@@ -356,6 +373,9 @@ def train_group(runs: list[Run], cfg: TrainConfig, data_path: Path, out_dirs: li
     code_version = run_meta["code_version"]
     snap_epochs = cfg.resolve_epochs(cfg.snapshot_epochs)
     snap_iters = set(cfg.snapshot_iterations)
+    if cfg.capture_final_grad_epochs:
+        for out in out_dirs:
+            (out / "final_grad").mkdir(exist_ok=True)
     autocast = torch.autocast(dev.type, dtype=torch.bfloat16, enabled=cfg.bf16)
 
     def snapshot(tag: str):
@@ -415,12 +435,18 @@ def train_group(runs: list[Run], cfg: TrainConfig, data_path: Path, out_dirs: li
                 g["lr"] = cfg.lr_at(epoch)
             plans = torch.stack([epoch_plan(n, r.data_seed_, epoch, cfg.crop_padding, cfg.flip) for r in runs]).to(dev)
             epoch_losses = torch.zeros(batches, k, dtype=dtype, device=dev)
+            capture = epoch <= cfg.capture_final_grad_epochs
+            grads = torch.empty(k, n, group.params["fc.weight"].shape[-1], dtype=dtype, device=dev) if capture else None
             start = time.perf_counter()
             for it in range(batches):
                 x, y = dd.minibatch(plans, it, cfg.batch_size, cfg.crop_padding)
                 with autocast:
                     logits = group.forward(x)
                 losses = F.cross_entropy(logits.to(dtype).flatten(0, 1), y.flatten(), reduction="none").view(y.shape).mean(1)
+                if capture:
+                    with torch.no_grad():
+                        grads[:, it * cfg.batch_size:it * cfg.batch_size + y.shape[1]] = final_activation_grad(
+                            logits.to(dtype), y, group.params["fc.weight"])
                 cost = losses + cfg.weight_decay / 2 * group.penalty()
                 optimiser.zero_grad(set_to_none=True)
                 cost.sum().backward()
@@ -429,6 +455,10 @@ def train_group(runs: list[Run], cfg: TrainConfig, data_path: Path, out_dirs: li
                 state.iteration += 1
                 if state.iteration in snap_iters:
                     snapshot(f"iter_{state.iteration}")
+            if capture:  # timed as training; written before the checkpoint, so a resumed run lacks no epoch
+                for kk, out in enumerate(out_dirs):
+                    atomic_save({"grad": grads[kk].cpu(), "epoch": epoch, "batch_size": cfg.batch_size,
+                                 "run_id": runs[kk].run_id}, out / "final_grad" / f"epoch_{epoch}.pt")
             if dev.type == "cuda":
                 torch.cuda.synchronize(dev)
             seconds = time.perf_counter() - start

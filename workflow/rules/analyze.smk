@@ -1,4 +1,5 @@
-# Measurements of trained networks: weight statistics (YT Table 3, Fig 7), layer cushion (Fig 3).
+# Measurements of trained networks: weight statistics (YT Table 3, Fig 7), layer cushion (Fig 3),
+# final-activation gradients (Fig 10).
 
 
 rule yt_table3:
@@ -58,3 +59,21 @@ rule yt_fig3:
     localrule: True
     script:
         "../scripts/fig3.py"
+
+
+rule yt_fig10:
+    input:
+        done=target_input("yt_fig10"),
+    output:
+        png=report("results/figures/yt_fig10.png", caption="../report/caption.rst", category="Figures"),
+        pdf="results/figures/yt_fig10.pdf",
+        csv="results/figures/yt_fig10.csv",
+    params:
+        spec=target_spec("yt_fig10"),
+        caption="YT Fig 10: histogram of ∂L/∂a⁽ᴸ⁾, the gradient of the minibatch loss with respect to the 64 "
+        "final activations, of every training sample in the first epochs of a residual net (HMWI), as captured "
+        "during training; log-scale counts, mean and sd in the legend.",
+        config=target_config("yt_fig10"),
+    localrule: True
+    script:
+        "../scripts/fig10.py"

@@ -15,7 +15,7 @@ def training_job(wildcards):
     return json.dumps(
         {
             "runs": [vars(r) for r in g.runs],
-            "train": vars(g.train),
+            "train": g.train.to_dict(),
             "out_dirs": g.run_dirs(),
             "checkpoint": f"{g.folder}/checkpoint.pt",
             "device": C["device"],
