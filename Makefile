@@ -10,7 +10,9 @@ PYTEST_ARGS ?=
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-SNAKEMAKE = $(VENV)/bin/snakemake --cores $(CORES) $(if $(CONFIG),--config $(CONFIG))
+SNAKEMAKE = $(VENV)/bin/snakemake --cores $(CORES)
+# --config takes every word after it, so it comes last
+CONFIG_ARGS = $(if $(CONFIG),--config $(CONFIG))
 
 .PHONY: run report test install clean-venv
 
@@ -24,11 +26,11 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(SNAKEMAKE) $(TARGET)
-	$(SNAKEMAKE) $(TARGET) --report results/report.html
+	$(SNAKEMAKE) $(TARGET) $(CONFIG_ARGS)
+	$(SNAKEMAKE) $(TARGET) --report results/report.html $(CONFIG_ARGS)
 
 report: $(STAMP)
-	$(SNAKEMAKE) $(TARGET) --report results/report.html
+	$(SNAKEMAKE) $(TARGET) --report results/report.html $(CONFIG_ARGS)
 
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
