@@ -106,3 +106,57 @@ def test_layer_cushion_against_dense_matrices(net, layer):
         assert got[i].item() == pytest.approx(want.item(), rel=1e-12)
     handle.remove()
     assert (got > 0).all()
+
+
+def trivial_case(n=6, depth=5, batch=3, residual=True, seed=0):
+    """YT §D's trivial case: 1×1 kernels on n-vectors, a⁽ᵐ⁾ = relu(K⁽ᵐ⁾ a⁽ᵐ⁻¹⁾), K = I + εA or A′."""
+    g = torch.Generator().manual_seed(seed)
+    kernels = [(torch.eye(n, dtype=torch.float64) if residual else 0) + 0.3 * torch.randn(n, n, generator=g,
+                                                                                         dtype=torch.float64)
+               for _ in range(depth)]
+    x = torch.randn(batch, n, generator=g, dtype=torch.float64).abs()
+    final_grad = torch.randn(batch, n, generator=g, dtype=torch.float64)
+    return kernels, x, final_grad
+
+
+@pytest.mark.parametrize("residual", [True, False])
+def test_flow_ratios_equal_the_explicit_theta_of_the_trivial_case(residual):
+    """Θ⁽ˡ⁾ = [Π_{m=l+1..L} (K⁽ᵐ⁾)ᵀ S⁽ᵐ⁾] V by explicit matrix products, against the VJP computation."""
+    from plainres.measures.gradflow import dominant_flow_fraction, flow_ratios
+
+    kernels, x, final_grad = trivial_case(residual=residual)
+    pres, layers, a = [], [], x.requires_grad_()
+    for k in kernels:  # row vectors: p = K a
+        p = a @ k.T
+        pres.append(p)
+        layers.append(torch.relu(p).unsqueeze(-1))  # a⁽ᵐ⁾ as B×n×1: n channels, one position
+        a = layers[-1].squeeze(-1)
+    final = a
+    ratios = flow_ratios(layers[:-1], final, final_grad, chunk=4)
+    fractions = dominant_flow_fraction(layers[:-1], final, final_grad, chunk=4)
+    depth = len(kernels)
+    for b in range(len(x)):
+        v = torch.diag(final_grad[b])
+        for layer in range(1, depth):  # a⁽ˡ⁾, l = 1 … L−1
+            theta = v
+            for m in range(depth, layer, -1):  # m = L … l+1, multiplied on the left
+                s = torch.diag((pres[m - 1][b] > 0).double())
+                theta = kernels[m - 1].T @ s @ theta
+            diag = theta.diagonal()
+            rest = theta.sum(1) - diag
+            want = diag.abs() / rest.abs()
+            assert torch.allclose(ratios[layer - 1][b], want, rtol=1e-12, atol=0)
+            assert fractions[layer - 1][b].item() == (want > 1).double().mean().item()
+
+
+def test_layer_flow_fractions_of_a_simplified_net_cover_layers_1_to_L_minus_1():
+    from plainres.measures.gradflow import layer_flow_fractions
+
+    g = torch.Generator().manual_seed(0)
+    images, labels = torch.randn(6, 3, 16, 16, generator=g, dtype=torch.float64), torch.randint(10, (6,), generator=g)
+    sigma = {net: layer_flow_fractions(initialise(build_model("simplified", net, 8).double(),
+                                                  "hmwi" if net == "residual" else "kwi", 0), images, labels)
+             for net in ("plain", "residual")}
+    assert len(sigma["plain"]) == len(sigma["residual"]) == 7 and all(0 <= s <= 1 for v in sigma.values() for s in v)
+    # at init the identity dominates the residual net's flows: σ far above the plain net's, layer by layer
+    assert sum(sigma["residual"]) > sum(sigma["plain"]) + 1

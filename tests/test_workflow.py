@@ -51,6 +51,21 @@ def test_a_bad_source_fails_clearly_and_builds_nothing(tmp_path):
     assert not (tmp_path / "results" / "data" / "cifar10.pt").exists()
 
 
+@pytest.mark.skipif(shutil.which("make") is None or not (REPO / ".venv" / "bin" / "snakemake").exists(),
+                    reason="needs make and the .venv that `make test` creates")
+def test_the_readme_main_command_with_a_target_and_config_plans_its_jobs(tmp_path):
+    """`make run TARGET=… CONFIG=…` as the README gives it: each snakemake command it runs parses and
+    builds its DAG (a dry run, in a temporary directory)."""
+    printed = subprocess.run(["make", "-n", "run", "TARGET=yt_fig9", "CONFIG=scale=smoke dataset=cifar10"],
+                             cwd=REPO, capture_output=True, text=True, check=True)
+    commands = [line for line in printed.stdout.splitlines() if "bin/snakemake" in line]
+    assert len(commands) == 2 and "--report results/report.html" in commands[1]
+    planned = subprocess.run(f"{commands[0]} --dry-run --directory {tmp_path}", shell=True, cwd=REPO,
+                             capture_output=True, text=True, timeout=300)
+    assert planned.returncode == 0, planned.stdout[-2000:] + planned.stderr[-2000:]
+    assert jobs_by_rule(planned.stdout) == {"data": 1, "train": 8, "yt_fig9": 1}
+
+
 def jobs_by_rule(output: str) -> dict[str, int]:
     """The 'Job stats' table of a dry run: rule → job count."""
     stats = output.split("Job stats:", 1)[1]
