@@ -250,7 +250,7 @@ def fig10(grads: torch.Tensor, depth: int, iterations: int, bins: int = 201):
     ax.set(yscale="log", xlabel="$\\partial\\mathcal{L} / \\partial a^{(L)}$", ylabel="count (log scale)",
            title="gradients of the final activations")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper right")
     data = pd.DataFrame({"net": "residual", "depth": depth, "left": edges[:-1], "right": edges[1:], "count": counts,
                          "mean": mean, "sd": sd, "n": len(values), "iterations": iterations})
     return fig, data
