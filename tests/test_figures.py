@@ -112,13 +112,16 @@ def test_fig7_histograms_count_every_weight_and_every_id_entry():
         vectors[name] = parameter_vector(plain_view({"arch": "simplified", "net": net, "depth": 8}, model.state_dict()))
     fig, data = figures.fig7(vectors, depth=8, clip=100)
     for name, (w, is_id) in vectors.items():
-        assert data[(data.vector == name) & (data.panel == "all")]["count"].sum() == len(w)
+        all_weights = data[(data.vector == name) & (data.panel == "all")]
+        assert all_weights["count"].sum() == len(w)
+        assert (all_weights["large"] == int((w.abs() > figures.FIG7_LARGE).sum())).all()
         if name.startswith("t"):
             assert data[(data.vector == name) & (data.panel == "id")]["count"].sum() == int(is_id.sum())
     assert fig.axes[0].get_ylim() == (0, 100)
-    # at init the ID entries of t sit at 1 ± ~1e-2 and no KWI weight of a depth-8 net reaches 0.7 in the bins
-    verdicts = [v for _, v, _ in scorecard.claims_fig7(data)]
-    assert verdicts[0] == "holds"
+    # at init the ID entries of t sit at 1 ± ~1e-2, and few KWI weights exceed 0.7 (only the stem's, σ = 0.27)
+    assert [v for _, v, _ in scorecard.claims_fig7(data)] == ["holds", "holds"]
+    many = data.assign(large=data["large"] + 1000)
+    assert [v for _, v, _ in scorecard.claims_fig7(many)][1] == "fails"
 
 
 def test_fig3_histograms_each_net_and_the_scorecard_compares_mean_cushions():

@@ -27,12 +27,11 @@ DEPTH_STYLES = ("-", ":", "--", "-.")
 
 
 def curves(done_files: list[Path]) -> pd.DataFrame:
-    """One row per (run, evaluated epoch): the run's identity and provenance, epoch, L, C, E."""
+    """One row per (run, evaluated epoch): the run's identity and provenance, epoch, L, E."""
     rows = []
     for run, metrics in read_runs(done_files):
         for m in metrics:
-            rows.append({**run, "epoch": int(m["epoch"]), "iteration": int(m["iteration"]),
-                         "L": float(m["train_loss"]), "C": float(m["cost"]), "E": float(m["test_error"])})
+            rows.append({**run, "epoch": int(m["epoch"]), "L": float(m["train_loss"]), "E": float(m["test_error"])})
     return pd.DataFrame(rows)
 
 
@@ -59,6 +58,14 @@ def errorbars(ax, stats: pd.DataFrame, x: str, color: str, label: str, style: st
             marker="o" if len(stats) <= 30 else None, ms=3)
     ax.errorbar(stats[x], stats["mean"], yerr=stats["sd"], fmt="none", ecolor=color, elinewidth=0.8, alpha=0.45,
                 errorevery=max(1, len(stats) // 40))
+
+
+def histogram(ax, values: np.ndarray, edges: np.ndarray, color: str, label: str, alpha: float = 0.45,
+              **columns) -> pd.DataFrame:
+    """Draw the histogram of `values` over `edges`; return its bins (left, right, count) with `columns`."""
+    counts, _ = np.histogram(values, edges)
+    ax.stairs(counts, edges, color=color, fill=True, alpha=alpha, label=label)
+    return pd.DataFrame({**columns, "left": edges[:-1], "right": edges[1:], "count": counts})
 
 
 def loss_axis(ax, label: str):
@@ -94,12 +101,12 @@ def fig2(frame: pd.DataFrame, depth: int, reach_loss: float):
     for net, color in (("plain", PLAIN), ("residual", RESIDUAL)):
         runs = frame[frame.net == net]
         n = runs.seed.nunique()
-        for ax, q in ((left, "L"), (right, "E")):
-            stats = mean_sd(runs, [], "epoch", q)
-            shown = stats.assign(mean=100 * stats["mean"], sd=100 * stats["sd"]) if q == "E" else stats
-            errorbars(ax, shown, "epoch", color, f"{net} ({'KWI' if net == 'plain' else 'HMWI'}), n={n}")
-            data.append(stats.assign(net=net, depth=depth))
-        reached = first_reaching(data[-2], "epoch", reach_loss)
+        loss, error = mean_sd(runs, [], "epoch", "L"), mean_sd(runs, [], "epoch", "E")
+        label = f"{net} ({'KWI' if net == 'plain' else 'HMWI'}), n={n}"
+        errorbars(left, loss, "epoch", color, label)
+        errorbars(right, error.assign(mean=100 * error["mean"], sd=100 * error["sd"]), "epoch", color, label)
+        data += [loss.assign(net=net, depth=depth), error.assign(net=net, depth=depth)]
+        reached = first_reaching(loss, "epoch", reach_loss)
         left.annotate(f"{net}: L ≤ {reach_loss:g} " + (f"at epoch {reached}" if reached is not None else "not reached"),
                       xy=(0.98, 0.93 if net == "plain" else 0.86), xycoords="axes fraction", ha="right",
                       color=color, fontsize=9)
@@ -191,11 +198,9 @@ def fig3(cushions: pd.DataFrame, errors: dict, layer: int, bins: int = 30):
             mu = at[at.net == net].mu.to_numpy()
             # each net its own log-spaced bins: the two can be a decade apart and each is narrow
             edges = np.geomspace(mu.min(), mu.max() * (1 + 1e-9), bins + 1)
-            counts, _ = np.histogram(mu, edges)
-            ax.stairs(counts, edges, color=color, fill=True, alpha=0.45,
-                      label=f"{net}: μ {mu.mean():.3g} ± {mu.std(ddof=1):.2g}, E = {errors[net, depth]:.4g}")
-            data.append(pd.DataFrame({"net": net, "depth": depth, "left": edges[:-1], "right": edges[1:],
-                                      "count": counts, "mean": mu.mean(), "sd": mu.std(ddof=1), "n": len(mu)}))
+            data.append(histogram(ax, mu, edges, color,
+                                  f"{net}: μ {mu.mean():.3g} ± {mu.std(ddof=1):.2g}, E = {errors[net, depth]:.4g}",
+                                  net=net, depth=depth, mean=mu.mean(), sd=mu.std(ddof=1), n=len(mu)))
         ax.set(xscale="log", xlabel=f"layer cushion $\\mu_{{{layer}}}(x)$ (log scale)", ylabel="training samples",
                title=f"layer {layer} of depth {depth}")
         ax.grid(alpha=0.3)
@@ -205,9 +210,13 @@ def fig3(cushions: pd.DataFrame, errors: dict, layer: int, bins: int = 30):
 
 # ---------------------------------------------------------------- YT Fig 7
 
+FIG7_LARGE = 0.7  # YT App. C counts the weights of p with magnitude above 0.7 (1 before, 26 after training)
+
+
 def fig7(vectors: dict[str, tuple], depth: int, clip: float, bins: int = 200):
     """Histograms of all weights of p (blue) and t = T(r) (red), the y-axis clipped at `clip`, and of
-    t's ID entries alone; before training (left) and after (right). vectors: name → (w, is_id)."""
+    t's ID entries alone; before training (left) and after (right). vectors: name → (w, is_id).
+    The data also holds, per vector, the exact number of weights with |w| > FIG7_LARGE."""
     fig, axes = plt.subplots(2, 2, figsize=(10, 6.5), constrained_layout=True)
     lo = min(v[0].min().item() for v in vectors.values())
     hi = max(v[0].max().item() for v in vectors.values())
@@ -217,16 +226,14 @@ def fig7(vectors: dict[str, tuple], depth: int, clip: float, bins: int = 200):
         top, bottom = axes[0, col], axes[1, col]
         for name, color, label in ((f"p_{when}", PLAIN, "$p$ (KWI)"), (f"t_{when}", RESIDUAL, "$t=\\mathcal{T}(r)$")):
             w, _ = vectors[name]
-            counts, _ = np.histogram(w.numpy(), edges)
-            top.stairs(counts, edges, color=color, label=f"{label}: {len(w)} weights", fill=True, alpha=0.45)
-            data.append(pd.DataFrame({"vector": name, "panel": "all", "left": edges[:-1], "right": edges[1:],
-                                      "count": counts}))
+            large = int((w.abs() > FIG7_LARGE).sum())
+            data.append(histogram(top, w.numpy(), edges, color,
+                                  f"{label}: {len(w)} weights, {large} with |w| > {FIG7_LARGE:g}",
+                                  vector=name, panel="all", large=large))
         w, is_id = vectors[f"t_{when}"]
         id_edges = np.linspace(w[is_id].min().item(), w[is_id].max().item(), 41)
-        counts, _ = np.histogram(w[is_id].numpy(), id_edges)
-        bottom.stairs(counts, id_edges, color=RESIDUAL, fill=True, alpha=0.6, label=f"ID entries of $t$: {int(is_id.sum())}")
-        data.append(pd.DataFrame({"vector": f"t_{when}", "panel": "id", "left": id_edges[:-1], "right": id_edges[1:],
-                                  "count": counts}))
+        data.append(histogram(bottom, w[is_id].numpy(), id_edges, RESIDUAL, f"ID entries of $t$: {int(is_id.sum())}",
+                              alpha=0.6, vector=f"t_{when}", panel="id"))
         top.set(ylim=(0, clip), xlabel="weight value", ylabel=f"count (clipped at {clip:g})",
                 title=f"all weights, depth {depth}, {title}")
         bottom.set(xlabel="weight value", ylabel="count", title=f"ID entries of $t$, {title}")
@@ -243,16 +250,14 @@ def fig10(grads: torch.Tensor, depth: int, iterations: int, bins: int = 201):
     values = grads.flatten().double().numpy()
     mean, sd = values.mean(), values.std(ddof=1)
     edges = np.linspace(values.min(), values.max(), bins + 1)
-    counts, _ = np.histogram(values, edges)
     fig, ax = plt.subplots(figsize=(8, 4.5), constrained_layout=True)
-    ax.stairs(counts, edges, color=RESIDUAL, fill=True, alpha=0.6,
-              label=f"residual, depth {depth}: mean {mean:.3g}, sd {sd:.3g}\n{len(values):,} values, {iterations} iterations")
+    data = histogram(ax, values, edges, RESIDUAL,
+                     f"residual, depth {depth}: mean {mean:.3g}, sd {sd:.3g}\n{len(values):,} values, {iterations} iterations",
+                     alpha=0.6, net="residual", depth=depth, mean=mean, sd=sd, n=len(values), iterations=iterations)
     ax.set(yscale="log", xlabel="$\\partial\\mathcal{L} / \\partial a^{(L)}$", ylabel="count (log scale)",
            title="gradients of the final activations")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="upper right")
-    data = pd.DataFrame({"net": "residual", "depth": depth, "left": edges[:-1], "right": edges[1:], "count": counts,
-                         "mean": mean, "sd": sd, "n": len(values), "iterations": iterations})
     return fig, data
 
 

@@ -104,12 +104,13 @@ def _check_readers(config: dict) -> None:
     for section in ("figures", "measures"):
         for target, spec in config[section].items():
             _check_reads(config, f"{section}.{target}", spec)
-    fig6 = config["figures"]["yt_fig6"]["experiment"]
-    if not all(cfg.log_iterations for _, cfg in experiment_runs(config, fig6)):
-        raise ConfigError(f"figures.yt_fig6: experiments.{fig6} must set train.log_iterations: true")
-    fig10 = config["measures"]["yt_fig10"]["experiment"]
-    if not all(cfg.capture_final_grad_epochs for _, cfg in experiment_runs(config, fig10)):
-        raise ConfigError(f"measures.yt_fig10: experiments.{fig10} must set train.capture_final_grad_epochs ≥ 1")
+    # what a reader needs its runs to have recorded: (section, target, train field, in words)
+    for section, target, field_, wording in (("figures", "yt_fig6", "log_iterations", "log_iterations: true"),
+                                             ("measures", "yt_fig10", "capture_final_grad_epochs",
+                                              "capture_final_grad_epochs ≥ 1")):
+        name = config[section][target]["experiment"]
+        if not all(getattr(cfg, field_) for _, cfg in experiment_runs(config, name)):
+            raise ConfigError(f"{section}.{target}: experiments.{name} must set train.{wording}")
 
 
 def _check_reads(config: dict, key: str, spec: dict) -> None:

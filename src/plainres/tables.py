@@ -34,6 +34,7 @@ def read_runs(done_files: list[Path]):
             # simplified nets are 'plain'/'residual'; other architectures are named by their arch
             label = run["net"] if run["arch"] == "simplified" else run["arch"]
             yield {**run, "net": label, "run_id": entry["run_id"], "status": entry["status"], "dir": str(folder),
+                   "train_subset": config["train"]["train_subset"],
                    "device": config["device_name"], "torch": config["torch_version"], "code": config["code_version"],
                    "data_source": json.dumps(config["data"]["source"])}, metrics
 

@@ -1,5 +1,4 @@
 """Fig 3 stage: per-sample layer cushions of the trained Table 1 nets over their training images."""
-import json
 from pathlib import Path
 
 import pandas as pd
@@ -16,11 +15,13 @@ torch.set_num_threads(snakemake.threads)  # noqa: F821
 runs = tables.collect([Path(f) for f in snakemake.input.done])  # noqa: F821
 runs = runs[runs.depth.isin(p.spec["depths"]) & (runs.seed == p.spec["seed"])]
 data, meta = load_cached(Path(snakemake.input.data))  # noqa: F821
-cushions = []
+cushions, train_sets = [], {}
 for run in runs.itertuples():
-    subset = json.loads((Path(run.dir) / "config.json").read_text())["train"]["train_subset"]
-    train = DeviceData(data, meta, "cpu", torch.float64, subset)  # the images this run trained on
-    mu = layer_cushion(load_net(run.dir, "final"), p.spec["layer"], train.normalise(train.train_x))
+    subset = None if pd.isna(run.train_subset) else int(run.train_subset)  # the images this run trained on
+    if subset not in train_sets:
+        train_sets[subset] = DeviceData(data, meta, "cpu", torch.float64, subset)
+    train = train_sets[subset]
+    mu = layer_cushion(load_net(run.dir, "final"), p.spec["layer"], train.train_x, prepare=train.normalise)
     cushions.append(pd.DataFrame({"net": run.net, "depth": run.depth, "seed": run.seed, "mu": mu.numpy()}))
 cushions = pd.concat(cushions, ignore_index=True)
 prov = tables.provenance(runs, p.config)

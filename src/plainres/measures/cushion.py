@@ -44,8 +44,10 @@ class _Captured(Exception):
 
 
 @torch.no_grad()
-def layer_cushion(net: SimplifiedNet, layer: int, images: torch.Tensor, batch_size: int = 500) -> torch.Tensor:
-    """μ_ℓ(x) for every image (normalised N×3×32×32), in float64; x is layer ℓ's input."""
+def layer_cushion(net: SimplifiedNet, layer: int, images: torch.Tensor, batch_size: int = 500,
+                  prepare=lambda batch: batch) -> torch.Tensor:
+    """μ_ℓ(x) for every image (N×3×32×32), in float64; x is layer ℓ's input. `prepare` maps a batch
+    of `images` to the net's input (e.g. normalises uint8 images), so only one batch is ever float64."""
     net = net.double().eval()
     conv, block = layer_module(net, layer)
     captured = {}
@@ -59,7 +61,7 @@ def layer_cushion(net: SimplifiedNet, layer: int, images: torch.Tensor, batch_si
     try:
         for i in range(0, len(images), batch_size):
             try:
-                net(images[i:i + batch_size].double())
+                net(prepare(images[i:i + batch_size]).double())
             except _Captured:
                 pass
             x = captured["x"]

@@ -23,10 +23,16 @@ def parameter_vector(net: torch.nn.Module) -> tuple[torch.Tensor, torch.Tensor]:
     return torch.cat(values), torch.cat(is_id)
 
 
-def plain_view(run: dict, state_dict: dict) -> torch.nn.Module:
-    """A simplified run's weights as a plain net: p itself, or t = T(r) for a residual run (YT Eq. 1)."""
+def net_of(run: dict, state_dict: dict) -> torch.nn.Module:
+    """The run's net in float64, holding `state_dict`."""
     net = build_model(run["arch"], run["net"], run["depth"]).double()
     net.load_state_dict(state_dict)
+    return net
+
+
+def plain_view(run: dict, state_dict: dict) -> torch.nn.Module:
+    """A simplified run's weights as a plain net: p itself, or t = T(r) for a residual run (YT Eq. 1)."""
+    net = net_of(run, state_dict)
     return transfer_to_plain(net) if run["net"] == "residual" else net
 
 
@@ -39,10 +45,7 @@ def load_state(run_dir: Path, snapshot: str) -> tuple[dict, dict]:
 
 def load_net(run_dir: Path, snapshot: str) -> torch.nn.Module:
     """`snapshot` of the run in `run_dir` as the float64 net it trained."""
-    run, state = load_state(run_dir, snapshot)
-    net = build_model(run["arch"], run["net"], run["depth"]).double()
-    net.load_state_dict(state)
-    return net
+    return net_of(*load_state(run_dir, snapshot))
 
 
 def load_plain_view(run_dir: Path, snapshot: str) -> torch.nn.Module:
