@@ -42,4 +42,6 @@ rule all:
         rules.yt_fig7.output,
         rules.yt_fig3.output,
         rules.yt_fig10.output,
+        rules.yt_fig12.output,
+        rules.yt_cushion_full.output,
         rules.scorecard.output,

@@ -150,3 +150,45 @@ def test_fig10_histogram_and_its_scorecard_rows():
     assert [v for _, v, _ in scorecard.claims_fig10(data)] == ["holds"]
     _, shifted = figures.fig10(grads + 0.01, depth=20, iterations=24)
     assert [v for _, v, _ in scorecard.claims_fig10(shifted)] == ["fails"]
+
+
+def sigma_frame(curve, archs=("simplified", "fully-fledged"), depth=20, seeds=2):
+    """Synthetic Fig 12 measurements: σ = curve(arch, net, stage, layer, seed) for layers 1 … L−1."""
+    rows = [{"arch": arch, "net": net, "depth": depth, "seed": seed, "stage": stage, "layer": layer,
+             "sigma": 1.0 if layer == depth - 1 else curve(arch, net, stage, layer, seed)}
+            for arch, net, stage, seed, layer in itertools.product(archs, ("plain", "residual"), ("first", "last"),
+                                                                   range(seeds), range(1, depth))]
+    return pd.DataFrame(rows)
+
+
+def paper_like(arch, net, stage, layer, seed):
+    """Residual σ rising with the layer above a flat plain σ, both lower at the last stage."""
+    base = 0.2 + 0.01 * seed - (0.05 if stage == "last" else 0)
+    return base + (0.03 * layer if net == "residual" else 0)
+
+
+def test_fig12_plots_every_layer_and_its_ratios_and_claims_read_the_means():
+    spec = {"seeds": 2, "panels": {"simplified": {"depth": 20, "ratio_layers": [1, 18]},
+                                   "fully-fledged": {"depth": 20, "ratio_layers": [1, 17]}}}
+    _, data = figures.fig12(sigma_frame(paper_like))
+    assert len(data) == 2 * 2 * 2 * 19 and (data.n == 2).all()
+    at = data.set_index(["arch", "net", "stage", "layer"])
+    assert at.loc[("simplified", "residual", "first", 18), "mean"] == pytest.approx(0.205 + 0.54)
+    summary = scorecard.fig12_summary(data, spec).set_index(["net", "quantity"])
+    first, last = (0.205 + 0.54) / 0.205, (0.155 + 0.54) / 0.155
+    assert summary.loc[("simplified", "ratio_18"), "mean"] == pytest.approx((first + last) / 2)
+    assert summary.loc[("simplified", "ratio_18"), "paper"] == 4.06
+    assert summary.loc[("fully-fledged", "ratio_17"), "paper"] == 3.07
+    assert [v for _, v, _ in scorecard.claims_fig12(data)] == ["holds"] * 4
+    _, flat = figures.fig12(sigma_frame(lambda arch, net, stage, layer, seed: 0.3 if stage == "first" else 0.4))
+    assert [v for _, v, _ in scorecard.claims_fig12(flat)] == ["fails"] * 4
+
+
+def test_cushion_claim_needs_the_gap_to_exceed_its_standard_errors():
+    def table(residual, plain, se):
+        rows = [{"net": net, "depth": 20, "quantity": q, "mean": v, "sd": float("nan"), "n": 1, "diverged": 0}
+                for net, m in (("residual", residual), ("plain", plain)) for q, v in (("mean", m), ("mean_se", se))]
+        return pd.DataFrame(rows)
+
+    assert [v for _, v, _ in scorecard.claims_cushion_full(table(0.2, 1e-7, 1e-3))] == ["holds"]
+    assert [v for _, v, _ in scorecard.claims_cushion_full(table(0.2, 0.199, 1e-3))] == ["fails"]

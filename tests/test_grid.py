@@ -48,6 +48,17 @@ def test_nested_command_line_strings_are_typed_like_yaml():
     ({"measures": {"yt_fig7": {"seed": 3}}}, "measures.yt_fig7.seed: seed 3 is not trained"),
     ({"experiments": {"fig10": {"train": {"capture_final_grad_epochs": 0}}}},
      "measures.yt_fig10: experiments.fig10 must set train.capture_final_grad_epochs"),
+    ({"measures": {"yt_fig12": {"panels": {"simplified": {"experiment": "full"}}}}},
+     "measures.yt_fig12.panels.simplified.experiment: experiments.full trains fully-fledged nets, not simplified"),
+    ({"measures": {"yt_fig12": {"panels": {"simplified": {"ratio_layers": [1, 20]}}}}},
+     "measures.yt_fig12.panels.simplified.ratio_layers: a depth-20 net has layers 1..19"),
+    ({"measures": {"yt_fig12": {"seeds": 4}}}, "measures.yt_fig12.seeds.seed: seed 3 is not trained"),
+    ({"experiments": {"full": {"train": {"snapshot_iterations": []}}}},
+     "measures.yt_fig12.panels.fully-fledged: experiments.full must set train.snapshot_iterations ∋ 1"),
+    ({"measures": {"yt_cushion_full": {"block": 10}}},
+     "measures.yt_cushion_full.block: a depth-20 fully-fledged net has blocks 1..9, not 10"),
+    ({"measures": {"yt_cushion_full": {"experiment": "table1"}}},
+     "measures.yt_cushion_full.experiment: experiments.table1 trains simplified nets, not fully-fledged"),
 ])
 def test_semantic_errors_name_the_key(override, named):
     with pytest.raises(ConfigError, match=named.replace("[", r"\[").replace("]", r"\]").replace("+", r"\+")):

@@ -160,3 +160,138 @@ def test_layer_flow_fractions_of_a_simplified_net_cover_layers_1_to_L_minus_1():
     assert len(sigma["plain"]) == len(sigma["residual"]) == 7 and all(0 <= s <= 1 for v in sigma.values() for s in v)
     # at init the identity dominates the residual net's flows: σ far above the plain net's, layer by layer
     assert sum(sigma["residual"]) > sum(sigma["plain"]) + 1
+
+
+def test_flow_ratios_of_a_bn_net_in_training_mode_equal_one_unbatched_vjp_per_final_channel():
+    """The batched VJPs (vmap over BN's training-mode backward) against a plain loop, one channel at a time."""
+    from plainres.measures.gradflow import flow_ratios
+    from plainres.models import record
+
+    g = torch.Generator().manual_seed(1)
+    net = initialise(build_model("fully-fledged", "residual", 8).double(), "kwi", 0).train()
+    with record(net, kinds=("post", "final"), grad=True) as taps:
+        net(torch.randn(5, 3, 8, 8, generator=g, dtype=torch.float64))
+    layers = [t for name, t in taps.items() if name != "final"]
+    final, final_grad = taps["final"], torch.randn(5, 64, generator=g, dtype=torch.float64)
+    got = flow_ratios(layers, final, final_grad, chunk=16)
+    total = torch.autograd.grad(final, layers, final_grad, retain_graph=True)
+    for a, tot, ratio in zip(layers, total, got):
+        diag = torch.zeros_like(a)
+        for j in range(a.shape[1]):
+            cotangent = torch.zeros_like(final)
+            cotangent[:, j] = final_grad[:, j]
+            diag[:, j] = torch.autograd.grad(final, a, cotangent, retain_graph=True)[0][:, j]
+        want = (diag.abs() / (tot - diag).abs()).flatten(2).mean(2)
+        assert torch.allclose(ratio, want, rtol=1e-10, atol=0)
+
+
+def test_replayed_minibatches_are_those_training_drew(tmp_path):
+    """The Fig 12 stages' minibatches: the iter_1 snapshot on minibatch 2 of epoch 1, and the epoch_{E−1}
+    snapshot on the first minibatch of epoch E, give the minibatch losses the run logged there."""
+    from plainres.data import load_cached, save_cached, synthetic
+    from plainres.measures.gradflow import fig12_stages
+    from plainres.measures.weights import load_net
+    from plainres.train import (
+        Run,
+        TrainConfig,
+        read_metrics,
+        replay_minibatch,
+        train_group,
+    )
+
+    save_cached(synthetic(96, 32, seed=2), {"kind": "synthetic"}, "cifar10", tmp_path / "d.pt", tmp_path / "d.json")
+    cfg = TrainConfig(epochs=3, lr=0.05, batch_size=32, dtype="float64", log_iterations=True, train_subset=80,
+                      snapshot_epochs=(0, -2, -1), snapshot_iterations=(1,))
+    for arch in ("simplified", "fully-fledged"):
+        run = Run(arch, "residual", 8, "kwi" if arch == "fully-fledged" else "hmwi", 0)
+        out = tmp_path / arch / run.run_id
+        train_group([run], cfg, tmp_path / "d.pt", [out], tmp_path / arch / "ckpt.pt", device="cpu")
+        logged = [float(r["minibatch_loss"]) for r in read_metrics(out / "iterations.csv")]
+        batches = 3  # 80 images in minibatches of 32
+        data, meta = load_cached(tmp_path / "d.pt")
+        for _, snapshot, epoch, it in fig12_stages(cfg.epochs):
+            images, labels = replay_minibatch(out, data, meta, epoch, it)
+            assert len(images) == (32 if it < batches - 1 else 16)
+            loss = F.cross_entropy(load_net(out, snapshot).train()(images), labels).item()
+            assert loss == pytest.approx(logged[(epoch - 1) * batches + it], rel=1e-12)
+        with pytest.raises(ValueError, match="no minibatch 3 of epoch 1"):
+            replay_minibatch(out, data, meta, 1, 3)
+
+
+def small_bn_block(c_in, c_out, stride, residual, seed=0):
+    from plainres.models import BasicBlock
+
+    g = torch.Generator().manual_seed(seed)
+    block = BasicBlock(c_in, c_out, stride, residual).double().eval()
+    with torch.no_grad():
+        for p in block.parameters():
+            p.copy_(torch.randn(p.shape, generator=g, dtype=torch.float64) * 0.5 + (1 if p.dim() == 1 else 0))
+        for bn in (block.bn1, block.bn2):
+            bn.running_mean.copy_(0.2 * torch.randn(c_out, generator=g, dtype=torch.float64))
+            bn.running_var.copy_(0.5 + torch.rand(c_out, generator=g, dtype=torch.float64))
+    return block
+
+
+def exact_jacobians(block, x):
+    return [torch.autograd.functional.jacobian(block, xb[None]).reshape(-1, xb.numel()) for xb in x]
+
+
+@pytest.mark.parametrize("c_in,c_out,stride,residual", [(2, 2, 1, True), (2, 2, 1, False), (2, 4, 2, True)])
+def test_interlayer_cushion_against_the_exact_jacobian(c_in, c_out, stride, residual):
+    """‖J x‖ by JVP to 1e-12; with probes √n·e_k the estimate of ‖J‖_F² is exact, so μ is too."""
+    from plainres.measures.cushion import cushion_from_terms, interlayer_terms
+
+    block = small_bn_block(c_in, c_out, stride, residual)
+    x = torch.randn(3, c_in, 4, 4, generator=torch.Generator().manual_seed(3), dtype=torch.float64)
+    n = x[0].numel()
+    jx, squares = interlayer_terms(block, x, n ** 0.5 * torch.eye(n, dtype=torch.float64).reshape(n, *x.shape[1:]))
+    mu = cushion_from_terms(jx, x.flatten(1).norm(dim=1), squares, n)
+    for b, jac in enumerate(exact_jacobians(block, x)):
+        assert jx[b].item() == pytest.approx((jac @ x[b].flatten()).norm().item(), rel=1e-12)
+        want = n ** 0.5 * (jac @ x[b].flatten()).norm() / torch.linalg.matrix_norm(jac) / x[b].norm()
+        assert mu[b].item() == pytest.approx(want.item(), rel=1e-12)
+
+
+def test_interlayer_cushion_standard_errors_match_the_spread_of_independent_probe_draws():
+    """The jackknife se of a K-probe estimate agrees with the sd of μ over 40 independent sets of K probes."""
+    from plainres.measures.cushion import interlayer_terms, jackknife_over_probes
+
+    block = small_bn_block(2, 2, 1, True)
+    x = torch.randn(4, 2, 4, 4, generator=torch.Generator().manual_seed(4), dtype=torch.float64)
+    n = x[0].numel()
+    jacs = exact_jacobians(block, x)
+    exact = torch.stack([n ** 0.5 * (j @ xb.flatten()).norm() / torch.linalg.matrix_norm(j) / xb.norm()
+                         for j, xb in zip(jacs, x)])
+    estimates, ses, means, mean_ses = [], [], [], []
+    for seed in range(40):
+        probes = torch.randn(30, *x.shape[1:], generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+        jx, squares = interlayer_terms(block, x, probes)
+        result = jackknife_over_probes(jx, x.flatten(1).norm(dim=1), squares, n)
+        estimates.append(result["mu"]), ses.append(result["se"])
+        means.append(result["mean"]), mean_ses.append(result["mean_se"])
+    estimates, ses = torch.stack(estimates), torch.stack(ses)
+    spread, typical_se = estimates.std(0), ses.mean(0)
+    assert ((spread / typical_se) - 1).abs().max() < 0.4            # the reported error is the real one
+    assert ((estimates.mean(0) - exact).abs() < 3 * spread / 40 ** 0.5 + 0.02 * exact).all()   # nearly unbiased
+    assert abs(torch.tensor(means).std().item() / torch.tensor(mean_ses).mean().item() - 1) < 0.4
+
+
+def test_interlayer_cushion_of_a_net_reads_its_block_input():
+    from plainres.measures.cushion import interlayer_cushion
+
+    net = initialise(build_model("fully-fledged", "residual", 14).double(), "kwi", 0).eval()
+    images = torch.randn(5, 3, 8, 8, generator=torch.Generator().manual_seed(5), dtype=torch.float64)
+    got = interlayer_cushion(net, 4, images, probes=8, batch_size=2)
+    with torch.no_grad():
+        x = net.stem_post(torch.relu(net.stem_bn(net.stem(images))))
+        for block in net.blocks[:3]:
+            x = block(x)
+    from plainres.measures.cushion import interlayer_terms, jackknife_over_probes
+
+    probes = torch.randn(8, *x.shape[1:], generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    jx, squares = interlayer_terms(net.blocks[3], x, probes)
+    want = jackknife_over_probes(jx, x.flatten(1).norm(dim=1), squares, x[0].numel())
+    assert torch.allclose(got["mu"], want["mu"], rtol=1e-12) and got["mean_se"] == pytest.approx(want["mean_se"])
+    assert got["sd"] > 0 and (got["se"] > 0).all()
+    with pytest.raises(ValueError, match="block must be in 1..6"):
+        interlayer_cushion(net, 7, images, probes=8)

@@ -81,8 +81,9 @@ def smoke(tmp_path_factory):
     return workdir
 
 
-TABLE_TARGETS = ("yt_table1", "yt_table2", "yt_table3", "yt_table4", "yt_table5")
-FIGURE_TARGETS = ("yt_fig2", "yt_fig3", "yt_fig6", "yt_fig7", "yt_fig9", "yt_fig10")
+TABLE_TARGETS = ("yt_table1", "yt_table2", "yt_table3", "yt_table4", "yt_table5", "yt_cushion_full")
+FIGURE_TARGETS = ("yt_fig2", "yt_fig3", "yt_fig6", "yt_fig7", "yt_fig9", "yt_fig10", "yt_fig12")
+BY_QUANTITY = ("yt_table3", "yt_cushion_full")  # tables with a row per quantity; one seed for the cushion
 
 
 @pytest.mark.slow
@@ -90,9 +91,10 @@ def test_smoke_scale_builds_every_target_and_each_output_parses(smoke):
     results = smoke / "results"
     for target in TABLE_TARGETS:
         summary = pd.read_csv(results / "tables" / f"{target}.csv", comment="#")
-        assert len(summary) and summary["n"].min() == 2 and summary["mean"].notna().all()
+        assert len(summary) and summary["n"].min() == (1 if target == "yt_cushion_full" else 2)
+        assert summary["mean"].notna().all()
         md = (results / "tables" / f"{target}.md").read_text()
-        assert md.startswith("| quantity |" if target == "yt_table3" else "| depth |") and "scale: smoke" in md
+        assert md.startswith("| quantity |" if target in BY_QUANTITY else "| depth |") and "scale: smoke" in md
         assert r"\end{tabular}" in (results / "tables" / f"{target}.tex").read_text()
     for target in FIGURE_TARGETS:
         with Image.open(results / "figures" / f"{target}.png") as png:
@@ -106,6 +108,11 @@ def test_smoke_scale_builds_every_target_and_each_output_parses(smoke):
     assert sorted(per_run.vector.unique()) == ["p_0", "p_end", "t_0", "t_end"] and len(per_run) == 8
     cushion = pd.read_csv(results / "measures" / "yt_fig3" / "cushion.csv", comment="#")
     assert len(cushion) == 2 * 2 * 512 and (cushion.mu > 0).all()  # (plain, residual) × depths 5, 8 × images
+    sigma = pd.read_csv(results / "measures" / "yt_fig12" / "sigma.csv", comment="#")
+    assert len(sigma) == 2 * 2 * 2 * 7 and sigma.sigma.between(0, 1).all()  # archs × nets × stages × layers 1..7
+    assert set(sigma.snapshot) == {"iter_1", "epoch_1"}  # smoke trains 2 epochs: the last starts after epoch 1
+    full = pd.read_csv(results / "measures" / "yt_cushion_full" / "cushion.csv", comment="#")
+    assert len(full) == 2 * 64 and (full.mu > 0).all() and (full.se > 0).all()  # (plain, residual) × 64 images
     fig10 = pd.read_csv(results / "figures" / "yt_fig10.csv", comment="#")
     assert fig10["count"].sum() == fig10.n.iloc[0] == 2 * 512 * 64  # 2 epochs × 512 images × 64 activations
     fig6 = pd.read_csv(results / "figures" / "yt_fig6.csv", comment="#")
@@ -115,7 +122,7 @@ def test_smoke_scale_builds_every_target_and_each_output_parses(smoke):
     for target in (*TABLE_TARGETS, *FIGURE_TARGETS):
         assert f"| {target} |" in card, target
     run_dirs = [d for d in (results / "runs").glob("*/*") if d.name != "_groups"]
-    assert len(run_dirs) == 8 + 4 + 4 + 2 + 4 + 8 + 1
+    assert len(run_dirs) == 8 + 4 + 4 + 2 + 4 + 8 + 1 + 2
     for run_dir in run_dirs:
         assert (run_dir / "final.pt").exists() and (run_dir / "metrics.csv").exists()
     table2 = json.loads(next((results / "runs" / "table2").glob("simplified-plain-*/config.json")).read_text())
@@ -130,7 +137,7 @@ def test_a_change_reruns_only_the_jobs_it_touches(smoke):
     dry = run(smoke, "--config", "scale=smoke", change, "--dry-run")
     assert dry.returncode == 0, dry.stderr
     assert jobs_by_rule(dry.stdout) == {"all": 1, "scorecard": 1, "train": 2, "yt_table1": 1, "yt_table3": 1,
-                                        "yt_fig3": 1, "yt_fig7": 1, "yt_table4": 1}
+                                        "yt_fig3": 1, "yt_fig7": 1, "yt_table4": 1, "yt_fig12": 1}
     retrained = set(re.findall(r"wildcards: experiment=table1, group=(\S+)", dry.stdout))
     assert retrained == {"simplified-plain-d8-kwi-s0", "simplified-plain-d8-kwi-s1"}
     # a figure's own setting re-draws that figure (and the scorecard that reads it), trains nothing

@@ -261,6 +261,32 @@ def fig10(grads: torch.Tensor, depth: int, iterations: int, bins: int = 201):
     return fig, data
 
 
+STAGE_STYLES = {"first": ("-", "after the first iteration"), "last": (":", "at the first iteration of the last epoch")}
+
+
+def fig12(sigmas: pd.DataFrame):
+    """σ⁽ˡ⁾ against layer, one panel per architecture: plain blue, residual red; solid after the first
+    iteration, dotted at the first iteration of the last epoch; mean ± sd over seeds."""
+    panels = list(dict.fromkeys(sigmas.arch))
+    fig, axes = plt.subplots(1, len(panels), figsize=(6.5 * len(panels), 4.5), constrained_layout=True, squeeze=False)
+    plotted = []
+    for ax, arch in zip(axes[0], panels):
+        cell = sigmas[sigmas.arch == arch]
+        depth = int(cell.depth.iloc[0])
+        for net, color in (("plain", PLAIN), ("residual", RESIDUAL)):
+            for stage, (style, words) in STAGE_STYLES.items():
+                stats = mean_sd(cell[(cell.net == net) & (cell.stage == stage)], [], "layer", "sigma")
+                errorbars(ax, stats, "layer", color, f"{net}, {words}", style)
+                plotted.append(stats.assign(arch=arch, depth=depth, net=net, stage=stage))
+        ax.set(xlabel="layer ℓ", ylabel="σ⁽ˡ⁾: fraction of dominant gradient flows (Eq. 13)", ylim=(0, 1.02),
+               title=f"{arch}, depth {depth}")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8, loc="upper left")
+    data = pd.concat(plotted, ignore_index=True)[["arch", "depth", "net", "stage", "layer", "mean", "sd", "n"]]
+    return fig, data
+
+
 # ---------------------------------------------------------------- files
 
 def build(target: str, frame: pd.DataFrame, spec: dict):

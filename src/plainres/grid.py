@@ -100,24 +100,46 @@ def check(config: dict) -> None:
 
 
 def _check_readers(config: dict) -> None:
-    """Each figure and measurement names an experiment of this config, and depths and seeds it trains."""
+    """Each figure and measurement names an experiment of this config, depths and seeds it trains,
+    and one that records what the reader needs."""
     for section in ("figures", "measures"):
         for target, spec in config[section].items():
-            _check_reads(config, f"{section}.{target}", spec)
-    # what a reader needs its runs to have recorded: (section, target, train field, in words)
-    for section, target, field_, wording in (("figures", "yt_fig6", "log_iterations", "log_iterations: true"),
-                                             ("measures", "yt_fig10", "capture_final_grad_epochs",
-                                              "capture_final_grad_epochs ≥ 1")):
-        name = config[section][target]["experiment"]
-        if not all(getattr(cfg, field_) for _, cfg in experiment_runs(config, name)):
-            raise ConfigError(f"{section}.{target}: experiments.{name} must set train.{wording}")
+            if target == "yt_fig12":
+                for arch, panel in spec["panels"].items():
+                    _check_reads(config, f"{section}.{target}.panels.{arch}", panel, arch=arch)
+                    if max(panel["ratio_layers"]) > panel["depth"] - 1:
+                        raise ConfigError(f"{section}.{target}.panels.{arch}.ratio_layers: a depth-{panel['depth']} "
+                                          f"net has layers 1..{panel['depth'] - 1}")
+                    _check_reads(config, f"{section}.{target}.seeds", {**panel, "seed": spec["seeds"] - 1})
+            else:
+                _check_reads(config, f"{section}.{target}", spec,
+                             arch="fully-fledged" if target == "yt_cushion_full" else None)
+    spec = config["measures"]["yt_cushion_full"]
+    if spec["block"] > (spec["depth"] - 2) // 2:
+        raise ConfigError(f"measures.yt_cushion_full.block: a depth-{spec['depth']} fully-fledged net has blocks "
+                          f"1..{(spec['depth'] - 2) // 2}, not {spec['block']}")
+    # what a reader needs its runs to have recorded: (key, experiment, test of a train config, in words)
+    needs = [("figures.yt_fig6", config["figures"]["yt_fig6"]["experiment"],
+              lambda cfg: cfg.log_iterations, "log_iterations: true"),
+             ("measures.yt_fig10", config["measures"]["yt_fig10"]["experiment"],
+              lambda cfg: cfg.capture_final_grad_epochs >= 1, "capture_final_grad_epochs ≥ 1")]
+    needs += [(f"measures.yt_fig12.panels.{arch}", panel["experiment"],
+               lambda cfg: 1 in cfg.snapshot_iterations and cfg.epochs - 1 in cfg.resolve_epochs(cfg.snapshot_epochs),
+               "snapshot_iterations ∋ 1 and snapshot_epochs ∋ −2 (the start of the last epoch)")
+              for arch, panel in config["measures"]["yt_fig12"]["panels"].items()]
+    for key, name, ok, wording in needs:
+        if not all(ok(cfg) for _, cfg in experiment_runs(config, name)):
+            raise ConfigError(f"{key}: experiments.{name} must set train.{wording}")
 
 
-def _check_reads(config: dict, key: str, spec: dict) -> None:
-    """`spec` reads an experiment of this config, at depths and a seed it trains."""
+def _check_reads(config: dict, key: str, spec: dict, arch: str | None = None) -> None:
+    """`spec` reads an experiment of this config (of architecture `arch`, when given), at depths and a
+    seed it trains."""
     exp = config["experiments"].get(spec["experiment"])
     if exp is None:
         raise ConfigError(f"{key}.experiment: no experiment {spec['experiment']!r}")
+    if arch is not None and exp["arch"] != arch:
+        raise ConfigError(f"{key}.experiment: experiments.{spec['experiment']} trains {exp['arch']} nets, not {arch}")
     for field_ in ("depth", "depths", "left_depths"):
         wanted = spec.get(field_)
         missing = sorted(set([wanted] if isinstance(wanted, int) else wanted or []) - set(exp["depths"]))

@@ -216,8 +216,76 @@ def claims_fig9(data: pd.DataFrame) -> list[tuple[str, str, str]]:
     return out
 
 
-# Figures whose published numbers are compared, as summaries like the tables'.
-FIGURE_SUMMARIES = {"yt_fig9": fig9_summary, "yt_fig10": fig10_summary}
+def claims_cushion_full(s: pd.DataFrame) -> list[tuple[str, str, str]]:
+    """The interlayer cushion table (net, depth, quantity ∈ mean, mean_se, sd, sd_se)."""
+    out = []
+    for d in sorted(s.depth.unique()):
+        (r, r_se), (p, p_se) = [(mean_of(s, net, d, "mean"), mean_of(s, net, d, "mean_se")) for net in ("residual", "plain")]
+        margin = 3 * math.hypot(r_se, p_se)
+        ok = None if math.isnan(r + p) else bool(r - p > margin)
+        claim = ("the residual block's interlayer cushion exceeds the plain block's by more than 3 standard errors "
+                 "(YT §4: 0.20 vs 2.7e-7 at depth 20)")
+        out.append((claim, *verdict(ok, f"d{d}: mean μ {fmt(r, 3)} vs {fmt(p, 3)} ({fmt(r / p, 3)}×; 3 se = {fmt(margin, 2)})")))
+    return out
+
+
+def fig12_summary(data: pd.DataFrame, spec: dict) -> pd.DataFrame:
+    """σ(residual) / σ(plain) at each panel's ratio layers, the mean of the two stages' ratios of seed means
+    (the paper's "on average … through the whole training process"), beside the paper's values."""
+    rows = []
+    for arch, panel in spec["panels"].items():
+        cell = data[data.arch == arch]
+        for layer in panel["ratio_layers"]:
+            ratios = []
+            for stage in ("first", "last"):
+                at = cell[(cell.stage == stage) & (cell.layer == layer)].set_index("net")
+                ratios.append(at.loc["residual", "mean"] / at.loc["plain", "mean"])
+            rows.append({"net": arch, "depth": panel["depth"], "quantity": f"ratio_{layer}",
+                         "mean": sum(ratios) / len(ratios), "sd": math.nan, "n": int(cell["n"].min()), "diverged": 0})
+    return with_paper(pd.DataFrame(rows), "yt_fig12")
+
+
+def claims_fig12(data: pd.DataFrame) -> list[tuple[str, str, str]]:
+    """Fig 12 from the plotted seed means (arch, net, stage, layer, mean). The last layer feeds the pooling
+    alone, so its σ is 1 for every net and is left out of the comparisons."""
+    def sigma(arch, net, stage):
+        cell = data[(data.arch == arch) & (data.net == net) & (data.stage == stage)].sort_values("layer")
+        return cell.set_index("layer")["mean"].iloc[:-1]
+
+    out = []
+    if "simplified" in set(data.arch):
+        above = [(stage, int((sigma("simplified", "residual", stage) > sigma("simplified", "plain", stage)).sum()),
+                  len(sigma("simplified", "plain", stage))) for stage in ("first", "last")]
+        out.append(("simplified nets: residual σ above plain σ at every layer, at both stages (Fig 12a)",
+                    *verdict(all(k == n for _, k, n in above), "; ".join(f"{st}: {k} of {n} layers" for st, k, n in above))))
+        rise = sigma("simplified", "residual", "first")
+        out.append(("simplified residual nets: σ rises with the layer early in training (Fig 12a, red solid line)",
+                    *verdict(bool(rise.iloc[-1] > rise.iloc[0]), f"σ at layer 1: {fmt(rise.iloc[0], 3)}; at layer "
+                             f"{rise.index[-1]}: {fmt(rise.iloc[-1], 3)}")))
+    falls = []
+    for arch in dict.fromkeys(data.arch):
+        for net in ("plain", "residual"):
+            first, last = sigma(arch, net, "first").mean(), sigma(arch, net, "last").mean()
+            falls.append((arch, net, first, last))
+    out.append(("σ decreases as training continues (mean over layers, every net; Fig 12)",
+                *verdict(all(last < first for *_, first, last in falls),
+                         "; ".join(f"{a} {n}: {fmt(f, 3)} → {fmt(l_, 3)}" for a, n, f, l_ in falls))))
+    if "fully-fledged" in set(data.arch):
+        deep = []
+        for stage in ("first", "last"):
+            r, p = sigma("fully-fledged", "residual", stage), sigma("fully-fledged", "plain", stage)
+            half = len(r) // 2
+            deep.append((stage, r.iloc[half:].mean(), p.iloc[half:].mean()))
+        out.append(("fully-fledged nets: residual σ above plain σ in the deeper half of the layers (Fig 12b)",
+                    *verdict(all(r > p for _, r, p in deep),
+                             "; ".join(f"{st}: {fmt(r, 3)} vs {fmt(p, 3)}" for st, r, p in deep))))
+    return out
+
+
+# Figures whose published numbers are compared, as summaries like the tables' (from the plotted data and
+# the figure's own settings).
+FIGURE_SUMMARIES = {"yt_fig9": lambda d, _: fig9_summary(d), "yt_fig10": lambda d, _: fig10_summary(d),
+                    "yt_fig12": fig12_summary}
 
 
 def render(tables: dict[str, pd.DataFrame], figures: dict[str, pd.DataFrame], figure_specs: dict,
@@ -227,7 +295,8 @@ def render(tables: dict[str, pd.DataFrame], figures: dict[str, pd.DataFrame], fi
              "Ours are mean ± sd over seeds (n). At scales other than `paper` the depths, epochs and data",
              "differ from the paper's, so the numbers are not comparable; the claims still are.", "",
              "## Published numbers", "", "| target | net | depth | quantity | paper | ours |", "|---|---|---|---|---:|---|"]
-    compared_targets = {**tables, **{t: summary(figures[t]) for t, summary in FIGURE_SUMMARIES.items() if t in figures}}
+    compared_targets = {**tables, **{t: summary(figures[t], figure_specs.get(t))
+                                     for t, summary in FIGURE_SUMMARIES.items() if t in figures}}
     for target, s in compared_targets.items():
         compared = s[s.paper.notna()]
         for _, row in compared.iterrows():
@@ -238,7 +307,8 @@ def render(tables: dict[str, pd.DataFrame], figures: dict[str, pd.DataFrame], fi
     builders = {"yt_table1": claims_table1, "yt_table2": claims_table2, "yt_table3": claims_table3,
                 "yt_table4": claims_table4, "yt_table5": claims_table5,
                 "yt_fig2": lambda d: claims_fig2(d, figure_specs["yt_fig2"]["reach_loss"]), "yt_fig3": claims_fig3,
-                "yt_fig6": claims_fig6, "yt_fig7": claims_fig7, "yt_fig9": claims_fig9, "yt_fig10": claims_fig10}
+                "yt_fig6": claims_fig6, "yt_fig7": claims_fig7, "yt_fig9": claims_fig9, "yt_fig10": claims_fig10,
+                "yt_fig12": claims_fig12, "yt_cushion_full": claims_cushion_full}
     for target, s in {**tables, **figures}.items():
         for claim, result, detail in builders[target](s):
             lines.append(f"| {target} | {claim} | {result} | {detail} |")

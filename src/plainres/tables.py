@@ -31,8 +31,9 @@ def read_runs(done_files: list[Path]):
             with open(folder / "metrics.csv", newline="") as f:
                 metrics = [r for r in csv.DictReader(f) if r["train_loss"] != ""]
             run = config["run"]
-            # simplified nets are 'plain'/'residual'; other architectures are named by their arch
-            label = run["net"] if run["arch"] == "simplified" else run["arch"]
+            # simplified and fully-fledged nets are 'plain'/'residual' (their arch is a column of its own);
+            # the dominant-path nets of Table 5 are named by their arch
+            label = run["net"] if run["arch"] in ("simplified", "fully-fledged") else run["arch"]
             yield {**run, "net": label, "run_id": entry["run_id"], "status": entry["status"], "dir": str(folder),
                    "train_subset": config["train"]["train_subset"],
                    "device": config["device_name"], "torch": config["torch_version"], "code": config["code_version"],

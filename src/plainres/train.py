@@ -196,6 +196,21 @@ class DeviceData:
         return self.normalise(x).view(k, b, *x.shape[1:]), self.train_y[order]
 
 
+def replay_minibatch(run_dir: Path, data: ImageData, meta: dict, epoch: int, it: int,
+                     dtype: torch.dtype = torch.float64) -> tuple[torch.Tensor, torch.Tensor]:
+    """Minibatch `it` (0-based) of 1-based `epoch` exactly as the run in `run_dir` drew it: its
+    training subset, its data seed's order, crops and flips (images B×3×32×32 in `dtype`, labels B)."""
+    config = json.loads((Path(run_dir) / "config.json").read_text())
+    run, cfg = Run(**config["run"]), TrainConfig.from_dict(config["train"])
+    dd = DeviceData(data, meta, "cpu", dtype, cfg.train_subset)
+    if not 0 <= it < math.ceil(len(dd.train_y) / cfg.batch_size) or not 1 <= epoch <= cfg.epochs:
+        raise ValueError(f"{run_dir} trained {cfg.epochs} epochs of {math.ceil(len(dd.train_y) / cfg.batch_size)} "
+                         f"minibatches; there is no minibatch {it} of epoch {epoch}")
+    plans = epoch_plan(len(dd.train_y), run.data_seed_, epoch, cfg.crop_padding, cfg.flip)[None]
+    x, y = dd.minibatch(plans, it, cfg.batch_size, cfg.crop_padding)
+    return x[0], y[0]
+
+
 # ---------------------------------------------------------------- the group of K models
 
 class SeedGroup:

@@ -1,5 +1,5 @@
 # Measurements of trained networks: weight statistics (YT Table 3, Fig 7), layer cushion (Fig 3),
-# final-activation gradients (Fig 10).
+# final-activation gradients (Fig 10), dominant gradient flow (Fig 12), interlayer cushion (§4).
 
 
 rule yt_table3:
@@ -10,6 +10,8 @@ rule yt_table3:
         md=report("results/tables/yt_table3.md", caption="../report/caption.rst", category="Tables"),
         tex="results/tables/yt_table3.tex",
         runs="results/measures/yt_table3/weights.csv",
+    benchmark:
+        "results/benchmarks/yt_table3.tsv"
     params:
         spec=target_spec("yt_table3"),
         caption="YT Table 3: mean, sd and L1 mass (all weights, |w| ≥ threshold, ID entries) of the plain "
@@ -28,6 +30,8 @@ rule yt_fig7:
         png=report("results/figures/yt_fig7.png", caption="../report/caption.rst", category="Figures"),
         pdf="results/figures/yt_fig7.pdf",
         csv="results/figures/yt_fig7.csv",
+    benchmark:
+        "results/benchmarks/yt_fig7.tsv"
     params:
         spec=target_spec("yt_fig7"),
         caption="YT Fig 7: histograms of all weights of the plain net p (KWI, blue) and of t = T(r), the "
@@ -48,6 +52,8 @@ rule yt_fig3:
         pdf="results/figures/yt_fig3.pdf",
         csv="results/figures/yt_fig3.csv",
         samples="results/measures/yt_fig3/cushion.csv",
+    benchmark:
+        "results/benchmarks/yt_fig3.tsv"
     params:
         spec=target_spec("yt_fig3"),
         caption="YT Fig 3: histograms of the per-sample layer cushion μ(x) = ‖Ax‖ / ‖A‖_F / ‖x‖ over the "
@@ -68,6 +74,8 @@ rule yt_fig10:
         png=report("results/figures/yt_fig10.png", caption="../report/caption.rst", category="Figures"),
         pdf="results/figures/yt_fig10.pdf",
         csv="results/figures/yt_fig10.csv",
+    benchmark:
+        "results/benchmarks/yt_fig10.tsv"
     params:
         spec=target_spec("yt_fig10"),
         caption="YT Fig 10: histogram of ∂L/∂a⁽ᴸ⁾, the gradient of the minibatch loss with respect to the 64 "
@@ -77,3 +85,52 @@ rule yt_fig10:
     localrule: True
     script:
         "../scripts/fig10.py"
+
+
+rule yt_fig12:
+    input:
+        done=target_input("yt_fig12"),
+        data=rules.data.output.pt,
+    output:
+        png=report("results/figures/yt_fig12.png", caption="../report/caption.rst", category="Figures"),
+        pdf="results/figures/yt_fig12.pdf",
+        csv="results/figures/yt_fig12.csv",
+        samples="results/measures/yt_fig12/sigma.csv",
+    benchmark:
+        "results/benchmarks/yt_fig12.tsv"
+    params:
+        spec=target_spec("yt_fig12"),
+        caption="YT Fig 12: fraction σ⁽ˡ⁾ of dominant gradient flows (Eq. 13) against layer ℓ (each conv "
+        "layer's output after its ReLU) of plain (blue) and residual (red) nets, simplified (left) and "
+        "fully-fledged with BN (right): after the first iteration (solid: the state after iteration 1, on the "
+        "minibatch of iteration 2) and at the first iteration of the last epoch (dotted); each on the minibatch "
+        "the run itself drew there, BN normalising with its statistics as in training; mean ± sd over seeds.",
+        config=target_config("yt_fig12"),
+    threads: workflow.cores
+    localrule: True
+    script:
+        "../scripts/fig12.py"
+
+
+rule yt_cushion_full:
+    input:
+        done=target_input("yt_cushion_full"),
+        data=rules.data.output.pt,
+    output:
+        csv="results/tables/yt_cushion_full.csv",
+        md=report("results/tables/yt_cushion_full.md", caption="../report/caption.rst", category="Tables"),
+        tex="results/tables/yt_cushion_full.tex",
+        samples="results/measures/yt_cushion_full/cushion.csv",
+    benchmark:
+        "results/benchmarks/yt_cushion_full.tsv"
+    params:
+        spec=target_spec("yt_cushion_full"),
+        caption="YT §4: per-sample interlayer cushion μ(x) = √n ‖J x‖ / ‖J‖_F / ‖x‖ of one block (J its "
+        "Jacobian at its input x, n = the size of x) of trained fully-fledged plain and residual nets (BN in "
+        "eval mode), over their training images: mean and sd over images, and the standard errors (_se, "
+        "jackknife) that estimating ‖J‖_F from random projections leaves in them; then mean ± sd over seeds (n).",
+        config=target_config("yt_cushion_full"),
+    threads: workflow.cores
+    localrule: True
+    script:
+        "../scripts/cushion_full.py"

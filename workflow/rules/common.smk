@@ -9,7 +9,10 @@ def target_spec(target):
 def target_experiments(target):
     if target in TABLES:
         return TABLES[target]["experiments"]
-    return [target_spec(target)["experiment"]]
+    spec = target_spec(target)
+    if "panels" in spec:  # one experiment per panel (Fig 12)
+        return list(dict.fromkeys(panel["experiment"] for panel in spec["panels"].values()))
+    return [spec["experiment"]]
 
 
 def target_input(target):

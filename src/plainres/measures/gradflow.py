@@ -8,6 +8,9 @@ averaged over the samples of the minibatch.
 """
 from __future__ import annotations
 
+import copy
+from pathlib import Path
+
 import torch
 
 
@@ -49,16 +52,40 @@ def dominant_flow_fraction(layers: list[torch.Tensor], final: torch.Tensor, fina
 
 
 def layer_flow_fractions(net: torch.nn.Module, images: torch.Tensor, labels: torch.Tensor) -> list[float]:
-    """σ⁽ˡ⁾ of every layer ℓ = 1 … L−1 (the stem and each block's output, a⁽ˡ⁾ after its ReLU) for the
-    minibatch (images, labels), averaged over its samples (YT Eq. 13, Fig 12). L is the minibatch-mean
-    cross-entropy, so ∂L/∂a⁽ᴸ⁾ is what training differentiates."""
+    """σ⁽ˡ⁾ of every layer ℓ = 1 … L−1 (each conv layer's output a⁽ˡ⁾ after its ReLU: the stem, and each
+    block's, or each of a BN block's two) for the minibatch (images, labels), averaged over its samples
+    (YT Eq. 13, Fig 12). L is the minibatch-mean cross-entropy, so ∂L/∂a⁽ᴸ⁾ is what training
+    differentiates. The forward is a training forward: BN normalises with the minibatch's statistics,
+    so Θ splits the very gradient an SGD step follows, cross-sample BN terms included (a copy of `net`
+    runs it, so its running statistics are left as they were)."""
     from ..models import record
     from ..train import final_activation_grad
 
-    net.eval()
+    net = copy.deepcopy(net).train()
     with record(net, kinds=("post", "final"), grad=True) as taps:
         logits = net(images)
     layers = [t for name, t in taps.items() if name != "final"]
     final = taps["final"]
     grad = final_activation_grad(logits.detach()[None], labels[None], net.fc.weight.detach()[None])[0]
     return [f.mean().item() for f in dominant_flow_fraction(layers, final, grad)]
+
+
+# Fig 12's two moments of training: (stage, snapshot, 1-based epoch and 0-based minibatch measured there).
+def fig12_stages(epochs: int) -> list[tuple[str, str, int, int]]:
+    """'first': the state after iteration 1 (snapshot iter_1) on the minibatch of iteration 2; 'last': the
+    state at the start of the last epoch (snapshot epoch_{E−1}) on that epoch's first minibatch."""
+    return [("first", "iter_1", 1, 1), ("last", f"epoch_{epochs - 1}", epochs, 0)]
+
+
+def run_flow_fractions(run_dir: Path, epochs: int, data, meta) -> list[dict]:
+    """σ⁽ˡ⁾ of one finished run at Fig 12's stages, each on the minibatch the run itself drew there."""
+    from ..train import replay_minibatch
+    from .weights import load_net
+
+    rows = []
+    for stage, snapshot, epoch, it in fig12_stages(epochs):
+        images, labels = replay_minibatch(run_dir, data, meta, epoch, it)
+        sigma = layer_flow_fractions(load_net(run_dir, snapshot), images, labels)
+        rows += [{"stage": stage, "snapshot": snapshot, "layer": layer, "sigma": s}
+                 for layer, s in enumerate(sigma, start=1)]
+    return rows

@@ -1,0 +1,37 @@
+"""Interlayer cushion stage: μ_{i,j}(xⁱ) of one block of the trained fully-fledged nets over their
+training images (YT §4), with the standard errors its random projections leave."""
+from pathlib import Path
+
+import pandas as pd
+import torch
+
+from plainres import tables
+from plainres.data import load_cached
+from plainres.measures.cushion import interlayer_cushion
+from plainres.measures.weights import load_net
+from plainres.train import DeviceData
+
+p, out = snakemake.params, snakemake.output  # noqa: F821 (injected by Snakemake)
+spec = p.spec
+torch.set_num_threads(snakemake.threads)  # noqa: F821
+runs = tables.collect([Path(f) for f in snakemake.input.done])  # noqa: F821
+runs = runs[(runs.depth == spec["depth"]) & (runs.seed == spec["seed"])]
+data, meta = load_cached(Path(snakemake.input.data))  # noqa: F821
+samples, per_run = [], []
+for run in runs.itertuples():
+    subset = None if pd.isna(run.train_subset) else int(run.train_subset)  # the images this run trained on
+    train = DeviceData(data, meta, "cpu", torch.float64, subset)
+    images = train.train_x[:spec["images"]]
+    result = interlayer_cushion(load_net(run.dir, "final"), spec["block"], images, spec["probes"],
+                                prepare=train.normalise)
+    samples.append(pd.DataFrame({"net": run.net, "depth": run.depth, "seed": run.seed,
+                                 "mu": result["mu"].numpy(), "se": result["se"].numpy()}))
+    per_run.append({"net": run.net, "depth": run.depth, "seed": run.seed, "status": run.status,
+                    "images": len(images), "probes": spec["probes"],
+                    **{k: result[k] for k in ("mean", "mean_se", "sd", "sd_se")}})
+prov = tables.provenance(runs, p.config)
+tables.write_tidy_csv(Path(out.samples), pd.concat(samples, ignore_index=True), tables.notes_of(p.caption, prov))
+quantities = ["mean", "mean_se", "sd", "sd_se"]
+summary = tables.with_paper(tables.summarise(pd.DataFrame(per_run), quantities), "yt_cushion_full")
+tables.write(Path(out.csv).with_suffix(""), summary, tables.wide_by_quantity(summary, ["plain", "residual"], quantities),
+             p.caption, prov)
