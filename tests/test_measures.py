@@ -194,8 +194,10 @@ def test_replayed_minibatches_are_those_training_drew(tmp_path):
     from plainres.train import (
         Run,
         TrainConfig,
+        TrainingSets,
         read_metrics,
         replay_minibatch,
+        run_record,
         train_group,
     )
 
@@ -208,14 +210,17 @@ def test_replayed_minibatches_are_those_training_drew(tmp_path):
         train_group([run], cfg, tmp_path / "d.pt", [out], tmp_path / arch / "ckpt.pt", device="cpu")
         logged = [float(r["minibatch_loss"]) for r in read_metrics(out / "iterations.csv")]
         batches = 3  # 80 images in minibatches of 32
-        data, meta = load_cached(tmp_path / "d.pt")
+        sets = TrainingSets(*load_cached(tmp_path / "d.pt"))
+        assert run_record(out) == (run, cfg)
+        # one set per subset, however pandas spelt it (80.0; NaN for None)
+        assert sets(80.0) is sets(80) and len(sets(80).train_y) == 80 and sets(float("nan")) is sets(None)
         for _, snapshot, epoch, it in fig12_stages(cfg.epochs):
-            images, labels = replay_minibatch(out, data, meta, epoch, it)
+            images, labels = replay_minibatch(run, cfg, sets(80), epoch, it)
             assert len(images) == (32 if it < batches - 1 else 16)
             loss = F.cross_entropy(load_net(out, snapshot).train()(images), labels).item()
             assert loss == pytest.approx(logged[(epoch - 1) * batches + it], rel=1e-12)
         with pytest.raises(ValueError, match="no minibatch 3 of epoch 1"):
-            replay_minibatch(out, data, meta, 1, 3)
+            replay_minibatch(run, cfg, sets(80), 1, 3)
 
 
 def small_bn_block(c_in, c_out, stride, residual, seed=0):

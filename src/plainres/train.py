@@ -196,18 +196,37 @@ class DeviceData:
         return self.normalise(x).view(k, b, *x.shape[1:]), self.train_y[order]
 
 
-def replay_minibatch(run_dir: Path, data: ImageData, meta: dict, epoch: int, it: int,
-                     dtype: torch.dtype = torch.float64) -> tuple[torch.Tensor, torch.Tensor]:
-    """Minibatch `it` (0-based) of 1-based `epoch` exactly as the run in `run_dir` drew it: its
-    training subset, its data seed's order, crops and flips (images B×3×32×32 in `dtype`, labels B)."""
+class TrainingSets:
+    """What the measurements read: each run's training images (its fixed subset, un-augmented) as
+    `dtype` DeviceData on the CPU, built once per subset and shared by every run that trained on it."""
+
+    def __init__(self, data: ImageData, meta: dict, dtype: torch.dtype = torch.float64):
+        self.data, self.meta, self.dtype, self._sets = data, meta, dtype, {}
+
+    def __call__(self, subset) -> DeviceData:
+        """The set of `subset` images (None, or NaN as pandas reads a missing subset: all of them)."""
+        subset = None if subset is None or (isinstance(subset, float) and math.isnan(subset)) else int(subset)
+        if subset not in self._sets:
+            self._sets[subset] = DeviceData(self.data, self.meta, "cpu", self.dtype, subset)
+        return self._sets[subset]
+
+
+def run_record(run_dir: Path) -> tuple[Run, TrainConfig]:
+    """The identity and train config a run recorded in its config.json."""
     config = json.loads((Path(run_dir) / "config.json").read_text())
-    run, cfg = Run(**config["run"]), TrainConfig.from_dict(config["train"])
-    dd = DeviceData(data, meta, "cpu", dtype, cfg.train_subset)
-    if not 0 <= it < math.ceil(len(dd.train_y) / cfg.batch_size) or not 1 <= epoch <= cfg.epochs:
-        raise ValueError(f"{run_dir} trained {cfg.epochs} epochs of {math.ceil(len(dd.train_y) / cfg.batch_size)} "
-                         f"minibatches; there is no minibatch {it} of epoch {epoch}")
-    plans = epoch_plan(len(dd.train_y), run.data_seed_, epoch, cfg.crop_padding, cfg.flip)[None]
-    x, y = dd.minibatch(plans, it, cfg.batch_size, cfg.crop_padding)
+    return Run(**config["run"]), TrainConfig.from_dict(config["train"])
+
+
+def replay_minibatch(run: Run, cfg: TrainConfig, train: DeviceData, epoch: int, it: int
+                     ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Minibatch `it` (0-based) of 1-based `epoch` exactly as the run (run, cfg) drew it from `train`, its
+    training set: its data seed's order, crops and flips (images B×3×32×32, labels B)."""
+    batches = math.ceil(len(train.train_y) / cfg.batch_size)
+    if not 0 <= it < batches or not 1 <= epoch <= cfg.epochs:
+        raise ValueError(f"{run.run_id} trained {cfg.epochs} epochs of {batches} minibatches; "
+                         f"there is no minibatch {it} of epoch {epoch}")
+    plans = epoch_plan(len(train.train_y), run.data_seed_, epoch, cfg.crop_padding, cfg.flip)[None]
+    x, y = train.minibatch(plans, it, cfg.batch_size, cfg.crop_padding)
     return x[0], y[0]
 
 

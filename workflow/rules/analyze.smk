@@ -62,6 +62,7 @@ rule yt_fig3:
         "nets Ax is the whole layer, x + conv_r(x), and ‖A‖_F that of r alone. Legends: mean ± sd of μ and the "
         "net's test error E.",
         config=target_config("yt_fig3"),
+    threads: workflow.cores
     localrule: True
     script:
         "../scripts/fig3.py"

@@ -9,18 +9,17 @@ from plainres import tables
 from plainres.data import load_cached
 from plainres.measures.cushion import interlayer_cushion
 from plainres.measures.weights import load_net
-from plainres.train import DeviceData
+from plainres.train import TrainingSets
 
 p, out = snakemake.params, snakemake.output  # noqa: F821 (injected by Snakemake)
 spec = p.spec
 torch.set_num_threads(snakemake.threads)  # noqa: F821
 runs = tables.collect([Path(f) for f in snakemake.input.done])  # noqa: F821
 runs = runs[(runs.depth == spec["depth"]) & (runs.seed == spec["seed"])]
-data, meta = load_cached(Path(snakemake.input.data))  # noqa: F821
+sets = TrainingSets(*load_cached(Path(snakemake.input.data)))  # noqa: F821
 samples, per_run = [], []
 for run in runs.itertuples():
-    subset = None if pd.isna(run.train_subset) else int(run.train_subset)  # the images this run trained on
-    train = DeviceData(data, meta, "cpu", torch.float64, subset)
+    train = sets(run.train_subset)  # the images this run trained on
     images = train.train_x[:spec["images"]]
     result = interlayer_cushion(load_net(run.dir, "final"), spec["block"], images, spec["probes"],
                                 prepare=train.normalise)

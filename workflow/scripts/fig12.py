@@ -8,10 +8,11 @@ import torch
 from plainres import figures, tables
 from plainres.data import load_cached
 from plainres.measures.gradflow import run_flow_fractions
+from plainres.train import TrainingSets
 
 p, out = snakemake.params, snakemake.output  # noqa: F821 (injected by Snakemake)
 torch.set_num_threads(snakemake.threads)  # noqa: F821
-data, meta = load_cached(Path(snakemake.input.data))  # noqa: F821
+sets = TrainingSets(*load_cached(Path(snakemake.input.data)))  # noqa: F821
 runs = tables.collect([Path(f) for f in snakemake.input.done])  # noqa: F821
 read, rows = [], []
 for arch, panel in p.spec["panels"].items():
@@ -19,7 +20,7 @@ for arch, panel in p.spec["panels"].items():
                   & (runs.status != "diverged")]
     read.append(chosen)
     for run in chosen.itertuples():
-        for row in run_flow_fractions(Path(run.dir), run.epochs, data, meta):
+        for row in run_flow_fractions(Path(run.dir), sets):
             rows.append({"arch": arch, "net": run.net, "depth": run.depth, "seed": run.seed, **row})
 sigmas = pd.DataFrame(rows)
 prov = tables.provenance(pd.concat(read), p.config)
