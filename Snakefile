@@ -24,6 +24,7 @@ report: "workflow/report/workflow.rst"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/common.smk"
+include: "workflow/rules/simulate.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/analyze.smk"
 
@@ -44,4 +45,6 @@ rule all:
         rules.yt_fig10.output,
         rules.yt_fig12.output,
         rules.yt_cushion_full.output,
+        rules.lw_appc.output,
+        [getattr(rules, t).output for t in SIMULATIONS],
         rules.scorecard.output,

@@ -5,7 +5,8 @@ import pytest
 import yaml
 
 from conftest import REPO
-from plainres.grid import ConfigError, deep_merge, experiment_groups, experiment_runs, resolve
+from plainres.grid import (ConfigError, available_experiments, dataset_source, deep_merge, experiment_groups,
+                           experiment_runs, resolve)
 
 BASE = yaml.safe_load((REPO / "config.yaml").read_text())
 
@@ -59,6 +60,13 @@ def test_nested_command_line_strings_are_typed_like_yaml():
      "measures.yt_cushion_full.block: a depth-20 fully-fledged net has blocks 1..9, not 10"),
     ({"measures": {"yt_cushion_full": {"experiment": "table1"}}},
      "measures.yt_cushion_full.experiment: experiments.table1 trains simplified nets, not fully-fledged"),
+    ({"experiments": {"appc": {"train": {"snapshot_every": 0}}}},
+     "measures.lw_appc.experiments: experiments.appc must set train.snapshot_every ≥ 1"),
+    ({"measures": {"lw_appc": {"experiments": ["appc", "table1"]}}},
+     "measures.lw_appc.experiments.experiment: experiments.table1 trains simplified nets, not fully-fledged"),
+    ({"measures": {"lw_appc": {"depth": 20}}}, "measures.lw_appc.experiments.depth: depth 20 is not among"),
+    ({"data_source": "/some/cifar-10-copy.tar.gz", "measures": {"lw_appc": {"experiments": ["appc_cifar100"]}}},
+     "measures.lw_appc.experiments: no dataset of ['appc_cifar100'] has a source"),
 ])
 def test_semantic_errors_name_the_key(override, named):
     with pytest.raises(ConfigError, match=named.replace("[", r"\[").replace("]", r"\]").replace("+", r"\+")):
@@ -102,3 +110,17 @@ def test_seeds_are_cut_into_groups_of_at_most_group_size(size, jobs):
 def test_bf16_with_a_float64_experiment_is_refused_naming_the_cell():
     with pytest.raises(ConfigError, match=r"experiments\.table2 \(plain, depth 20\): .*bf16 autocast and float64"):
         resolve(BASE, {"scale": "paper", "train": {"bf16": True}})
+
+
+@pytest.mark.parametrize("source,extra,expected", [
+    ("official", {}, "official"),                      # the official archives hold both datasets
+    ("synthetic", {}, "synthetic"),
+    ("/copy/cifar10.tar.gz", {}, None),                # a local CIFAR-10 copy holds no CIFAR-100
+    ("/copy/cifar10.tar.gz", {"cifar100": "/copy/cifar100.tar.gz"}, "/copy/cifar100.tar.gz"),
+])
+def test_an_experiment_on_another_dataset_runs_only_where_a_source_holds_it(source, extra, expected):
+    config = resolve(BASE, {"scale": "paper", "data_source": source, "data_sources": extra})
+    assert dataset_source(config, "cifar10") == source
+    assert dataset_source(config, "cifar100") == expected
+    wanted = ["appc", "appc_cifar100"]
+    assert available_experiments(config, wanted) == (wanted if expected else ["appc"])

@@ -300,3 +300,68 @@ def test_interlayer_cushion_of_a_net_reads_its_block_input():
     assert got["sd"] > 0 and (got["se"] > 0).all()
     with pytest.raises(ValueError, match="block must be in 1..6"):
         interlayer_cushion(net, 7, images, probes=8)
+
+
+# ---------------------------------------------------------------- LW App. C: BN scale absorbed
+
+def _bn_net_with_random_statistics(num_classes: int = 10) -> torch.nn.Module:
+    """A depth-8 fully-fledged net in float64 whose BN scales, shifts and running statistics are all
+    drawn (not the identity they start as), in eval mode."""
+    torch.manual_seed(0)
+    net = build_model("fully-fledged", "residual", 8, num_classes=num_classes).double()
+    with torch.no_grad():
+        for m in net.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.weight.uniform_(0.5, 2.0)
+                m.bias.normal_()
+                m.running_mean.normal_()
+                m.running_var.uniform_(0.2, 3.0)
+    return net.eval()
+
+
+def test_the_absorbed_net_gives_the_same_outputs_in_eval_mode():
+    from plainres.measures.absorb import absorb_batch_norm, conv_bn_pairs
+
+    net = _bn_net_with_random_statistics()
+    absorbed = absorb_batch_norm(net)
+    assert len(conv_bn_pairs(net)) == 7  # the stem and two per block: every conv of depth 8 but none left over
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in absorbed.modules())
+    assert sum(isinstance(m, torch.nn.Conv2d) and m.bias is not None for m in absorbed.modules()) == 7
+    x = torch.randn(4, 3, 32, 32, dtype=torch.float64)
+    with torch.no_grad():
+        torch.testing.assert_close(absorbed(x), net(x), rtol=0, atol=1e-12)
+        assert not torch.allclose(net.train()(x), absorbed(x))  # in training mode BN uses batch statistics
+
+
+def test_layer_norms_are_those_of_the_absorbed_kernels_and_of_the_bn_scales():
+    from plainres.measures.absorb import absorb_batch_norm, layer_norms
+
+    net = _bn_net_with_random_statistics()
+    fused = [m for m in absorb_batch_norm(net).modules() if isinstance(m, torch.nn.Conv2d)]
+    bns = [m for m in net.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    rows = layer_norms(net)
+    assert [r["layer"] for r in rows] == list(range(1, 8))
+    assert rows[0]["name"] == "stem" and rows[1]["name"] == "blocks.0.conv1"
+    for row, conv, bn in zip(rows, fused, bns):
+        assert math.isclose(row["absorbed_norm"], conv.weight.norm().item(), rel_tol=1e-13)
+        assert math.isclose(row["bn_scale_norm"], bn.weight.norm().item(), rel_tol=1e-13)
+    # at initialisation (γ = 1, running var 1) the absorbed kernel is the kernel / √(1 + eps)
+    fresh = build_model("fully-fledged", "plain", 8).double()
+    for row in layer_norms(fresh):
+        assert math.isclose(row["absorbed_norm"], row["conv_norm"] / math.sqrt(1 + 1e-5), rel_tol=1e-13)
+
+
+def test_run_layer_norms_read_each_epoch_snapshot_of_a_cifar100_net(tmp_path):
+    from plainres.measures.absorb import layer_norms, run_layer_norms
+
+    net = _bn_net_with_random_statistics(num_classes=100)
+    run = {"arch": "fully-fledged", "net": "residual", "depth": 8, "init": "kwi", "seed": 0}
+    (tmp_path / "snapshots").mkdir()
+    (tmp_path / "config.json").write_text(__import__("json").dumps({"run": run}))
+    for epoch, scale in ((0, 1.0), (1, 3.0)):
+        state = {k: v * scale if k.endswith("bn1.weight") else v for k, v in net.state_dict().items()}
+        torch.save({"state_dict": state}, tmp_path / "snapshots" / f"epoch_{epoch}.pt")
+    rows = run_layer_norms(tmp_path, [0, 1])
+    assert [r["epoch"] for r in rows] == [0] * 7 + [1] * 7
+    assert [r["bn_scale_norm"] for r in rows[:7]] == [r["bn_scale_norm"] for r in layer_norms(net)]
+    assert math.isclose(rows[8]["bn_scale_norm"], 3 * rows[1]["bn_scale_norm"], rel_tol=1e-13)  # blocks.0.bn1

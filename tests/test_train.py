@@ -350,3 +350,12 @@ def test_capture_in_a_seed_group_equals_capture_alone(tmp_path, data_file):
     _, (alone,), _ = train(tmp_path, runs[1:], cfg, data_file, "alone")
     in_group = torch.load(outs[1] / "final_grad" / "epoch_1.pt", weights_only=False)["grad"]
     assert rel(in_group, torch.load(alone / "final_grad" / "epoch_1.pt", weights_only=False)["grad"]) <= 1e-12
+
+
+def test_snapshot_every_adds_every_kth_epoch_to_the_listed_ones():
+    cfg = TrainConfig(epochs=5, lr=0.1, snapshot_every=2)
+    assert cfg.snapshot_epochs_resolved() == {0, 2, 4, 5}  # 0, 2, 4 and the listed 0, −2 = 4, −1 = 5
+    assert TrainConfig(epochs=5, lr=0.1).snapshot_epochs_resolved() == {0, 4, 5}
+    assert "snapshot_every" not in TrainConfig(epochs=5, lr=0.1).to_dict()  # no job's identity changes
+    with pytest.raises(ValueError, match="snapshot_every"):
+        TrainConfig(epochs=5, lr=0.1, snapshot_every=-1)

@@ -287,6 +287,116 @@ def fig12(sigmas: pd.DataFrame):
     return fig, data
 
 
+# ---------------------------------------------------------------- simulations: YT Figs 11 and 13
+
+
+# ---------------------------------------------------------------- LW Fig 1 and Theorem 1: the ensemble of path lengths
+
+def lw_fig1_abc(table: pd.DataFrame):
+    """LW Fig. 1(a–c): bar histograms of ε_r (Eq. 15) against the path length r, one panel per (p, β);
+    table as ensemble.fig1_abc_table (beta, p, r, epsilon)."""
+    panels = list(table.sort_values(["p", "beta", "r"]).groupby(["p", "beta"], sort=False))
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.3 * len(panels), 3.6), constrained_layout=True, squeeze=False)
+    for i, (ax, ((p, beta), rows)) in enumerate(zip(axes[0], panels)):
+        ax.bar(rows.r, rows.epsilon, width=1.0, color=RESIDUAL, alpha=0.8)
+        ax.set(xlim=(0.5, p + 0.5), xlabel="path length $r$", ylabel="$\\epsilon_r$",
+               title=f"({chr(ord('a') + i)}) β = {beta:g}, p = {p}")
+        ax.grid(alpha=0.3, axis="y")
+    return fig, table[["beta", "p", "r", "epsilon"]].sort_values(["p", "beta", "r"]).reset_index(drop=True)
+
+
+def lw_theorem1(table: pd.DataFrame):
+    """LW Theorem 1: argmax_r ε_r / p against the depth p (log) per β, the limit β/(1+β) dashed; circled
+    points have pβ/(1+β) ∈ ℕ (two-valued mode, the smaller r taken). table as ensemble.theorem1_table."""
+    fig, ax = plt.subplots(figsize=(8.2, 4.4), constrained_layout=True)
+    groups = list(table.sort_values(["beta", "p"]).groupby("beta"))
+    for (beta, rows), colour in zip(groups, plt.cm.viridis(np.linspace(0.0, 0.85, len(groups)))):
+        ax.plot(rows.p, rows.fraction, "o-", color=colour, ms=3.5, lw=1.4, label=f"β = {beta:g}")
+        ax.axhline(rows.limit.iloc[0], ls="--", lw=1.0, color=colour)
+        tied = rows[rows.tie]
+        ax.plot(tied.p, tied.fraction, "o", mfc="none", mec="black", ms=7, mew=0.8)
+    ax.plot([], [], "--", color="0.4", label="limit β/(1+β)")
+    ax.plot([], [], "o", mfc="none", mec="black", label="pβ/(1+β) ∈ ℕ (smaller mode)")
+    ax.set(xscale="log", ylim=(0, 1), xlabel="depth $p$ (log scale)",
+           ylabel="$\\arg\\max_r\\, \\epsilon_r \\,/\\, p$", title="Theorem 1: the effective depth of the ensemble")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    cols = [c for c in ("beta", "p", "argmax", "fraction", "limit", "tie", "log_eps_gap") if c in table]
+    return fig, table[cols].sort_values(["beta", "p"]).reset_index(drop=True)
+
+
+def lw_fig1_f(table: pd.DataFrame):
+    """LW Fig. 1(f): θ_k (Eq. 33) against β (log) per (p, r_start), Theorem 5's bound ½log(p−1) − (1−2/p)
+    dashed per p. table as ensemble.fig1_f_table (several tables may be concatenated)."""
+    fig, ax = plt.subplots(figsize=(6.6, 4.4), constrained_layout=True)
+    depths = sorted(table.p.unique())
+    colours = dict(zip(depths, plt.cm.viridis(np.linspace(0.0, 0.85, len(depths))) if len(depths) > 1 else [RESIDUAL]))
+    for i, ((p, r_start), rows) in enumerate(table.sort_values(["p", "r_start", "beta"]).groupby(["p", "r_start"])):
+        ax.plot(rows.beta, rows.theta_k, DEPTH_STYLES[i % len(DEPTH_STYLES)], color=colours[p], lw=1.6,
+                label=f"p = {p}, sums over r = {r_start}..p")
+    for p in depths:
+        bound = table[table.p == p].bound.iloc[0]
+        ax.axhline(bound, ls="--", lw=1.0, color=colours[p],
+                   label=f"Theorem 5 bound ½log(p−1) − (1−2/p) = {bound:.4g} (p = {p})")
+    ax.set(xscale="log", xlabel="$\\beta = \\rho n C / \\sqrt{\\Lambda}$ (log scale)",
+           ylabel="$\\theta_k(\\mathbb{R}, \\epsilon)$", title="Fig. 1(f): critical points of finite index")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    cols = ["beta", "p", "r_start", "theta_k", "v1", "v2", "bound"]
+    return fig, table[cols].sort_values(["p", "r_start", "beta"]).reset_index(drop=True)
+
+
+# ---------------------------------------------------------------- LW Fig 1(d, e): the residual MLP
+
+
+# ---------------------------------------------------------------- LW App. C Figs 2 and 3
+
+def stage_epochs(epochs, stages: int) -> list[int]:
+    """`stages` of `epochs` (sorted), evenly spread from the first to the last."""
+    epochs = sorted(epochs)
+    picks = np.linspace(0, len(epochs) - 1, min(stages, len(epochs))).round().astype(int)
+    return [epochs[i] for i in dict.fromkeys(picks)]
+
+
+def lw_appc(norms: pd.DataFrame, stages: int, milestones: dict[str, tuple]):
+    """Per dataset (rows): the norm of each conv layer with its BN scale absorbed at `stages` epochs
+    (later epochs darker), their mean over layers against epoch, and the same two for the BN scales."""
+    datasets = list(dict.fromkeys(norms.dataset))
+    fig, axes = plt.subplots(len(datasets), 4, figsize=(20, 4.2 * len(datasets)), constrained_layout=True,
+                             squeeze=False)
+    plotted = []
+    for row, dataset in zip(axes, datasets):
+        cell = norms[norms.dataset == dataset]
+        depth = int(cell.depth.iloc[0])
+        shown = stage_epochs(cell.epoch.unique(), stages)
+        colours = plt.cm.viridis_r(np.linspace(0.15, 1.0, len(shown)))
+        for (per_layer, over_epochs), quantity, words in (
+                ((row[0], row[1]), "absorbed_norm", "‖W·γ/σ‖_F, BN scale absorbed"),
+                ((row[2], row[3]), "bn_scale_norm", "‖γ‖₂, BN scale")):
+            for epoch, colour in zip(shown, colours):
+                stats = mean_sd(cell[cell.epoch == epoch], [], "layer", quantity)
+                per_layer.plot(stats.layer, stats["mean"], color=colour, lw=1.4, marker="o", ms=2.5,
+                               label=f"epoch {epoch}")
+                plotted.append(stats.assign(dataset=dataset, depth=depth, epoch=epoch, view="per_layer"))
+            per_layer.set(xlabel="conv layer l (1 = stem)", ylabel=words, title=f"{dataset}, ResNet-{depth}: per layer")
+            per_layer.xaxis.set_major_locator(MaxNLocator(integer=True))
+            per_layer.legend(fontsize=7, ncol=2, title="later = darker", title_fontsize=7)
+            per_run = cell.groupby(["seed", "epoch"])[quantity].mean().rename(quantity).reset_index()
+            stats = mean_sd(per_run, [], "epoch", quantity)
+            errorbars(over_epochs, stats, "epoch", RESIDUAL, "mean over conv layers (± sd over seeds)")
+            for m in milestones.get(dataset, ()):
+                over_epochs.axvline(m, color="0.5", ls="--", lw=0.8)
+            over_epochs.xaxis.set_major_locator(MaxNLocator(integer=True))
+            over_epochs.set(xlabel="epoch (dashed: lr ÷ 10)", ylabel=f"mean {words}",
+                            title=f"{dataset}: mean over layers")
+            over_epochs.legend(fontsize=7)
+            plotted.append(stats.assign(dataset=dataset, depth=depth, view="mean_over_layers"))
+    for ax in axes.flat:
+        ax.grid(alpha=0.3)
+    data = pd.concat(plotted, ignore_index=True)
+    return fig, data[["dataset", "depth", "view", "quantity", "epoch", "layer", "mean", "sd", "n"]]
+
+
 # ---------------------------------------------------------------- files
 
 def build(target: str, frame: pd.DataFrame, spec: dict):

@@ -61,6 +61,26 @@ def resolve(config: dict, overrides: dict | None = None, checked: bool = True) -
     return resolved
 
 
+def experiment_dataset(config: dict, name: str) -> str:
+    """The dataset an experiment trains on: its own `dataset`, else the config's."""
+    return config["experiments"][name].get("dataset", config["dataset"])
+
+
+def dataset_source(config: dict, dataset: str) -> str | None:
+    """Where `dataset` comes from: `data_source` for the config's dataset, else its `data_sources` entry,
+    else an official or synthetic `data_source` (which serve every dataset); None when nothing holds it."""
+    if dataset == config["dataset"]:
+        return config["data_source"]
+    if dataset in config["data_sources"]:
+        return config["data_sources"][dataset]
+    return config["data_source"] if config["data_source"] in ("official", "synthetic") else None
+
+
+def available_experiments(config: dict, names: list[str]) -> list[str]:
+    """Those of `names` whose dataset has a source in this config."""
+    return [n for n in names if dataset_source(config, experiment_dataset(config, n)) is not None]
+
+
 def _check_depth(arch: str, depth: int, key: str):
     if arch == "fully-fledged":
         if depth < 8 or (depth - 2) % 6:
@@ -104,7 +124,15 @@ def _check_readers(config: dict) -> None:
     and one that records what the reader needs."""
     for section in ("figures", "measures"):
         for target, spec in config[section].items():
-            if target == "yt_fig12":
+            if target == "lw_appc":
+                for name in spec["experiments"]:
+                    _check_reads(config, f"{section}.{target}.experiments", {**spec, "experiment": name,
+                                                                           "seed": spec["seeds"] - 1},
+                                 arch="fully-fledged")
+                if not available_experiments(config, spec["experiments"]):
+                    raise ConfigError(f"{section}.{target}.experiments: no dataset of {spec['experiments']} has a "
+                                      "source (see data_source, data_sources)")
+            elif target == "yt_fig12":
                 for arch, panel in spec["panels"].items():
                     _check_reads(config, f"{section}.{target}.panels.{arch}", panel, arch=arch)
                     if max(panel["ratio_layers"]) > panel["depth"] - 1:
@@ -124,9 +152,11 @@ def _check_readers(config: dict) -> None:
              ("measures.yt_fig10", config["measures"]["yt_fig10"]["experiment"],
               lambda cfg: cfg.capture_final_grad_epochs >= 1, "capture_final_grad_epochs ≥ 1")]
     needs += [(f"measures.yt_fig12.panels.{arch}", panel["experiment"],
-               lambda cfg: 1 in cfg.snapshot_iterations and cfg.epochs - 1 in cfg.resolve_epochs(cfg.snapshot_epochs),
+               lambda cfg: 1 in cfg.snapshot_iterations and cfg.epochs - 1 in cfg.snapshot_epochs_resolved(),
                "snapshot_iterations ∋ 1 and snapshot_epochs ∋ −2 (the start of the last epoch)")
               for arch, panel in config["measures"]["yt_fig12"]["panels"].items()]
+    needs += [("measures.lw_appc.experiments", name, lambda cfg: cfg.snapshot_every >= 1, "snapshot_every ≥ 1")
+              for name in config["measures"]["lw_appc"]["experiments"]]
     for key, name, ok, wording in needs:
         if not all(ok(cfg) for _, cfg in experiment_runs(config, name)):
             raise ConfigError(f"{key}: experiments.{name} must set train.{wording}")

@@ -16,6 +16,7 @@ import pandas as pd
 import yaml
 
 from .data import atomic_write_bytes
+from .provenance import environment
 
 
 def published() -> dict:
@@ -35,7 +36,7 @@ def read_runs(done_files: list[Path]):
             # the dominant-path nets of Table 5 are named by their arch
             label = run["net"] if run["arch"] in ("simplified", "fully-fledged") else run["arch"]
             yield {**run, "net": label, "run_id": entry["run_id"], "status": entry["status"], "dir": str(folder),
-                   "train_subset": config["train"]["train_subset"],
+                   "train_subset": config["train"]["train_subset"], "dataset": config["data"]["dataset"],
                    "device": config["device_name"], "torch": config["torch_version"], "code": config["code_version"],
                    "data_source": json.dumps(config["data"]["source"])}, metrics
 
@@ -118,9 +119,19 @@ def wide_by_quantity(summary: pd.DataFrame, columns: list[str], quantities: list
     return pd.DataFrame(table)
 
 
+def config_sha256(config: dict) -> str:
+    return hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def simulation_provenance(config: dict, device: str = "cpu") -> dict:
+    """What a result computed here, from no runs, records: its config's hash and this code and torch."""
+    env = environment()
+    return {"scale": config["scale"], "config_sha256": config_sha256(config), "code_version": env["code_version"],
+            "torch": env["torch_version"], "device": device, "data_source": "none (simulation)"}
+
+
 def provenance(runs: pd.DataFrame, config: dict) -> dict:
-    blob = json.dumps(config, sort_keys=True, default=str).encode()
-    return {"scale": config["scale"], "config_sha256": hashlib.sha256(blob).hexdigest()[:16],
+    return {"scale": config["scale"], "config_sha256": config_sha256(config),
             "code_version": ", ".join(sorted(runs.code.unique())), "torch": ", ".join(sorted(runs.torch.unique())),
             "device": ", ".join(sorted(runs.device.unique())),
             "data_source": ", ".join(sorted(runs.data_source.unique()))}

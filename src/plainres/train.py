@@ -82,6 +82,7 @@ class TrainConfig:
     eval_batch_size: int = 1000
     snapshot_epochs: tuple[int, ...] = (0, -2, -1)  # negative: counted from the end, -1 = last
     snapshot_iterations: tuple[int, ...] = (1,)
+    snapshot_every: int = 0  # also every k-th epoch from 0 (0: off); LW App. C reads every epoch
     train_subset: int | None = None
     test_subset: int | None = None
     deterministic: bool = True
@@ -95,7 +96,8 @@ class TrainConfig:
                   (self.dtype in DTYPES, f"dtype must be one of {sorted(DTYPES)}"),
                   (not (self.bf16 and self.dtype == "float64"), "bf16 autocast and float64 exclude each other"),
                   (self.crop_padding >= 0, "crop_padding must be ≥ 0"),
-                  (self.capture_final_grad_epochs >= 0, "capture_final_grad_epochs must be ≥ 0")]
+                  (self.capture_final_grad_epochs >= 0, "capture_final_grad_epochs must be ≥ 0"),
+                  (self.snapshot_every >= 0, "snapshot_every must be ≥ 0")]
         for ok, message in checks:
             if not ok:
                 raise ValueError(f"train config: {message}")
@@ -117,6 +119,11 @@ class TrainConfig:
 
     def resolve_epochs(self, epochs) -> set[int]:
         return {e if e >= 0 else self.epochs + 1 + e for e in epochs}
+
+    def snapshot_epochs_resolved(self) -> set[int]:
+        """The epochs whose end (0: the initialisation) leaves a snapshot epoch_<e>.pt."""
+        every = set(range(0, self.epochs + 1, self.snapshot_every)) if self.snapshot_every else set()
+        return self.resolve_epochs(self.snapshot_epochs) | every
 
 
 def make_model(run: Run, num_classes: int = 10, dtype: torch.dtype = torch.float32) -> torch.nn.Module:
@@ -405,7 +412,7 @@ def train_group(runs: list[Run], cfg: TrainConfig, data_path: Path, out_dirs: li
                                                              indent=2, default=list) + "\n").encode())
 
     code_version = run_meta["code_version"]
-    snap_epochs = cfg.resolve_epochs(cfg.snapshot_epochs)
+    snap_epochs = cfg.snapshot_epochs_resolved()
     snap_iters = set(cfg.snapshot_iterations)
     if cfg.capture_final_grad_epochs:
         for out in out_dirs:

@@ -1,5 +1,6 @@
 # Measurements of trained networks: weight statistics (YT Table 3, Fig 7), layer cushion (Fig 3),
-# final-activation gradients (Fig 10), dominant gradient flow (Fig 12), interlayer cushion (§4).
+# final-activation gradients (Fig 10), dominant gradient flow (Fig 12), interlayer cushion (§4), and the
+# BN-absorbed conv norms of LW App. C.
 
 
 rule yt_table3:
@@ -46,7 +47,7 @@ rule yt_fig7:
 rule yt_fig3:
     input:
         done=target_input("yt_fig3"),
-        data=rules.data.output.pt,
+        data=DATA,
     output:
         png=report("results/figures/yt_fig3.png", caption="../report/caption.rst", category="Figures"),
         pdf="results/figures/yt_fig3.pdf",
@@ -91,7 +92,7 @@ rule yt_fig10:
 rule yt_fig12:
     input:
         done=target_input("yt_fig12"),
-        data=rules.data.output.pt,
+        data=DATA,
     output:
         png=report("results/figures/yt_fig12.png", caption="../report/caption.rst", category="Figures"),
         pdf="results/figures/yt_fig12.pdf",
@@ -116,7 +117,7 @@ rule yt_fig12:
 rule yt_cushion_full:
     input:
         done=target_input("yt_cushion_full"),
-        data=rules.data.output.pt,
+        data=DATA,
     output:
         csv="results/tables/yt_cushion_full.csv",
         md=report("results/tables/yt_cushion_full.md", caption="../report/caption.rst", category="Tables"),
@@ -135,3 +136,28 @@ rule yt_cushion_full:
     localrule: True
     script:
         "../scripts/cushion_full.py"
+
+
+rule lw_appc:
+    input:
+        done=target_input("lw_appc"),
+    output:
+        png=report("results/figures/lw_appc.png", caption="../report/caption.rst", category="Figures"),
+        pdf="results/figures/lw_appc.pdf",
+        csv="results/figures/lw_appc.csv",
+        samples="results/measures/lw_appc/norms.csv",
+    benchmark:
+        "results/benchmarks/lw_appc.tsv"
+    params:
+        spec=target_spec("lw_appc"),
+        caption="LW App. C Figs 2, 3: a fully-fledged ResNet with BN (He et al.; fb.resnet.torch's recipe) per "
+        "dataset: the Frobenius norm of each conv layer's kernel with its BN scale absorbed (W·γ/√(running var + "
+        "eps) per output channel: the conv-BN pair as one convolution in eval mode) at several epochs, later "
+        "darker, and its mean over the conv layers against epoch; the same for the L2 norm of the BN scales γ "
+        "(LW's λ) when not absorbed; mean ± sd over seeds; dashed: the lr divided by 10. CIFAR-100 appears "
+        "where the data source holds it.",
+        config=target_config("lw_appc"),
+    threads: workflow.cores
+    localrule: True
+    script:
+        "../scripts/lw_appc.py"

@@ -1,18 +1,26 @@
 # Dataset → results/data/<dataset>.pt (uint8 tensors) + <dataset>.json (provenance).
+# The config's `dataset` comes from `data_source`; another one, which an experiment may name (LW App. C on
+# CIFAR-100), from `data_sources` or an official/synthetic `data_source` (grid.dataset_source).
+DATA = f"results/data/{C['dataset']}.pt"
+
+
+def data_file(experiment):
+    return f"results/data/{grid.experiment_dataset(C, experiment)}.pt"
 
 
 rule data:
     output:
-        pt=f"results/data/{C['dataset']}.pt",
-        meta=f"results/data/{C['dataset']}.json",
+        pt="results/data/{dataset}.pt",
+        meta="results/data/{dataset}.json",
     params:
-        dataset=C["dataset"],
-        source=C["data_source"],
-        official=C["data"]["official"][C["dataset"]],
-        sha256=C["data"]["sha256"],
+        source=lambda wc: grid.dataset_source(C, wc.dataset),
+        official=lambda wc: C["data"]["official"][wc.dataset],
+        sha256=lambda wc: C["data"]["sha256"] if wc.dataset == C["dataset"] else None,
         synthetic=C["data"]["synthetic"],
         timeout=C["data"]["download_timeout_s"],
         download_dir="results/data/download",
+    wildcard_constraints:
+        dataset="cifar10|cifar100",
     localrule: True
     script:
         "../scripts/prepare_data.py"

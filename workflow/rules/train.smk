@@ -27,7 +27,7 @@ def training_job(wildcards):
 
 rule train:
     input:
-        data=rules.data.output.pt,
+        data=lambda wc: data_file(wc.experiment),
     output:
         done=f"{grid.RUNS_DIR}/{{experiment}}/_groups/{{group}}/done.json",
     params:

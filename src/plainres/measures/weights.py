@@ -24,8 +24,8 @@ def parameter_vector(net: torch.nn.Module) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def net_of(run: dict, state_dict: dict) -> torch.nn.Module:
-    """The run's net in float64, holding `state_dict`."""
-    net = build_model(run["arch"], run["net"], run["depth"]).double()
+    """The run's net in float64, holding `state_dict` (its classes from the classifier's rows)."""
+    net = build_model(run["arch"], run["net"], run["depth"], num_classes=state_dict["fc.weight"].shape[0]).double()
     net.load_state_dict(state_dict)
     return net
 

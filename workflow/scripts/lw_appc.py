@@ -1,0 +1,26 @@
+"""LW App. C stage: per conv layer of each trained ResNet, the norm of the kernel with its BN scale
+absorbed and the norm of the BN scale, at every snapshot epoch; the figure per dataset."""
+from pathlib import Path
+
+import pandas as pd
+import torch
+
+from plainres import figures, tables
+from plainres.measures.absorb import run_layer_norms
+from plainres.train import run_record
+
+p, out = snakemake.params, snakemake.output  # noqa: F821 (injected by Snakemake)
+torch.set_num_threads(snakemake.threads)  # noqa: F821
+runs = tables.collect([Path(f) for f in snakemake.input.done])  # noqa: F821
+runs = runs[(runs.depth == p.spec["depth"]) & (runs.seed < p.spec["seeds"]) & (runs.status != "diverged")]
+rows, milestones = [], {}
+for run in runs.itertuples():
+    _, cfg = run_record(Path(run.dir))
+    milestones[run.dataset] = cfg.milestones
+    for row in run_layer_norms(Path(run.dir), sorted(cfg.snapshot_epochs_resolved())):
+        rows.append({"dataset": run.dataset, "depth": run.depth, "seed": run.seed, **row})
+norms = pd.DataFrame(rows)
+prov = tables.provenance(runs, p.config)
+tables.write_tidy_csv(Path(out.samples), norms, tables.notes_of(p.caption, prov))
+fig, plotted = figures.lw_appc(norms, p.spec["stages"], milestones)
+figures.save(fig, plotted, Path(out.png).with_suffix(""), p.caption, prov)
