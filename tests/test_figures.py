@@ -192,3 +192,75 @@ def test_cushion_claim_needs_the_gap_to_exceed_its_standard_errors():
 
     assert [v for _, v, _ in scorecard.claims_cushion_full(table(0.2, 1e-7, 1e-3))] == ["holds"]
     assert [v for _, v, _ in scorecard.claims_cushion_full(table(0.2, 0.199, 1e-3))] == ["fails"]
+
+
+# ---------------------------------------------------------------- claims of the simulations and of LW App. C
+
+def _verdicts(claims):
+    return [verdict for _, verdict, _ in claims]
+
+
+def test_fig11_claims_hold_on_the_simulation_and_fail_where_the_paper_would_be_wrong():
+    from plainres.simulate import trivial
+
+    defaults = {"n": 20, "eps": 0.1, "L": 10, "l": 5, "p": 0.9, "sigma_A": 0.01, "sigma_V": 0.1}
+    sweeps = {"n": [5, 20], "l": [1, 5, 9], "sigma_V": [0.01, 1.0], "p": [0.5, 0.9, 1.0]}
+    table = trivial.fig11_table(defaults, sweeps, trials=2000, seed=0)
+    assert _verdicts(scorecard.claims_fig11(table)) == ["holds"] * 5
+    broken = table.copy()
+    broken.loc[broken.net == "residual", "approx_eq11"] += 0.1  # an approximation off by 0.1
+    assert _verdicts(scorecard.claims_fig11(broken))[0] == "fails"
+    plain_above = table.copy()
+    plain_above.loc[plain_above.net == "plain", "mean"] = 1.0
+    assert _verdicts(scorecard.claims_fig11(plain_above))[-1] == "fails"
+
+
+def test_fig13_claims_read_the_quadrature_and_the_largest_error():
+    from plainres.simulate import gaussian
+
+    table = gaussian.phi_table(1e-2, 1e2, 21).assign(kind="grid")
+    worst = gaussian.approx_max_error(1.2, 1e-2, 1e2, 2001)
+    rows = pd.concat([table, pd.DataFrame([{"kind": "max_error", "r": worst["r"], "approx_error": worst["error"]}]),
+                      gaussian.phi_monte_carlo_table([0.5, 2.0], 20000, 0).assign(kind="monte_carlo")])
+    assert _verdicts(scorecard.claims_fig13(rows)) == ["holds", "holds"]
+    off = rows.assign(phi_integral=rows.phi_integral * (1 + 1e-6))
+    assert _verdicts(scorecard.claims_fig13(off))[0] == "fails"
+    coarse = rows.assign(approx_error=rows.approx_error * 2)  # c far from 1.2 would leave ≈ 0.016
+    assert _verdicts(scorecard.claims_fig13(coarse))[1] == "fails"
+
+
+def test_lw_ensemble_claims_hold_on_the_exact_series_and_fail_on_wrong_ones():
+    from plainres.simulate import ensemble
+
+    abc = ensemble.fig1_abc_table(100, [0.1, 0.5, 2.0])
+    assert _verdicts(scorecard.claims_lw_fig1_abc(abc)) == ["holds"]
+    assert _verdicts(scorecard.claims_lw_fig1_abc(abc.assign(beta=-abc.beta))) == ["fails"]  # order reversed
+    t1 = ensemble.theorem1_table([0.5, 2.0], [10, 330, 3300])
+    assert _verdicts(scorecard.claims_lw_theorem1(t1)) == ["holds"]
+    assert _verdicts(scorecard.claims_lw_theorem1(t1.assign(fraction=t1.fraction + 0.01))) == ["fails"]
+    f = ensemble.fig1_f_table(50, np.logspace(-2, 2, 41))
+    assert _verdicts(scorecard.claims_lw_fig1_f(f)) == ["holds"]
+    assert _verdicts(scorecard.claims_lw_fig1_f(f.assign(theta_k=f.theta_k[::-1].values))) == ["fails"]
+
+
+def test_lw_appc_claim_compares_the_first_and_last_mean_absorbed_norm():
+    rows = pd.DataFrame({"dataset": "cifar10", "view": "mean_over_layers", "quantity": "absorbed_norm",
+                         "epoch": [0, 1, 2], "mean": [5.0, 4.0, 6.0]})
+    assert _verdicts(scorecard.claims_lw_appc(rows)) == ["holds"]
+    assert _verdicts(scorecard.claims_lw_appc(rows.assign(mean=[5.0, 6.0, 4.0]))) == ["fails"]
+
+
+def test_lw_mlp_claims_read_the_late_trend_and_the_stage_order():
+    its = np.arange(0, 101, 10)
+    dip_then_rise = np.r_[1.0, 0.8, 0.6, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85]
+    over = pd.DataFrame({"panel": "over training", "series": "mean lambda_2..L", "iteration": its, "value": dip_then_rise})
+    stages = pd.DataFrame([{"panel": "by layer", "series": f"iteration {t}", "iteration": t, "layer": layer,
+                            "value": v} for t, v in ((0, 1.0), (50, 0.6), (100, 0.85)) for layer in (1, 2, 3)])
+    verdicts = _verdicts(scorecard.claims_lw_fig1_d(pd.concat([over, stages])))
+    assert verdicts == ["holds", "fails"]  # rises late, yet the last stage lies below the initial λ = 1
+    rising = over.assign(value=np.linspace(1, 2, len(its)))
+    higher = stages.assign(value=stages.iteration / 100 + 1)
+    assert _verdicts(scorecard.claims_lw_fig1_d(pd.concat([rising, higher]))) == ["holds", "holds"]
+    w = pd.DataFrame({"panel": "w_norm", "series": "w_norm", "iteration": its, "value": 7 + its / 10})
+    assert _verdicts(scorecard.claims_lw_fig1_e(w)) == ["holds"]
+    assert _verdicts(scorecard.claims_lw_fig1_e(w.assign(value=w.value[::-1].values))) == ["fails"]

@@ -67,6 +67,12 @@ def test_nested_command_line_strings_are_typed_like_yaml():
     ({"measures": {"lw_appc": {"depth": 20}}}, "measures.lw_appc.experiments.depth: depth 20 is not among"),
     ({"data_source": "/some/cifar-10-copy.tar.gz", "measures": {"lw_appc": {"experiments": ["appc_cifar100"]}}},
      "measures.lw_appc.experiments: no dataset of ['appc_cifar100'] has a source"),
+    ({"simulations": {"yt_fig4": {"depth": 21}}}, "simulations.yt_fig4.depth: depth 21 is not 3N+2"),
+    ({"simulations": {"yt_fig5": {"depth": 17}}}, "simulations.yt_fig5.depth: depth 17 is not 6n+2"),
+    ({"simulations": {"yt_fig5": {"block": 9}}}, "simulations.yt_fig5.block: the nets have blocks 0..8, not 9"),
+    ({"simulations": {"yt_fig11": {"sweeps": {"l": [1, 10]}}}},
+     "simulations.yt_fig11.sweeps.l: layer l = 10 is not in 1..L−1 = 1..9"),
+    ({"simulations": {"yt_fig11": {"sweeps": {"p": [0.5, 1.5]}}}}, "simulations.yt_fig11.sweeps.p: 1.5"),
 ])
 def test_semantic_errors_name_the_key(override, named):
     with pytest.raises(ConfigError, match=named.replace("[", r"\[").replace("]", r"\]").replace("+", r"\+")):

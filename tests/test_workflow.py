@@ -82,7 +82,9 @@ def smoke(tmp_path_factory):
 
 
 TABLE_TARGETS = ("yt_table1", "yt_table2", "yt_table3", "yt_table4", "yt_table5", "yt_cushion_full")
-FIGURE_TARGETS = ("yt_fig2", "yt_fig3", "yt_fig6", "yt_fig7", "yt_fig9", "yt_fig10", "yt_fig12")
+FIGURE_TARGETS = ("yt_fig2", "yt_fig3", "yt_fig6", "yt_fig7", "yt_fig9", "yt_fig10", "yt_fig12", "lw_appc")
+SIMULATION_TARGETS = ("yt_fig11", "yt_fig13", "lw_fig1_abc", "lw_theorem1", "lw_fig1_f", "lw_fig1_d", "lw_fig1_e")
+DIAGRAMS = ("yt_fig4", "yt_fig5")  # no claim to score
 BY_QUANTITY = ("yt_table3", "yt_cushion_full")  # tables with a row per quantity; one seed for the cushion
 
 
@@ -96,7 +98,7 @@ def test_smoke_scale_builds_every_target_and_each_output_parses(smoke):
         md = (results / "tables" / f"{target}.md").read_text()
         assert md.startswith("| quantity |" if target in BY_QUANTITY else "| depth |") and "scale: smoke" in md
         assert r"\end{tabular}" in (results / "tables" / f"{target}.tex").read_text()
-    for target in FIGURE_TARGETS:
+    for target in (*FIGURE_TARGETS, *SIMULATION_TARGETS, *DIAGRAMS):
         with Image.open(results / "figures" / f"{target}.png") as png:
             png.verify()
             assert png.size[0] > 1000 and "scale: smoke" in png.info["Description"]
@@ -113,16 +115,18 @@ def test_smoke_scale_builds_every_target_and_each_output_parses(smoke):
     assert set(sigma.snapshot) == {"iter_1", "epoch_1"}  # smoke trains 2 epochs: the last starts after epoch 1
     full = pd.read_csv(results / "measures" / "yt_cushion_full" / "cushion.csv", comment="#")
     assert len(full) == 2 * 64 and (full.mu > 0).all() and (full.se > 0).all()  # (plain, residual) × 64 images
+    norms = pd.read_csv(results / "measures" / "lw_appc" / "norms.csv", comment="#")
+    assert len(norms) == 2 * 3 * 7 and set(norms.dataset) == {"cifar10", "cifar100"}  # datasets × epochs 0..2 × convs
     fig10 = pd.read_csv(results / "figures" / "yt_fig10.csv", comment="#")
     assert fig10["count"].sum() == fig10.n.iloc[0] == 2 * 512 * 64  # 2 epochs × 512 images × 64 activations
     fig6 = pd.read_csv(results / "figures" / "yt_fig6.csv", comment="#")
     assert set(fig6.seed) == {0, 1} and fig6.abs_diff.max() < 1e-12  # float64 pair, 2 epochs
     card = (results / "scorecard.md").read_text()
     assert "## Claims" in card and re.search(r"\| (holds|fails|not testable) \|", card)
-    for target in (*TABLE_TARGETS, *FIGURE_TARGETS):
+    for target in (*TABLE_TARGETS, *FIGURE_TARGETS, *SIMULATION_TARGETS):
         assert f"| {target} |" in card, target
     run_dirs = [d for d in (results / "runs").glob("*/*") if d.name != "_groups"]
-    assert len(run_dirs) == 8 + 4 + 4 + 2 + 4 + 8 + 1 + 2
+    assert len(run_dirs) == 8 + 4 + 4 + 2 + 4 + 8 + 1 + 2 + 2
     for run_dir in run_dirs:
         assert (run_dir / "final.pt").exists() and (run_dir / "metrics.csv").exists()
     table2 = json.loads(next((results / "runs" / "table2").glob("simplified-plain-*/config.json")).read_text())
@@ -164,7 +168,7 @@ def test_the_html_report_holds_every_result_and_renders_in_a_browser(smoke, tmp_
     made = run(smoke, "--config", "scale=smoke", "--report", str(report))
     assert made.returncode == 0, made.stderr[-2000:]
     html = report.read_text()
-    for target in (*TABLE_TARGETS, *FIGURE_TARGETS, "scorecard"):
+    for target in (*TABLE_TARGETS, *FIGURE_TARGETS, *SIMULATION_TARGETS, *DIAGRAMS, "scorecard"):
         assert f"{target}." in html, target
     assert "Scale <strong>smoke</strong>, data source" in html and "YT Fig 6: the equivalent pair" in html
     screenshot(report, tmp_path / "report.png", tmp_path / "profile")

@@ -289,6 +289,98 @@ def fig12(sigmas: pd.DataFrame):
 
 # ---------------------------------------------------------------- simulations: YT Figs 11 and 13
 
+FIG11_AXES = {"n": ("dimension $n$", "(a)"), "l": ("layer index $l$", "(b)"),
+              "sigma_A": ("$\\sigma_A$ (sd of the entries of $A$)", "(c)"),
+              "sigma_V": ("$\\sigma_V$ (sd of $\\partial\\mathcal{L}/\\partial a^{(L)}$)", "(d)"),
+              "p": ("$p$ = P[$S_{ii}$ = 1]", "(e)"), "eps": ("$\\epsilon$ (residual $K = I + \\epsilon A$)", "(f)")}
+FIG11_LOG_X = ("sigma_A", "sigma_V", "eps")
+FIG11_SYMBOLS = {"n": "n", "eps": "ε", "L": "L", "l": "l", "p": "p", "sigma_A": "σ_A", "sigma_V": "σ_V"}
+
+
+def fig11(table: pd.DataFrame):
+    """YT Fig 11: Monte Carlo E[σ⁽ˡ⁾] of plain (blue) and residual (red) nets in the trivial case, one panel
+    per swept parameter, ± 1.96 se, with the residual approximation of Eq. 11 (red dotted) and, thin grey,
+    the paper's "in conclusion" variant (L−l in place of p′). table: trivial.fig11_table's rows."""
+    parameters = list(dict.fromkeys(table.parameter))
+    fixed = {k: table.loc[table.parameter != k, k].iloc[0] for k in FIG11_SYMBOLS if (table.parameter != k).any()}
+    rows = -(-len(parameters) // 3)
+    fig, axes = plt.subplots(rows, 3, figsize=(13.5, 3.9 * rows), constrained_layout=True, squeeze=False)
+    plotted = []
+    for i, (ax, parameter) in enumerate(zip(axes.flat, parameters)):
+        panel = table[table.parameter == parameter].sort_values("value")
+        for net, color in (("plain", PLAIN), ("residual", RESIDUAL)):
+            at = panel[panel.net == net]
+            if not at.empty:
+                errorbars(ax, at.assign(sd=1.96 * at.se), "value", color, f"{net}, Monte Carlo ± 1.96 se")
+        residual = panel[panel.net == "residual"]
+        if not residual.empty:
+            ax.plot(residual.value, residual.approx_eq11, ":", color=RESIDUAL, lw=2.2,
+                    label="residual, Eq. 11: $p^{L-l}/(1+r^{-1.2})$")
+            ax.plot(residual.value, residual.approx_conclusion, "--", color="0.45", lw=0.9,
+                    label="“in conclusion” r ($L-l$ for $p'$)")
+        label, letter = FIG11_AXES.get(parameter, (parameter, ""))
+        letter = letter or f"({'abcdefghijkl'[i]})"
+        values = panel.value.to_numpy(dtype=float)
+        if parameter in FIG11_LOG_X or (parameter == "n" and values.min() > 0 and values.max() / values.min() >= 10):
+            ax.set_xscale("log")
+        if parameter in ("n", "l", "L"):   # integer axes: plain numbers, on log axes at 1, 2, 5 × 10^k
+            ax.xaxis.set_major_locator(matplotlib.ticker.FixedLocator([v for v in values if f"{v:g}"[0] in "125"])
+                                       if ax.get_xscale() == "log" else MaxNLocator(integer=True))
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+            ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+        ax.set(xlabel=label, ylabel="$\\mathbb{E}[\\sigma^{(l)}]$", ylim=(-0.02, 1.02),
+               title=f"{letter} E[σ⁽ˡ⁾] against {FIG11_SYMBOLS.get(parameter, parameter)}")
+        ax.grid(alpha=0.3, which="both")
+        plotted.append(panel.assign(ci95=1.96 * panel.se))
+    for ax in axes.flat[len(parameters):]:
+        ax.set_visible(False)
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=4, fontsize=9)
+    trials = ", ".join(f"{t:,}" for t in sorted(table.trials.unique()))
+    fig.suptitle("YT Fig 11, trivial case: fraction of dominant gradient flows\nfixed unless swept: "
+                 + ", ".join(f"{FIG11_SYMBOLS[k]} = {v:g}" for k, v in fixed.items()) + f"; {trials} trials per point")
+    data = pd.concat(plotted, ignore_index=True)
+    keep = ["parameter", "value", "net", *FIG11_SYMBOLS, "trials", "seed", "mean", "se", "ci95",
+            "approx_eq11", "approx_conclusion"]
+    return fig, data[[c for c in keep if c in data.columns]]
+
+
+def fig13(table: pd.DataFrame, max_error_info: dict, mc: pd.DataFrame | None = None):
+    """YT Fig 13: φ(r) = P[|X| > |Y|] by quadrature (Eq. 14, blue) on a log r axis, red lines at φ(1) = 1/2,
+    the closed form (2/π)·arctan r (dashed), the approximation 1/(1+r^−c) (Eq. 15, thin magenta) and, when
+    given, Monte Carlo estimates (± 1.96 se); below, the approximation's error with its largest |error|
+    (gaussian.approx_max_error) marked at r* and, by the symmetry φ(r) + φ(1/r) = 1, at 1/r*."""
+    c = float(table.c.iloc[0])
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(8, 6.5), sharex=True, constrained_layout=True,
+                                      gridspec_kw={"height_ratios": [3, 1.4]})
+    r = table.r
+    top.plot(r, table.phi_integral, color=PLAIN, lw=2.2, label="φ(r) by numerical integration (Eq. 14)")
+    top.plot(r, table.phi_closed, "--", color="black", lw=0.9, label="closed form $(2/\\pi)\\arctan r$")
+    top.plot(r, table.phi_approx, color="magenta", lw=0.7, label=f"approximation $1/(1+r^{{-{c:g}}})$ (Eq. 15)")
+    top.plot([r.min(), 1.0], [0.5, 0.5], color="red", lw=1.0)
+    top.plot([1.0, 1.0], [0.0, 0.5], color="red", lw=1.0, label="φ(1) = 1/2")
+    if mc is not None and not mc.empty:
+        top.errorbar(mc.r, mc.phi_mc, yerr=1.96 * mc.se, fmt="o", ms=4, color="black", mfc="none",
+                     label=f"Monte Carlo, {int(mc.trials.iloc[0]):,} draws (± 1.96 se)")
+    gap = float((table.phi_integral - table.phi_closed).abs().max())
+    top.set(xscale="log", ylim=(0, 1), ylabel="φ(r) = P[|X| > |Y|]",
+            title=f"YT Fig 13: φ(r), r = σ_X/σ_Y; max |integral − closed form| on the grid = {gap:.1e}")
+    top.legend(fontsize=8, loc="upper left")
+    top.grid(alpha=0.3, which="both")
+    bottom.plot(r, table.approx_error, color="magenta", lw=1.2, label=f"$1/(1+r^{{-{c:g}}})$ − φ(r)")
+    bottom.axhline(0, color="0.5", lw=0.6)
+    r_star, err = max_error_info["r"], max_error_info["error"]
+    bottom.plot([r_star, 1 / r_star], [err, -err], "o", color="black", ms=4,
+                label=f"max |error| {abs(err):.4f} at r = {r_star:.3f} and {1 / r_star:.3f}")
+    bottom.set(xscale="log", xlabel="r = σ_X / σ_Y (log scale)", ylabel="error")
+    bottom.legend(fontsize=8, loc="upper left")
+    bottom.grid(alpha=0.3, which="both")
+    parts = [table.assign(kind="grid"),
+             pd.DataFrame({"kind": "max_error", "r": [r_star, 1 / r_star], "approx_error": [err, -err], "c": c})]
+    if mc is not None and not mc.empty:
+        parts.append(mc.assign(kind="monte_carlo"))
+    return fig, pd.concat(parts, ignore_index=True)
+
 
 # ---------------------------------------------------------------- LW Fig 1 and Theorem 1: the ensemble of path lengths
 
@@ -347,6 +439,79 @@ def lw_fig1_f(table: pd.DataFrame):
 
 
 # ---------------------------------------------------------------- LW Fig 1(d, e): the residual MLP
+
+def stage_iterations(recorded, stages=None, n_stages: int = 6) -> list[int]:
+    """The recorded iterations nearest to `stages` (default: n_stages evenly spaced from 0 to the last)."""
+    recorded = np.asarray(sorted(set(recorded)))
+    wanted = np.linspace(0, recorded[-1], n_stages) if stages is None else np.asarray(stages, dtype=float)
+    return sorted({int(recorded[np.abs(recorded - w).argmin()]) for w in wanted})
+
+
+def lw_fig1_d(record: dict, stages=None, n_stages: int = 6, column: str = "lambda"):
+    """LW Fig. 1(d): the BN scales λ_l (Eq. 22) against layer l, one line per stage of training (later stages
+    darker); right, λ₁ and the mean of λ₂..λ_L against iteration, with the train loss."""
+    lam, metrics = record["lambdas"], record["metrics"]
+    chosen = stage_iterations(lam.iteration, stages, n_stages)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5), constrained_layout=True)
+    colors = plt.cm.viridis_r(np.linspace(0.15, 1.0, len(chosen)))
+    rows = []
+    for color, t in zip(colors, chosen):
+        at = lam[lam.iteration == t].sort_values("layer")
+        left.plot(at.layer, at[column], "-o", color=color, ms=4, lw=1.6, label=f"iteration {t:,}")
+        rows.append(pd.DataFrame({"panel": "by layer", "series": f"iteration {t}", "iteration": t,
+                                  "layer": at.layer.to_numpy(), "value": at[column].to_numpy()}))
+    what = "mean of γ over units" if column == "lambda" else "mean of |γ| over units"
+    left.set(xlabel="layer l (1 cannot be skipped)", ylabel=f"λ_l ({what})", title="BN scale λ_l per layer")
+    left.xaxis.set_major_locator(MaxNLocator(integer=True))
+    left.grid(alpha=0.3)
+    left.legend(fontsize=8, title="stage of training", title_fontsize=8)
+
+    first = lam[lam.layer == 1].sort_values("iteration")
+    skipped = lam[lam.layer > 1].groupby("iteration")[column].mean().reset_index()
+    last_layer = int(lam.layer.max())
+    right.plot(first.iteration, first[column], color="black", lw=1.6, label="λ₁ (no skip)")
+    right.plot(skipped.iteration, skipped[column], color=RESIDUAL, lw=1.6, label=f"mean of λ₂..λ_{last_layer}")
+    right.set(xlabel="iteration", ylabel="λ", title="λ over training")
+    right.grid(alpha=0.3)
+    loss = right.twinx()
+    loss.plot(metrics.iteration, metrics.train_loss, color="0.55", lw=1.0, ls=":", label="train loss (full set)")
+    loss_axis(loss, "cross-entropy train loss (log scale)")
+    lines = right.get_legend_handles_labels()
+    extra = loss.get_legend_handles_labels()
+    right.legend(lines[0] + extra[0], lines[1] + extra[1], fontsize=8, loc="center right")
+    rows += [pd.DataFrame({"panel": "over training", "series": "lambda_1", "iteration": first.iteration.to_numpy(),
+                           "layer": 1, "value": first[column].to_numpy()}),
+             pd.DataFrame({"panel": "over training", "series": "mean lambda_2..L",
+                           "iteration": skipped.iteration.to_numpy(), "layer": np.nan,
+                           "value": skipped[column].to_numpy()}),
+             pd.DataFrame({"panel": "over training", "series": "train_loss",
+                           "iteration": metrics.iteration.to_numpy(), "layer": np.nan,
+                           "value": metrics.train_loss.to_numpy()})]
+    return fig, pd.concat(rows, ignore_index=True)
+
+
+def lw_fig1_e(record: dict):
+    """LW Fig. 1(e): ‖w‖ (all layer weights W₁..W_L, Eq. 26) of the residual MLP without BN against iteration;
+    right, its train and test loss."""
+    norms, metrics = record["norms"], record["metrics"]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5), constrained_layout=True)
+    left.plot(norms.iteration, norms.w_norm, color=RESIDUAL, lw=1.6, label="‖w‖, no BN")
+    left.set(xlabel="iteration", ylabel="‖w‖ = (Σ_l ‖W_l‖_F²)^½", title="weight norm of the residual net without BN")
+    left.grid(alpha=0.3)
+    left.legend(fontsize=8)
+    right.plot(metrics.iteration, metrics.train_loss, color=RESIDUAL, lw=1.4, label="train (full set)")
+    right.plot(metrics.iteration, metrics.test_loss, color=RESIDUAL, lw=1.0, ls=":", label="test")
+    loss_axis(right, "cross-entropy loss (log scale)")
+    right.set(xlabel="iteration", title="loss")
+    right.grid(alpha=0.3)
+    right.legend(fontsize=8)
+    data = pd.concat([
+        pd.DataFrame({"panel": "w_norm", "series": "w_norm", "iteration": norms.iteration, "value": norms.w_norm}),
+        pd.DataFrame({"panel": "loss", "series": "train_loss", "iteration": metrics.iteration,
+                      "value": metrics.train_loss}),
+        pd.DataFrame({"panel": "loss", "series": "test_loss", "iteration": metrics.iteration,
+                      "value": metrics.test_loss})], ignore_index=True)
+    return fig, data
 
 
 # ---------------------------------------------------------------- LW App. C Figs 2 and 3

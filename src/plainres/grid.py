@@ -117,6 +117,26 @@ def check(config: dict) -> None:
             _check_depth(exp["arch"], depth, f"{key}.depths")
         experiment_runs(config, name)  # builds, and so validates, every merged TrainConfig
     _check_readers(config)
+    _check_simulations(config["simulations"])
+
+
+def _check_simulations(sims: dict) -> None:
+    """What the schema cannot see in the simulations: depths the nets can have, layers the chain has."""
+    _check_depth(sims["yt_fig4"]["arch"], sims["yt_fig4"]["depth"], "simulations.yt_fig4.depth")
+    for arch in sims["yt_fig5"]["archs"]:
+        _check_depth(arch, sims["yt_fig5"]["depth"], "simulations.yt_fig5.depth")
+    blocks = min(3 * ((sims["yt_fig5"]["depth"] - 2) // (6 if a == "fully-fledged" else 3)) for a in sims["yt_fig5"]["archs"])
+    if sims["yt_fig5"]["block"] >= blocks:
+        raise ConfigError(f"simulations.yt_fig5.block: the nets have blocks 0..{blocks - 1}, not {sims['yt_fig5']['block']}")
+    fig11 = sims["yt_fig11"]
+    for parameter, values in {**{k: [v] for k, v in fig11["defaults"].items()}, **fig11["sweeps"]}.items():
+        for value in values:
+            point = fig11["defaults"] | {parameter: value}
+            if not 1 <= point["l"] < point["L"]:
+                raise ConfigError(f"simulations.yt_fig11.{'sweeps' if parameter in fig11['sweeps'] else 'defaults'}."
+                                  f"{parameter}: layer l = {point['l']} is not in 1..L−1 = 1..{point['L'] - 1}")
+            if parameter == "p" and not 0 <= value <= 1:
+                raise ConfigError(f"simulations.yt_fig11.sweeps.p: {value} is not a probability")
 
 
 def _check_readers(config: dict) -> None:

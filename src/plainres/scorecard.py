@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 
 from .tables import cell_text, fmt, with_paper
@@ -282,10 +283,141 @@ def claims_fig12(data: pd.DataFrame) -> list[tuple[str, str, str]]:
     return out
 
 
+def claims_fig11(data: pd.DataFrame) -> list[tuple[str, str, str]]:
+    """YT Fig 11 from the Monte Carlo means (parameter, value, net, the point's parameters, mean, se, approx_eq11)."""
+    out = []
+    res = data[data.net == "residual"]
+    panel = {q: res[res.parameter == q].sort_values("value") for q in dict.fromkeys(data.parameter)}
+    ad = res[res.parameter.isin(["n", "l", "sigma_A", "sigma_V"])]
+    gap = (ad["mean"] - ad.approx_eq11).abs()
+    valid = (ad.eps * ad.sigma_A < 0.1) & (ad.n >= 5)  # where its assumptions hold: εσ_A ≪ 1, n ≫ 1
+    if valid.any():
+        worst = ad.loc[gap[valid].idxmax()]
+        outside = f"; outside it up to {fmt(gap[~valid].max(), 2)}" if (~valid).any() else ""
+        out.append(("Eq. 11's approximation and the simulation of residual nets almost coincide in (a)–(d), where "
+                    "εσ_A < 0.1 and n ≥ 5 (within 0.01 + 2 se)",
+                    *verdict(bool((gap[valid] <= 0.01 + 2 * ad.se[valid]).all()),
+                             f"largest |gap| {fmt(gap[valid].max(), 2)} ({worst.parameter} = {worst.value:g}) over "
+                             f"{int(valid.sum())} points{outside}")))
+    if "sigma_V" in panel and len(panel["sigma_V"]) > 1:
+        d = panel["sigma_V"]
+        spread, noise = d["mean"].max() - d["mean"].min(), 4 * d.se.max()
+        out.append(("σ_V has no effect on E[σ] of residual nets (Fig 11(d))",
+                    *verdict(bool(spread <= noise), f"range {fmt(spread, 2)} against 4 se = {fmt(noise, 2)}")))
+    for q, name in (("l", "layer index l"), ("p", "p")):
+        if q in panel and len(panel[q]) > 1:
+            d = panel[q]
+            rises = bool((d["mean"].diff().dropna() >= -2 * (d.se.iloc[1:].values + d.se.iloc[:-1].values)).all())
+            out.append((f"E[σ] of residual nets increases with {name} (Fig 11({'b' if q == 'l' else 'e'}))",
+                        *verdict(rises and d["mean"].iloc[-1] > d["mean"].iloc[0],
+                                 f"{fmt(d['mean'].iloc[0], 3)} at {q} = {d.value.iloc[0]:g} → {fmt(d['mean'].iloc[-1], 3)} "
+                                 f"at {q} = {d.value.iloc[-1]:g}")))
+    pairs = data[data.parameter.isin(["n", "l", "sigma_V"])].pivot_table(index=["parameter", "value"], columns="net",
+                                                                          values="mean")
+    if {"plain", "residual"} <= set(pairs.columns):
+        above = int((pairs.residual > pairs.plain).sum())
+        out.append(("residual nets' E[σ] above plain nets' in (a), (b), (d)",
+                    *verdict(above == len(pairs), f"{above} of {len(pairs)} points; smallest ratio "
+                             f"{fmt((pairs.residual / pairs.plain).min(), 3)}")))
+    return out
+
+
+def claims_fig13(data: pd.DataFrame) -> list[tuple[str, str, str]]:
+    """YT Fig 13 from its plotted rows (kind: grid, monte_carlo, max_error)."""
+    grid = data[data.kind == "grid"]
+    worst = data[data.kind == "max_error"].approx_error.abs().max()
+    mc = data[data.kind == "monte_carlo"]
+    z = ((mc.phi_mc - 2 / math.pi * np.arctan(mc.r)) / mc.se).abs().max() if len(mc) else math.nan
+    return [("φ(r) by quadrature of Eq. 14 equals (2/π)·arctan r",
+             *verdict(bool((grid.phi_integral - grid.phi_closed).abs().max() <= 1e-8),
+                      f"largest |difference| {fmt((grid.phi_integral - grid.phi_closed).abs().max(), 2)} over "
+                      f"{len(grid)} r in [{grid.r.min():g}, {grid.r.max():g}]; Monte Carlo within {fmt(z, 2)} se")),
+            ("the approximation 1/(1 + r^−1.2) is barely distinguishable from φ (Fig 13)",
+             *verdict(bool(worst < 0.01), f"largest |error| {fmt(worst, 3)}"))]
+
+
+def claims_lw_fig1_abc(data: pd.DataFrame) -> list[tuple[str, str, str]]:
+    """The ensemble's mass moves to longer paths as β grows (LW Fig 1(a–c), Lemma 4)."""
+    modes = [(beta, int(g.loc[g.epsilon.idxmax(), "r"]), int(g.p.iloc[0])) for beta, g in data.groupby("beta")]
+    return [("the effective depth argmax_r ε_r grows with β (Fig 1(a–c))",
+             *verdict(all(a[1] < b[1] for a, b in zip(modes, modes[1:])) if len(modes) > 1 else None,
+                      "; ".join(f"β = {b:g}: r = {r} of p = {p}" for b, r, p in modes)))]
+
+
+def claims_lw_theorem1(data: pd.DataFrame) -> list[tuple[str, str, str]]:
+    """Theorem 1 at the largest p computed: argmax_r ε_r / p within 1/p of β/(1+β), for every β."""
+    top = data[data.p == data.p.max()]
+    gaps = [(row.beta, abs(row.fraction - row.limit)) for row in top.itertuples()]
+    p = int(top.p.iloc[0])
+    return [(f"argmax_r ε_r / p → β/(1+β) (Theorem 1): within 1/p at p = {p:,}",
+             *verdict(all(g <= 1 / p for _, g in gaps), "; ".join(f"β = {b:g}: |Δ| = {fmt(g, 2)}" for b, g in gaps)))]
+
+
+def claims_lw_fig1_f(data: pd.DataFrame) -> list[tuple[str, str, str]]:
+    """Fig 1(f): θ_k rises with β (more low-index critical points as the ensemble deepens), below Theorem 5's bound."""
+    out = []
+    for (p, r_start), g in data.groupby(["p", "r_start"]):
+        g = g.sort_values("beta")
+        rises = bool((g.theta_k.diff().dropna() >= -1e-12).all())
+        below = bool((g.theta_k <= g.bound + 1e-12).all())
+        out.append((f"θ_k rises with β and stays below Theorem 5's bound (Fig 1(f); p = {p}, sums from r = {r_start})",
+                    *verdict(rises and below, f"θ_k {fmt(g.theta_k.iloc[0], 3)} at β = {g.beta.iloc[0]:g} → "
+                             f"{fmt(g.theta_k.iloc[-1], 3)} at β = {g.beta.iloc[-1]:g}; bound {fmt(g.bound.iloc[0], 4)}")))
+    return out
+
+
+def _late_rise(iteration: pd.Series, value: pd.Series) -> float:
+    """Spearman's ρ of `value` against `iteration` over the second half of training."""
+    late = iteration >= iteration.max() / 2
+    return float(value[late].rank().corr(iteration[late].rank()))
+
+
+def claims_lw_fig1_d(data: pd.DataFrame) -> list[tuple[str, str, str]]:
+    """LW Fig 1(d) and Thm 3: the BN scales of the skippable layers grow as training goes on."""
+    skip = data[(data.panel == "over training") & (data.series == "mean lambda_2..L")].sort_values("iteration")
+    rho = _late_rise(skip.iteration, skip.value)
+    low = skip.loc[skip.value.idxmin()]
+    stages = data[data.panel == "by layer"]
+    means = stages[stages.layer >= 2].groupby("iteration").value.mean().sort_index()
+    return [("λ_l of the skippable layers (l ≥ 2) rise as training goes on (Fig 1(d), Thm 3): rank correlation "
+             "with iteration over the second half > 0.5",
+             *verdict(bool(rho > 0.5), f"mean λ_2..: {fmt(skip.value.iloc[0], 3)} at start, lowest {fmt(low.value, 3)} "
+                      f"at iteration {int(low.iteration)}, {fmt(skip.value.iloc[-1], 3)} at the end; ρ = {fmt(rho, 3)}")),
+            ("each later stage's λ_l line lies higher (Fig 1(d) caption), from the initialisation on",
+             *verdict(bool((means.diff().dropna() > 0).all()),
+                      "; ".join(f"it {int(i)}: {fmt(v, 3)}" for i, v in means.items())))]
+
+
+def claims_lw_fig1_e(data: pd.DataFrame) -> list[tuple[str, str, str]]:
+    """LW Fig 1(e) and Thm 4: without BN, the norm of the weights grows during training."""
+    w = data[data.series == "w_norm"].sort_values("iteration")
+    rho = _late_rise(w.iteration, w.value)
+    return [("‖w‖ of the residual net without BN grows during training (Fig 1(e), Thm 4)",
+             *verdict(bool(w.value.iloc[-1] > w.value.iloc[0] and rho > 0.5),
+                      f"‖w‖ {fmt(w.value.iloc[0], 4)} → {fmt(w.value.iloc[-1], 4)}; ρ over the second half {fmt(rho, 3)}"))]
+
+
+def claims_lw_appc(data: pd.DataFrame) -> list[tuple[str, str, str]]:
+    """LW App. C Fig 2(b, d): the mean norm of the conv layers with the BN scale absorbed grows over training."""
+    out = []
+    for dataset, g in data[(data.view == "mean_over_layers") & (data.quantity == "absorbed_norm")].groupby("dataset"):
+        g = g.sort_values("epoch")
+        first, last = g["mean"].iloc[0], g["mean"].iloc[-1]
+        out.append((f"{dataset}: the mean BN-absorbed conv norm grows during training (LW App. C Fig 2)",
+                    *verdict(bool(last > first), f"epoch {int(g.epoch.iloc[0])}: {fmt(first, 4)} → epoch "
+                             f"{int(g.epoch.iloc[-1])}: {fmt(last, 4)}")))
+    return out
+
+
 # Figures whose published numbers are compared, as summaries like the tables' (from the plotted data and
 # the figure's own settings).
 FIGURE_SUMMARIES = {"yt_fig9": lambda d, _: fig9_summary(d), "yt_fig10": lambda d, _: fig10_summary(d),
                     "yt_fig12": fig12_summary}
+
+
+# The simulations' claims, from their plotted data.
+SIMULATION_CLAIMS = {"yt_fig11": claims_fig11, "yt_fig13": claims_fig13, "lw_fig1_abc": claims_lw_fig1_abc, "lw_theorem1": claims_lw_theorem1,
+                     "lw_fig1_d": claims_lw_fig1_d, "lw_fig1_e": claims_lw_fig1_e, "lw_fig1_f": claims_lw_fig1_f}
 
 
 def render(tables: dict[str, pd.DataFrame], figures: dict[str, pd.DataFrame], figure_specs: dict,
@@ -308,7 +440,8 @@ def render(tables: dict[str, pd.DataFrame], figures: dict[str, pd.DataFrame], fi
                 "yt_table4": claims_table4, "yt_table5": claims_table5,
                 "yt_fig2": lambda d: claims_fig2(d, figure_specs["yt_fig2"]["reach_loss"]), "yt_fig3": claims_fig3,
                 "yt_fig6": claims_fig6, "yt_fig7": claims_fig7, "yt_fig9": claims_fig9, "yt_fig10": claims_fig10,
-                "yt_fig12": claims_fig12, "yt_cushion_full": claims_cushion_full}
+                "yt_fig12": claims_fig12, "yt_cushion_full": claims_cushion_full, **SIMULATION_CLAIMS,
+                "lw_appc": claims_lw_appc}
     for target, s in {**tables, **figures}.items():
         for claim, result, detail in builders[target](s):
             lines.append(f"| {target} | {claim} | {result} | {detail} |")

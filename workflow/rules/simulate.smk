@@ -10,6 +10,22 @@ SIMULATION_CAPTIONS = {
     "yt_fig5": "YT Figs 1 and 5: one block of each net, plain y = relu(conv(x)) beside residual y = relu(x + conv(x)) "
     "(top, the simplified nets), and the fully-fledged BN block of He et al. (bottom), read off the model objects; "
     "each panel's formula is read off the traced graph.",
+    "yt_fig11": "YT Fig 11: E[σ⁽ˡ⁾], the fraction of dominant gradient flows in the trivial case (1×1 kernels: "
+    "Θ = ∏ Kᵀ S · V), by Monte Carlo for plain (K′ = A′, blue) and residual (K = I + εA, red) nets, one panel per "
+    "parameter with the others at the caption's defaults (n = 20, ε = 0.1, L = 10, l = 5, p = 0.9, σ_A = 0.01, "
+    "σ_V = 0.1); ± 1.96 se; red dotted: the approximation p^(L−l)/(1+r^−1.2) with r from Eq. 11 (p′); thin grey: "
+    "the paper's 'in conclusion' formula (L−l in place of p′). A row whose |Θ_ii| and |Σ_{j≠i} Θ_ij| are both 0 "
+    "counts as not dominant.",
+    "yt_fig13": "YT Fig 13: φ(r) = P[|X| > |Y|], r = σ_X/σ_Y, by quadrature of Eq. 14 (blue), the closed form "
+    "(2/π)·arctan r (dashed), the approximation 1/(1 + r^−1.2) of Eq. 15 (thin magenta) and Monte Carlo checks "
+    "(± 1.96 se); red lines: φ(1) = 1/2; below, the approximation's error and its largest |error|.",
+    "lw_fig1_d": "LW Fig 1(d): the BN scales λ_l (mean of γ over each layer's 20 units) of a residual MLP (layer 1: "
+    "50 → 20, not skippable; layers 2..10: N_l = BN(ReLU(W_l N_{l−1})) + N_{l−1}, Eq. 22) trained by SGD "
+    "(minibatch 50) on a seeded 10-class Gaussian mixture in 50-D (10,000 samples), at several iterations (later "
+    "darker); right: λ_1 and the mean of λ_2..λ_10 against iteration, with the training loss.",
+    "lw_fig1_e": "LW Fig 1(e): the norm ‖w‖ = (Σ_l ‖W_l‖_F²)^½ of the layer weights of the same residual MLP without BN, "
+    "against iteration (same data, initial weights drawn alike, same minibatch sequence); right: its train and "
+    "test loss.",
     "lw_fig1_abc": "LW Fig 1(a–c): the weights ε_r ∝ C(p−1, r−1)·βʳ of paths of length r = 1..p in the loss of a "
     "residual net of depth p (Σ ε_r² = 1), computed exactly in log space.",
     "lw_theorem1": "LW Theorem 1: the effective depth argmax_r ε_r over p against the depth p, per β, and the limit "
@@ -18,7 +34,17 @@ SIMULATION_CAPTIONS = {
     "the asymptotic mean number of critical points of finite index, against β; sums from r = 1 (REPRODUCTION) "
     "and from r = 2 (the spin glass of Eq. 28); dashed: the bound of Theorem 5.",
 }
-SIMULATIONS = [t for t in C["simulations"] if t in SIMULATION_CAPTIONS]
+SIMULATIONS = list(SIMULATION_CAPTIONS)
+
+
+def simulation_spec(target):
+    """A simulation's own settings; Fig 1(d) and 1(e) each read the shared MLP settings and their net's own."""
+    if target in ("lw_fig1_d", "lw_fig1_e"):
+        mlp = C["simulations"]["lw_mlp"]
+        net = "bn" if target == "lw_fig1_d" else "no_bn"
+        return {"common": mlp["common"], net: mlp[net], "stages": mlp["stages"]}
+    return C["simulations"][target]
+
 
 
 for _target in SIMULATIONS:
@@ -34,10 +60,10 @@ for _target in SIMULATIONS:
             f"results/benchmarks/{_target}.tsv"
         params:
             target=_target,
-            spec=C["simulations"][_target],
+            spec=simulation_spec(_target),
             caption=SIMULATION_CAPTIONS[_target],
-            config={"scale": C["scale"], "spec": C["simulations"][_target]},
-        threads: workflow.cores
+            config={"scale": C["scale"], "spec": simulation_spec(_target)},
+        threads: workflow.cores if _target == "yt_fig11" else 1  # the MLPs: one core each, so (d) and (e) run side by side
         localrule: True
         script:
             "../scripts/simulate.py"

@@ -9,5 +9,5 @@ from plainres.simulate.targets import build
 
 p, out = snakemake.params, snakemake.output  # noqa: F821 (injected by Snakemake)
 torch.set_num_threads(snakemake.threads)  # noqa: F821
-fig, data = build(p.target, p.spec)
+fig, data = build(p.target, p.spec, snakemake.threads)  # noqa: F821
 figures.save(fig, data, Path(out.png).with_suffix(""), p.caption, tables.simulation_provenance(p.config))

@@ -7,6 +7,7 @@ f(r) + f(1/r) = 1, so the approximation's error is odd in log r: its two largest
 """
 from __future__ import annotations
 
+import hashlib
 import math
 
 import numpy as np
@@ -105,10 +106,12 @@ def phi_table(r_min: float, r_max: float, points: int, c: float = 1.2) -> pd.Dat
 
 
 def phi_monte_carlo_table(rs, trials: int, seed: int) -> pd.DataFrame:
-    """phi_monte_carlo at each r (a seed of its own per point, from seed and the point's index)."""
-    seeds = np.random.SeedSequence(seed).spawn(len(rs))
+    """phi_monte_carlo at each r, each from a seed of its own derived from (seed, r), so a point's result
+    does not depend on the other points."""
     rows = []
-    for r, s in zip(rs, seeds):
-        est, se = phi_monte_carlo(float(r), trials, int(s.generate_state(1, np.uint64)[0]))
-        rows.append({"r": float(r), "phi_mc": est, "se": se, "trials": trials})
+    for r in map(float, rs):
+        key = int.from_bytes(hashlib.blake2b(repr(r).encode(), digest_size=8).digest(), "little")
+        point_seed = int(np.random.SeedSequence([int(seed), key]).generate_state(1, np.uint64)[0])
+        est, se = phi_monte_carlo(r, trials, point_seed)
+        rows.append({"r": r, "phi_mc": est, "se": se, "trials": trials, "seed": point_seed})
     return pd.DataFrame(rows)

@@ -14,10 +14,15 @@ Conventions (the paper leaves them open):
 - λ_l is reported as the mean over the layer's units of the BN scale γ, signed (`lambda`) and as |γ|
   (`lambda_abs`; Thm. 3 is about |λ_l|). ‖w‖ is the L2 norm of all layer weights W₁..W_L together (biases,
   BN parameters and the classifier excluded); the per-layer Frobenius norms are recorded too.
-- Initialisation: W_l ~ N(0, gain²/fan_in) from a seeded generator; classifier N(0, classifier_gain²/fan_in), bias 0; γ = 1, β = 0.
+- Initialisation: W_l ~ N(0, init_gain²/fan_in) from a seeded generator (no global RNG); classifier
+  N(0, classifier_gain²/fan_in), bias 0; γ = 1, β = 0.
+- The mixture: one unit-covariance Gaussian per class by default, means N(0, separation²·I); the caption's
+  "50 Gaussians" can be had as 5 components per class.
+- float64 by default; one intra-op thread (the net is tiny).
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 
@@ -25,6 +30,7 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.nn.utils import skip_init
 
 
 def gaussian_mixture(n_samples: int, dim: int, classes: int, separation: float, seed: int,
@@ -50,8 +56,8 @@ def gaussian_mixture(n_samples: int, dim: int, classes: int, separation: float, 
 def bayes_accuracy(x: torch.Tensor, y: torch.Tensor, means: torch.Tensor, classes: int) -> float:
     """Accuracy of the Bayes rule of the mixture: argmax_c log Σ_{k ∈ c} exp(−½‖x − μ_k‖²) (equal weights);
     with one component per class, the nearest mean."""
-    log_density = -0.5 * torch.cdist(x.double(), means.double()) ** 2            # n × components
-    per_class = log_density.view(len(x), -1, classes).logsumexp(1)               # component k → class k mod classes
+    log_density = -0.5 * torch.cdist(x.double(), means.double()) ** 2      # n × components
+    per_class = log_density.view(len(x), -1, classes).logsumexp(1)         # component k: class k mod classes
     return (per_class.argmax(1) == y).double().mean().item()
 
 
@@ -64,15 +70,16 @@ class ResidualMLP(nn.Module):
                  dtype: torch.dtype = torch.float64):
         super().__init__()
         self.batch_norm = batch_norm
-        self.layers = nn.ModuleList(
-            [nn.Linear(dim_in if l == 0 else width, width, bias=False, dtype=dtype) for l in range(blocks)])
+        # skip_init: no default initialisation from the global RNG; every weight is drawn from `seed` below
+        self.layers = nn.ModuleList([skip_init(nn.Linear, dim_in if l == 0 else width, width, bias=False,
+                                               dtype=dtype) for l in range(blocks)])
         self.norms = nn.ModuleList()
         if batch_norm:
             for _ in range(blocks):
                 bn = nn.BatchNorm1d(width, eps=bn_eps, track_running_stats=False, dtype=dtype)
                 bn.bias.requires_grad_(bn_shift)  # β stays 0 when it is not trained
                 self.norms.append(bn)
-        self.classifier = nn.Linear(width, classes, dtype=dtype)
+        self.classifier = skip_init(nn.Linear, width, classes, dtype=dtype)
         g = torch.Generator().manual_seed(seed)
         with torch.no_grad():
             for layer in self.layers:
@@ -117,27 +124,46 @@ def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[float,
     return F.cross_entropy(logits, y).item(), (logits.argmax(1) == y).double().mean().item()
 
 
+@contextlib.contextmanager
+def torch_threads(threads: int | None):
+    """Run the block with `threads` intra-op threads (None: as they are), restoring the previous number."""
+    previous = torch.get_num_threads()
+    if threads is not None:
+        torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
 def train_residual_mlp(n_train: int = 10_000, n_test: int = 2_000, dim: int = 50, classes: int = 10,
-                       separation: float = 0.3, components_per_class: int = 1, width: int = 20, blocks: int = 10, batch_norm: bool = True,
-                       bn_shift: bool = True, init_gain: float = 1.0, classifier_gain: float = 1.0, epochs: int = 50, batch_size: int = 50,
-                       lr: float = 0.01, momentum: float = 0.0, weight_decay: float = 0.0,
-                       record_every: int = 10, eval_every: int = 200, data_seed: int = 0, seed: int = 0,
-                       dtype: torch.dtype = torch.float64) -> dict[str, pd.DataFrame]:
+                       separation: float = 0.3, components_per_class: int = 1, width: int = 20, blocks: int = 10,
+                       batch_norm: bool = True, bn_shift: bool = True, init_gain: float = 1.0,
+                       classifier_gain: float = 1.0, epochs: int = 100, batch_size: int = 50, lr: float = 0.05,
+                       momentum: float = 0.9, weight_decay: float = 0.0, record_every: int = 10,
+                       eval_every: int = 200, data_seed: int = 0, seed: int = 0, dtype: torch.dtype = torch.float64,
+                       threads: int | None = 1) -> dict[str, pd.DataFrame]:
     """Train a ResidualMLP by SGD on the Gaussian mixture (LW App. C); record λ_l, ‖w‖ and the loss.
 
     The train set (seed `data_seed`) and a test set from the same means (seed `data_seed` + 1) are drawn once.
     Weights are initialised from `seed`, the minibatch order (a fresh permutation every epoch, the last
     partial batch kept) from its own generator seeded `seed` + 1, so nets with and without BN that share `seed`
     see the same minibatch sequence. Iteration t counts SGD steps; t = 0 is the initialisation.
+    `threads`: torch's intra-op threads while training (restored after; None leaves them). The net is tiny, so
+    one thread is fastest (more threads mostly wait on each other) and runs go in parallel, one per core.
 
     Returns a dict of tidy frames:
       lambdas   iteration, epoch, layer (1..L), lambda, lambda_abs   every `record_every` steps (BN nets only)
       norms     iteration, epoch, w_norm, and norm_1..norm_L (‖W_l‖_F)   every `record_every` steps
       minibatch iteration, epoch, loss   the loss of the minibatch each step t ≥ 1 was taken on
       metrics   iteration, epoch, train_loss, train_acc, test_loss, test_acc   every `eval_every` steps
-      summary   one row: the settings, Bayes (nearest-mean) accuracies, the final metrics and wall seconds
+      summary   one row: the settings, the Bayes accuracies, the final metrics and wall seconds
     Iteration 0 and the last iteration are always recorded.
     """
+    if batch_norm and n_train % batch_size == 1:
+        raise ValueError(f"n_train={n_train}, batch_size={batch_size}: "
+                         "a last minibatch of one sample cannot be batch-normalised")
+    settings = {k: v for k, v in locals().items() if k != "threads"}
     start = time.perf_counter()
     x, y, means = gaussian_mixture(n_train, dim, classes, separation, data_seed, components_per_class, dtype=dtype)
     x_test, y_test, _ = gaussian_mixture(n_test, dim, classes, separation, data_seed + 1, components_per_class,
@@ -147,8 +173,7 @@ def train_residual_mlp(n_train: int = 10_000, n_test: int = 2_000, dim: int = 50
     optimizer = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=lr, momentum=momentum,
                                 weight_decay=weight_decay)
     order = torch.Generator().manual_seed(seed + 1)
-    steps_per_epoch = math.ceil(n_train / batch_size)
-    last = epochs * steps_per_epoch
+    last = epochs * math.ceil(n_train / batch_size)
     lambdas, norms, minibatch, metrics = [], [], [], []
 
     def snapshot(t: int, epoch: int):
@@ -166,29 +191,50 @@ def train_residual_mlp(n_train: int = 10_000, n_test: int = 2_000, dim: int = 50
             metrics.append({"iteration": t, "epoch": epoch, "train_loss": train_loss, "train_acc": train_acc,
                             "test_loss": test_loss, "test_acc": test_acc})
 
-    t = 0
-    snapshot(t, 0)
-    for epoch in range(1, epochs + 1):
-        perm = torch.randperm(n_train, generator=order)
-        for batch in perm.split(batch_size):
-            loss = F.cross_entropy(model(x[batch]), y[batch])
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            t += 1
-            minibatch.append({"iteration": t, "epoch": epoch, "loss": loss.item()})
-            snapshot(t, epoch)
+    with torch_threads(threads):
+        t = 0
+        snapshot(t, 0)
+        for epoch in range(1, epochs + 1):
+            for batch in torch.randperm(n_train, generator=order).split(batch_size):
+                loss = F.cross_entropy(model(x[batch]), y[batch])
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                t += 1
+                minibatch.append({"iteration": t, "epoch": epoch, "loss": loss.item()})
+                snapshot(t, epoch)
 
-    final = metrics[-1]
-    summary = {"n_train": n_train, "n_test": n_test, "dim": dim, "classes": classes, "separation": separation,
-               "components_per_class": components_per_class,
-               "width": width, "blocks": blocks, "batch_norm": batch_norm, "bn_shift": bn_shift,
-               "init_gain": init_gain, "classifier_gain": classifier_gain, "epochs": epochs, "batch_size": batch_size, "lr": lr, "momentum": momentum,
-               "weight_decay": weight_decay, "data_seed": data_seed, "seed": seed, "dtype": str(dtype),
-               "iterations": last, "bayes_train_acc": bayes_accuracy(x, y, means, classes),
+    summary = {**settings, "dtype": str(dtype), "iterations": last,
+               "bayes_train_acc": bayes_accuracy(x, y, means, classes),
                "bayes_test_acc": bayes_accuracy(x_test, y_test, means, classes),
-               **{f"final_{k}": v for k, v in final.items() if k not in ("iteration", "epoch")},
+               **{f"final_{k}": v for k, v in metrics[-1].items() if k not in ("iteration", "epoch")},
                "wall_s": time.perf_counter() - start}
     return {"lambdas": pd.DataFrame(lambdas, columns=["iteration", "epoch", "layer", "lambda", "lambda_abs"]),
             "norms": pd.DataFrame(norms), "minibatch": pd.DataFrame(minibatch), "metrics": pd.DataFrame(metrics),
             "summary": pd.DataFrame([summary])}
+
+
+def rank_correlation(x, y) -> float:
+    """Spearman's ρ: the Pearson correlation of the ranks (ties averaged)."""
+    rx, ry = pd.Series(x).rank().to_numpy(), pd.Series(y).rank().to_numpy()
+    return float(pd.Series(rx).corr(pd.Series(ry)))
+
+
+def growth_summary(record: dict[str, pd.DataFrame], late_from: float = 0.5) -> dict[str, float]:
+    """Does λ (Thm. 3) and ‖w‖ (Thm. 4) grow? For a series s(t): its start, minimum (and where), final value,
+    final/min, and Spearman's ρ(t, s) over the iterations ≥ late_from·last (+1: rises steadily late in training).
+    Series: ‖w‖; with BN also λ₁ and the mean of λ₂..λ_L (signed)."""
+    series = {"w_norm": record["norms"].set_index("iteration").w_norm}
+    lam = record["lambdas"]
+    if len(lam):
+        series["lambda_1"] = lam[lam.layer == 1].set_index("iteration")["lambda"]
+        series["lambda_skip"] = lam[lam.layer > 1].groupby("iteration")["lambda"].mean()
+    out = {}
+    for name, s in series.items():
+        s = s.sort_index()
+        late = s[s.index >= late_from * s.index.max()]
+        out |= {f"{name}_start": float(s.iloc[0]), f"{name}_min": float(s.min()),
+                f"{name}_min_iteration": int(s.idxmin()), f"{name}_final": float(s.iloc[-1]),
+                f"{name}_final_over_min": float(s.iloc[-1] / s.min()),
+                f"{name}_late_rho": rank_correlation(late.index, late.to_numpy())}
+    return out

@@ -1,4 +1,4 @@
-"""The results that need no training, each as (figure, plotted data) from its config entry
+"""The results that need no CIFAR training, each as (figure, plotted data) from its config entry
 (config.yaml `simulations:`): YT Figs 4, 5 (diagrams), 11, 13; LW Fig 1(a–f) and Theorem 1."""
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pandas as pd
 
 from .. import diagrams, figures
 from ..models import build_model
-from . import ensemble
+from . import ensemble, gaussian, residual_mlp, trivial
 
 
 def _grid(spec: dict) -> np.ndarray:
@@ -24,6 +24,33 @@ def yt_fig5(spec: dict):
     return diagrams.yt_fig5(*diagrams.fig5_blocks(spec["archs"], spec["depth"], spec["block"]))
 
 
+def yt_fig11(spec: dict, threads: int):
+    table = trivial.fig11_table(spec["defaults"], spec["sweeps"], spec["trials"], spec["seed"], c=spec["c"],
+                                threads=threads)
+    return figures.fig11(table)
+
+
+def yt_fig13(spec: dict):
+    table = gaussian.phi_table(spec["r_min"], spec["r_max"], spec["points"], c=spec["c"])
+    worst = gaussian.approx_max_error(spec["c"], spec["r_min"], spec["r_max"], spec["error_grid"])
+    mc = gaussian.phi_monte_carlo_table(spec["mc_r"], spec["mc_trials"], spec["seed"])
+    return figures.fig13(table, worst, mc)
+
+
+def _mlp_record(spec: dict, batch_norm: bool, threads: int) -> dict:
+    """LW App. C's residual MLP trained with (Fig 1(d)) or without (Fig 1(e)) BN: `common` settings, then the net's own."""
+    own = spec["bn" if batch_norm else "no_bn"]
+    return residual_mlp.train_residual_mlp(**spec["common"], **own, batch_norm=batch_norm, threads=threads)
+
+
+def lw_fig1_d(spec: dict, threads: int):
+    return figures.lw_fig1_d(_mlp_record(spec, True, threads), n_stages=spec["stages"])
+
+
+def lw_fig1_e(spec: dict, threads: int):
+    return figures.lw_fig1_e(_mlp_record(spec, False, threads))
+
+
 def lw_fig1_abc(spec: dict):
     return figures.lw_fig1_abc(ensemble.fig1_abc_table(spec["p"], spec["betas"]))
 
@@ -38,12 +65,14 @@ def lw_fig1_f(spec: dict):
                                        ignore_index=True))
 
 
-BUILDERS = {"yt_fig4": yt_fig4, "yt_fig5": yt_fig5, "lw_fig1_abc": lw_fig1_abc, "lw_theorem1": lw_theorem1,
+BUILDERS = {"yt_fig4": yt_fig4, "yt_fig5": yt_fig5, "yt_fig11": yt_fig11, "yt_fig13": yt_fig13,
+            "lw_fig1_abc": lw_fig1_abc, "lw_theorem1": lw_theorem1, "lw_fig1_d": lw_fig1_d, "lw_fig1_e": lw_fig1_e,
             "lw_fig1_f": lw_fig1_f}
+THREADED = ("yt_fig11", "lw_fig1_d", "lw_fig1_e")
 
 
-def build(target: str, spec: dict):
-    """The figure and its plotted data of one simulation target."""
+def build(target: str, spec: dict, threads: int = 1):
+    """The figure and its plotted data of one simulation target (`threads` for those that use them)."""
     if target not in BUILDERS:
         raise ValueError(f"no simulation {target!r}; choose one of {sorted(BUILDERS)}")
-    return BUILDERS[target](spec)
+    return BUILDERS[target](spec, threads) if target in THREADED else BUILDERS[target](spec)

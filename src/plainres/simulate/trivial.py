@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -202,7 +203,9 @@ def fig11_table(defaults: dict, sweeps: dict, trials: int, seed: int, nets=NETS,
     if unknown:
         raise ValueError(f"unknown swept parameter(s) {sorted(unknown)}; choose from {PARAMETERS}")
     rows = []
-    for parameter, values in sweeps.items():
+    for k, (parameter, values) in enumerate(sweeps.items(), start=1):
+        print(f"[yt_fig11] panel {k}/{len(sweeps)}: {parameter} over {len(values)} values × {len(nets)} nets × "
+              f"{trials:,} trials", file=sys.stderr, flush=True)
         for value in values:
             point = {k: _cast(k, v) for k, v in defaults.items()} | {parameter: _cast(parameter, value)}
             for net in nets:
