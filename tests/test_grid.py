@@ -3,10 +3,17 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import REPO
-from plainres.grid import (ConfigError, available_experiments, dataset_source, deep_merge, experiment_groups,
-                           experiment_runs, resolve)
+
+from plainres.grid import (
+    ConfigError,
+    available_experiments,
+    dataset_source,
+    deep_merge,
+    experiment_groups,
+    experiment_runs,
+    resolve,
+)
 
 BASE = yaml.safe_load((REPO / "config.yaml").read_text())
 

@@ -63,7 +63,7 @@ def test_the_readme_main_command_with_a_target_and_config_plans_its_jobs(tmp_pat
     planned = subprocess.run(f"{commands[0]} --dry-run --directory {tmp_path}", shell=True, cwd=REPO,
                              capture_output=True, text=True, timeout=300)
     assert planned.returncode == 0, planned.stdout[-2000:] + planned.stderr[-2000:]
-    assert jobs_by_rule(planned.stdout) == {"data": 1, "train": 8, "yt_fig9": 1}
+    assert jobs_by_rule(planned.stdout) == {"prepare_data": 1, "train": 8, "yt_fig9": 1}
 
 
 def jobs_by_rule(output: str) -> dict[str, int]:

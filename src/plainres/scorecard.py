@@ -2,6 +2,7 @@
 papers' qualitative claims holds in our runs."""
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -294,8 +295,8 @@ def claims_fig11(data: pd.DataFrame) -> list[tuple[str, str, str]]:
     if valid.any():
         worst = ad.loc[gap[valid].idxmax()]
         outside = f"; outside it up to {fmt(gap[~valid].max(), 2)}" if (~valid).any() else ""
-        out.append(("Eq. 11's approximation and the simulation of residual nets almost coincide in (a)–(d), where "
-                    "εσ_A < 0.1 and n ≥ 5 (within 0.01 + 2 se)",
+        out.append((("Eq. 11's approximation and the simulation of residual nets almost coincide in (a)–(d), where "
+                     "εσ_A < 0.1 and n ≥ 5 (within 0.01 + 2 se)"),
                     *verdict(bool((gap[valid] <= 0.01 + 2 * ad.se[valid]).all()),
                              f"largest |gap| {fmt(gap[valid].max(), 2)} ({worst.parameter} = {worst.value:g}) over "
                              f"{int(valid.sum())} points{outside}")))
@@ -340,7 +341,7 @@ def claims_lw_fig1_abc(data: pd.DataFrame) -> list[tuple[str, str, str]]:
     """The ensemble's mass moves to longer paths as β grows (LW Fig 1(a–c), Lemma 4)."""
     modes = [(beta, int(g.loc[g.epsilon.idxmax(), "r"]), int(g.p.iloc[0])) for beta, g in data.groupby("beta")]
     return [("the effective depth argmax_r ε_r grows with β (Fig 1(a–c))",
-             *verdict(all(a[1] < b[1] for a, b in zip(modes, modes[1:])) if len(modes) > 1 else None,
+             *verdict(all(a[1] < b[1] for a, b in itertools.pairwise(modes)) if len(modes) > 1 else None,
                       "; ".join(f"β = {b:g}: r = {r} of p = {p}" for b, r, p in modes)))]
 
 
@@ -379,8 +380,8 @@ def claims_lw_fig1_d(data: pd.DataFrame) -> list[tuple[str, str, str]]:
     low = skip.loc[skip.value.idxmin()]
     stages = data[data.panel == "by layer"]
     means = stages[stages.layer >= 2].groupby("iteration").value.mean().sort_index()
-    return [("λ_l of the skippable layers (l ≥ 2) rise as training goes on (Fig 1(d), Thm 3): rank correlation "
-             "with iteration over the second half > 0.5",
+    return [(("λ_l of the skippable layers (l ≥ 2) rise as training goes on (Fig 1(d), Thm 3): rank correlation "
+              "with iteration over the second half > 0.5"),
              *verdict(bool(rho > 0.5), f"mean λ_2..: {fmt(skip.value.iloc[0], 3)} at start, lowest {fmt(low.value, 3)} "
                       f"at iteration {int(low.iteration)}, {fmt(skip.value.iloc[-1], 3)} at the end; ρ = {fmt(rho, 3)}")),
             ("each later stage's λ_l line lies higher (Fig 1(d) caption), from the initialisation on",

@@ -8,7 +8,7 @@ def data_file(experiment):
     return f"results/data/{grid.experiment_dataset(C, experiment)}.pt"
 
 
-rule data:
+rule prepare_data:
     output:
         pt="results/data/{dataset}.pt",
         meta="results/data/{dataset}.json",
@@ -24,3 +24,10 @@ rule data:
     localrule: True
     script:
         "../scripts/prepare_data.py"
+
+
+rule data:
+    """`snakemake data`: the config's dataset alone."""
+    input:
+        DATA,
+    localrule: True

@@ -3,6 +3,7 @@ multiplicative factor λ (LW Eq. 22) that BN otherwise holds apart (LW App. C Fi
 from __future__ import annotations
 
 import copy
+import itertools
 from pathlib import Path
 
 import torch
@@ -17,7 +18,7 @@ def conv_bn_pairs(net: nn.Module) -> list[tuple[str, nn.Conv2d, nn.BatchNorm2d]]
     pairs = []
     for parent_name, parent in net.named_modules():
         children = list(parent.named_children())
-        for (name, conv), (_, bn) in zip(children, children[1:]):
+        for (name, conv), (_, bn) in itertools.pairwise(children):
             if isinstance(conv, nn.Conv2d) and isinstance(bn, nn.BatchNorm2d):
                 pairs.append((f"{parent_name}.{name}".lstrip("."), conv, bn))
     return pairs
