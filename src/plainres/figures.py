@@ -420,7 +420,7 @@ def lw_theorem1(table: pd.DataFrame):
 def lw_fig1_f(table: pd.DataFrame):
     """LW Fig. 1(f): θ_k (Eq. 33) against β (log) per (p, r_start), Theorem 5's bound ½log(p−1) − (1−2/p)
     dashed per p. table as ensemble.fig1_f_table (several tables may be concatenated)."""
-    fig, ax = plt.subplots(figsize=(6.6, 4.4), constrained_layout=True)
+    fig, ax = plt.subplots(figsize=(7.6, 4.6), constrained_layout=True)
     depths = sorted(table.p.unique())
     colours = dict(zip(depths, plt.cm.viridis(np.linspace(0.0, 0.85, len(depths))) if len(depths) > 1 else [RESIDUAL]))
     for i, ((p, r_start), rows) in enumerate(table.sort_values(["p", "r_start", "beta"]).groupby(["p", "r_start"])):
