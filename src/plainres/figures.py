@@ -524,20 +524,20 @@ def stage_epochs(epochs, stages: int) -> list[int]:
 
 
 def lw_appc(norms: pd.DataFrame, stages: int, milestones: dict[str, tuple]):
-    """Per dataset (rows): the norm of each conv layer with its BN scale absorbed at `stages` epochs
-    (later epochs darker), their mean over layers against epoch, and the same two for the BN scales."""
+    """Per dataset (column pairs): the norm of each conv layer with its BN scale absorbed at `stages` epochs
+    (later epochs darker) and their mean over layers against epoch (top); the same for the BN scales (bottom)."""
     datasets = list(dict.fromkeys(norms.dataset))
-    fig, axes = plt.subplots(len(datasets), 4, figsize=(20, 4.2 * len(datasets)), constrained_layout=True,
+    fig, axes = plt.subplots(2, 2 * len(datasets), figsize=(10 * len(datasets), 8), constrained_layout=True,
                              squeeze=False)
     plotted = []
-    for row, dataset in zip(axes, datasets):
+    for d, dataset in enumerate(datasets):
         cell = norms[norms.dataset == dataset]
         depth = int(cell.depth.iloc[0])
         shown = stage_epochs(cell.epoch.unique(), stages)
         colours = plt.cm.viridis_r(np.linspace(0.15, 1.0, len(shown)))
         for (per_layer, over_epochs), quantity, words in (
-                ((row[0], row[1]), "absorbed_norm", "‖W·γ/σ‖_F, BN scale absorbed"),
-                ((row[2], row[3]), "bn_scale_norm", "‖γ‖₂, BN scale")):
+                (axes[0, 2 * d:2 * d + 2], "absorbed_norm", "‖W·γ/σ‖_F, BN scale absorbed"),
+                (axes[1, 2 * d:2 * d + 2], "bn_scale_norm", "‖γ‖₂, BN scale")):
             for epoch, colour in zip(shown, colours):
                 stats = mean_sd(cell[cell.epoch == epoch], [], "layer", quantity)
                 per_layer.plot(stats.layer, stats["mean"], color=colour, lw=1.4, marker="o", ms=2.5,

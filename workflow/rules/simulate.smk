@@ -1,6 +1,7 @@
 # Results that need no training: the diagrams drawn from the model objects (YT Figs 4, 5), the trivial-case
 # Monte Carlo and φ(r) (YT Figs 11, 13), the ensemble of path lengths (LW Fig 1(a–c, f), Theorem 1) and the
-# residual MLP on a Gaussian mixture (LW Fig 1(d, e)). Each reads only its own entry of `simulations:`.
+# residual MLP on a Gaussian mixture (LW Fig 1(d, e)). Each reads only its own entry of `simulations:` (Fig 1(d)
+# and 1(e): the shared `lw_mlp` settings and their net's own).
 
 SIMULATION_CAPTIONS = {
     "yt_fig4": "YT Fig 4: the plain net (left) beside the residual net (right), every layer read off the model objects "
@@ -12,17 +13,16 @@ SIMULATION_CAPTIONS = {
     "each panel's formula is read off the traced graph.",
     "yt_fig11": "YT Fig 11: E[σ⁽ˡ⁾], the fraction of dominant gradient flows in the trivial case (1×1 kernels: "
     "Θ = ∏ Kᵀ S · V), by Monte Carlo for plain (K′ = A′, blue) and residual (K = I + εA, red) nets, one panel per "
-    "parameter with the others at the caption's defaults (n = 20, ε = 0.1, L = 10, l = 5, p = 0.9, σ_A = 0.01, "
-    "σ_V = 0.1); ± 1.96 se; red dotted: the approximation p^(L−l)/(1+r^−1.2) with r from Eq. 11 (p′); thin grey: "
+    "parameter with the others at the defaults of the paper's caption (given in the figure's title); ± 1.96 se; red dotted: the approximation p^(L−l)/(1+r^−1.2) with r from Eq. 11 (p′); thin grey: "
     "the paper's 'in conclusion' formula (L−l in place of p′). A row whose |Θ_ii| and |Σ_{j≠i} Θ_ij| are both 0 "
     "counts as not dominant.",
     "yt_fig13": "YT Fig 13: φ(r) = P[|X| > |Y|], r = σ_X/σ_Y, by quadrature of Eq. 14 (blue), the closed form "
     "(2/π)·arctan r (dashed), the approximation 1/(1 + r^−1.2) of Eq. 15 (thin magenta) and Monte Carlo checks "
     "(± 1.96 se); red lines: φ(1) = 1/2; below, the approximation's error and its largest |error|.",
-    "lw_fig1_d": "LW Fig 1(d): the BN scales λ_l (mean of γ over each layer's 20 units) of a residual MLP (layer 1: "
-    "50 → 20, not skippable; layers 2..10: N_l = BN(ReLU(W_l N_{l−1})) + N_{l−1}, Eq. 22) trained by SGD "
-    "(minibatch 50) on a seeded 10-class Gaussian mixture in 50-D (10,000 samples), at several iterations (later "
-    "darker); right: λ_1 and the mean of λ_2..λ_10 against iteration, with the training loss.",
+    "lw_fig1_d": "LW Fig 1(d): the BN scales λ_l (mean of γ over each layer's units) of a residual MLP (layer 1 not "
+    "skippable; then N_l = BN(ReLU(W_l N_{l−1})) + N_{l−1}, Eq. 22) trained by SGD on a seeded Gaussian mixture "
+    "(App. C: 10 blocks of 20 units, 50-D, 10 classes, 10,000 samples, minibatch 50), at several iterations (later "
+    "darker); right: λ_1 and the mean of the other λ_l against iteration, with the training loss.",
     "lw_fig1_e": "LW Fig 1(e): the norm ‖w‖ = (Σ_l ‖W_l‖_F²)^½ of the layer weights of the same residual MLP without BN, "
     "against iteration (same data, initial weights drawn alike, same minibatch sequence); right: its train and "
     "test loss.",
