@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install -q --upgrade pip
 	$(VENV)/bin/python -m pip install -q "$(TORCH)"
-	$(VENV)/bin/python -m pip install -q -e ".[pipeline,test]"
+	$(VENV)/bin/python -m pip install -q -e ".[pipeline,cluster,test]"
 	touch $(STAMP)
 
 run: $(STAMP)

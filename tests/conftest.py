@@ -1,9 +1,27 @@
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data" / "cifar10-jpeg.tar.gz"
+SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--cores", "2"]
+
+
+def run(workdir: Path, *args, **kwargs):
+    """Snakemake on this repository's workflow in `workdir`."""
+    return subprocess.run([*SNAKEMAKE, "--directory", str(workdir), *args], capture_output=True, text=True,
+                          timeout=1800, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def smoke(tmp_path_factory):
+    """The smoke scale built end to end once, locally, for the slow tests that read it."""
+    workdir = tmp_path_factory.mktemp("smoke")
+    done = run(workdir, "--config", "scale=smoke")
+    assert done.returncode == 0, done.stderr[-3000:]
+    return workdir
 
 
 def pytest_addoption(parser):

@@ -3,21 +3,14 @@ import json
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from PIL import Image
 
-from conftest import REPO
+from conftest import REPO, run
 
-SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--cores", "2"]
-
-
-def run(workdir: Path, *args):
-    return subprocess.run([*SNAKEMAKE, "--directory", str(workdir), *args], capture_output=True, text=True,
-                          timeout=900)
 
 
 def test_synthetic_data_stage_builds_and_is_not_rebuilt(tmp_path):
@@ -70,15 +63,6 @@ def jobs_by_rule(output: str) -> dict[str, int]:
     """The 'Job stats' table of a dry run: rule → job count."""
     stats = output.split("Job stats:", 1)[1]
     return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", stats, re.M) if m.group(1) != "total"}
-
-
-@pytest.fixture(scope="module")
-def smoke(tmp_path_factory):
-    """The smoke scale built end to end once, for the slow tests below."""
-    workdir = tmp_path_factory.mktemp("smoke")
-    done = run(workdir, "--config", "scale=smoke")
-    assert done.returncode == 0, done.stderr[-3000:]
-    return workdir
 
 
 TABLE_TARGETS = ("yt_table1", "yt_table2", "yt_table3", "yt_table4", "yt_table5", "yt_cushion_full")

@@ -40,5 +40,6 @@ rule train:
         gpu=C["resources"]["train"]["gpu"],
         mem_mb=C["resources"]["train"]["mem_mb"],
         runtime=C["resources"]["train"]["runtime"],
+        **{f"slurm_{k}": v for k in ("partition", "account") if (v := C["resources"]["train"][k])},
     script:
         "../scripts/train.py"
