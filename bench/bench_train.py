@@ -1,4 +1,5 @@
-"""Training throughput of the simplified depth-20 net: a conventional loop against the engine.
+"""Training throughput of the simplified depth-20 net (or `--arch`/`--depth`): a conventional loop against
+the engine.
 
     python bench/bench_train.py                      # full-sized data, GPU if present
     python bench/bench_train.py --subset 4096 --groups 8 --skip bf16   # a 2-core CPU
@@ -87,6 +88,7 @@ def engine(data_path: Path, cfg: TrainConfig, device: torch.device, k: int, work
 
 
 def main():
+    global RUN  # the net every case times
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--subset", type=int, default=None, help="train on the first N images (default: all 50,000)")
     parser.add_argument("--epochs", type=int, default=2, help="whole epochs per case; the last one is timed")
@@ -96,7 +98,10 @@ def main():
                         choices=["conventional", "fp32", "bf16", "fp64", "groups", "capture"])
     parser.add_argument("--device", default="auto")
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--arch", default=RUN.arch, help="the residual net timed (default: simplified)")
+    parser.add_argument("--depth", type=int, default=RUN.depth)
     args = parser.parse_args()
+    RUN = replace(RUN, arch=args.arch, depth=args.depth)
 
     device = pick_device(args.device)
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU ({os.cpu_count()} cores, {platform.processor() or platform.machine()})"
@@ -128,7 +133,7 @@ def main():
             cases.append({"case": label, "images_per_s": fn()})
     base = cases[0]["images_per_s"] if "conventional" not in args.skip else None
     n = args.subset or 50_000
-    print(f"\nsimplified depth-20 residual net, batch 128, {n} images × {args.epochs} epochs (last timed); "
+    print(f"\n{RUN.arch} depth-{RUN.depth} residual net, batch 128, {n} images × {args.epochs} epochs (last timed); "
           f"{name}; torch {torch.__version__}; {datetime.date.today()}\n")
     print("| case | images/s | × conventional |\n|---|---:|---:|")
     for c in cases:
@@ -136,6 +141,7 @@ def main():
         print(f"| {c['case']} | {c['images_per_s']:,.0f} | {ratio} |")
     if args.json:
         args.json.write_text(json.dumps({"device": name, "torch": torch.__version__, "subset": n,
+                                         "arch": RUN.arch, "depth": RUN.depth,
                                          "epochs": args.epochs, "cases": cases}, indent=2))
 
 

@@ -1,7 +1,12 @@
 """What a scale of the pipeline costs in training: jobs submitted (with the config's group_size), runs, and
-training image-passes (epochs × training images, plus the evaluation passes over train and test sets,
-counted as one third of a training pass each: a forward pass without the backward), turned into hours by a
-measured throughput.
+training image-passes, turned into hours by a measured throughput.
+
+A run's image-passes are epochs × training images plus its evaluation passes over the train and test sets
+(each counted as a third of a training pass: a forward pass without the backward). Nets differ in cost, so
+every run's passes are weighted by its multiply-adds per image relative to the net `bench/bench_train.py`
+times (the simplified depth-20 net, 40.6 million): the sum is in that net's image-passes, which its
+measured throughput turns into hours. The weighting assumes compute-bound steps (true on a CPU; on a GPU,
+for seed groups large enough to fill it).
 
     python bench/paper_cost.py --scale paper --images-per-second 589    # bench_train.py case (b) on the 2-core CPU
     python bench/paper_cost.py --scale paper --group-size 16 --images-per-second <GPU figure>
@@ -9,26 +14,40 @@ measured throughput.
 from __future__ import annotations
 
 import argparse
+from functools import cache
 from pathlib import Path
 
 import yaml
 
 from plainres import grid
+from plainres.data import NUM_CLASSES
+from plainres.models import build_model, multiply_adds
 
 REPO = Path(__file__).resolve().parents[1]
 CIFAR_TRAIN, CIFAR_TEST = 50_000, 10_000
+BENCH_NET = ("simplified", "residual", 20)  # bench/bench_train.py's RUN
+
+
+@cache
+def net_multiply_adds(arch: str, depth: int, classes: int) -> int:
+    return multiply_adds(build_model(arch, "residual", depth, classes))
 
 
 def cost(config: dict) -> dict:
-    jobs = runs = passes = 0
+    """Jobs, runs, image passes, and image passes in units of the bench net's (`weighted`)."""
+    jobs = runs = passes = weighted = 0
+    reference = net_multiply_adds(BENCH_NET[0], BENCH_NET[2], 10)
     for name in config["experiments"]:
         jobs += len(grid.experiment_groups(config, name))
-        for _, cfg in grid.experiment_runs(config, name):
+        classes = NUM_CLASSES[grid.experiment_dataset(config, name)]
+        for run, cfg in grid.experiment_runs(config, name):
             runs += 1
             train, test = cfg.train_subset or CIFAR_TRAIN, cfg.test_subset or CIFAR_TEST
             evaluations = cfg.epochs // cfg.eval_every + 1
-            passes += cfg.epochs * train + evaluations * (train + test) / 3
-    return {"jobs": jobs, "runs": runs, "image_passes": passes}
+            run_passes = cfg.epochs * train + evaluations * (train + test) / 3
+            passes += run_passes
+            weighted += run_passes * net_multiply_adds(run.arch, run.depth, classes) / reference
+    return {"jobs": jobs, "runs": runs, "image_passes": passes, "weighted_passes": weighted}
 
 
 def main(argv=None):
@@ -36,15 +55,16 @@ def main(argv=None):
     ap.add_argument("--scale", default="paper")
     ap.add_argument("--group-size", type=int, default=None, help="runs per training job (default: config's)")
     ap.add_argument("--images-per-second", type=float, required=True,
-                    help="measured training throughput of one run (bench/bench_train.py), model-images/s")
+                    help="measured training throughput of the simplified depth-20 net (bench/bench_train.py), "
+                         "model-images/s")
     args = ap.parse_args(argv)
     overrides = {"scale": args.scale, **({"group_size": args.group_size} if args.group_size else {})}
     config = grid.resolve(yaml.safe_load((REPO / "config.yaml").read_text()), overrides)
     c = cost(config)
-    hours = c["image_passes"] / args.images_per_second / 3600
+    hours = c["weighted_passes"] / args.images_per_second / 3600
     print(f"scale {args.scale}, group_size {config['group_size']}: {c['jobs']} training jobs, {c['runs']} runs, "
-          f"{c['image_passes'] / 1e9:.2f} billion image passes → {hours:,.1f} hours at "
-          f"{args.images_per_second:,.0f} images/s")
+          f"{c['image_passes'] / 1e9:.2f} billion image passes = {c['weighted_passes'] / 1e9:.2f} billion passes "
+          f"of the depth-20 net → {hours:,.1f} hours at {args.images_per_second:,.0f} images/s")
 
 
 if __name__ == "__main__":

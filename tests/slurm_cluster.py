@@ -191,21 +191,33 @@ StorageLoc=slurm_acct_db
         shutil.rmtree(self.db, ignore_errors=True)
 
     def __enter__(self):
+        # a SIGTERM (a CI timeout, `timeout`, `kill`) raises here instead of ending the process in place, so
+        # leaving the block still stops the daemons
+        self._sigterm = signal.signal(signal.SIGTERM, _raise_on_sigterm)
         try:
             return self.start()
         except BaseException:
-            self.stop()
+            self.__exit__()
             raise
 
     def __exit__(self, *exc):
-        self.stop()
+        try:
+            self.stop()
+        finally:
+            signal.signal(signal.SIGTERM, self._sigterm)
 
     # ---------------------------------------------------------------- queries
 
-    def sacct(self, *fields: str) -> list[dict]:
-        """One dict per job (allocations only) from the accounting database."""
-        out = self._run("sacct", "-X", "-a", "-P", "-n", f"--format={','.join(fields)}").stdout
+    def sacct(self, *fields: str, duplicates: bool = False) -> list[dict]:
+        """One dict per job (allocations only) from the accounting database; with `duplicates`, also the
+        earlier records of a requeued job."""
+        out = self._run("sacct", "-X", "-a", "-P", "-n", *(["-D"] if duplicates else []),
+                        f"--format={','.join(fields)}").stdout
         return [dict(zip(fields, line.split("|"))) for line in out.splitlines() if line]
+
+
+def _raise_on_sigterm(signum, frame):
+    raise SystemExit(128 + signum)
 
 
 def _running(pid: int) -> bool:

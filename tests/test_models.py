@@ -2,8 +2,16 @@ import pytest
 import torch
 
 from plainres.init import initialise
-from plainres.models import (FullyFledgedNet, SimplifiedNet, build_model, count_parameters,
-                             dominant_path_mask, group_plan, record)
+from plainres.models import (
+    FullyFledgedNet,
+    SimplifiedNet,
+    build_model,
+    count_parameters,
+    dominant_path_mask,
+    group_plan,
+    multiply_adds,
+    record,
+)
 
 
 def simplified_count_by_hand(n: int) -> int:
@@ -109,3 +117,25 @@ def test_dominant_nets_keep_weights_and_gradients_on_their_paths(paths):
 def test_float64_models_run_in_float64():
     net = SimplifiedNet(8, residual=False).double()
     assert net(torch.randn(1, 3, 32, 32, dtype=torch.float64)).dtype == torch.float64
+
+
+def multiply_adds_by_hand(depth: int, arch: str) -> int:
+    """Convolutions at 32², 16², 8² (3·3 kernels) and the FC layer, summed layer by layer."""
+    per_group = (depth - 2) // 3 if arch == "simplified" else 2 * (depth - 2) // 6  # convs per group
+    stem = 32 * 32 * 16 * 3 * 9
+    g16 = per_group * 32 * 32 * 16 * 16 * 9
+    g32 = 16 * 16 * 32 * 16 * 9 + (per_group - 1) * 16 * 16 * 32 * 32 * 9
+    g64 = 8 * 8 * 64 * 32 * 9 + (per_group - 1) * 8 * 8 * 64 * 64 * 9
+    return stem + g16 + g32 + g64 + 64 * 10
+
+
+@pytest.mark.parametrize("arch,depth", [("simplified", 5), ("simplified", 20), ("simplified", 110),
+                                        ("fully-fledged", 8), ("fully-fledged", 32), ("fully-fledged", 110)])
+def test_multiply_adds_equal_the_layer_by_layer_count(arch, depth):
+    for net in ("plain", "residual"):
+        assert multiply_adds(build_model(arch, net, depth)) == multiply_adds_by_hand(depth, arch)
+    assert multiply_adds_by_hand(20, "simplified") == 40_551_040  # He et al.'s ResNet-20: ≈ 41 million
+
+
+def test_a_masked_kernel_costs_what_a_dense_one_does():
+    assert multiply_adds(build_model("dominant", "residual", 20)) == multiply_adds(build_model("simplified", "plain", 20))

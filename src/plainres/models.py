@@ -224,3 +224,26 @@ def count_parameters(model: nn.Module) -> int:
             mask = getattr(module, "mask", None) if name == "weight" else None
             total += int(mask.sum()) if mask is not None else p.numel()
     return total
+
+
+def multiply_adds(model: nn.Module, image_size: int = 32) -> int:
+    """Multiply-adds of one image's forward pass through the convolutions and the FC layer.
+
+    A masked kernel is applied as a dense convolution, so it costs what a full one does.
+    """
+    total = 0
+
+    def count(module, inputs, output):
+        nonlocal total
+        per_output = module.weight[0].numel()  # c_in/groups · k · k for a conv, c_in for a linear layer
+        total += output[0].numel() * per_output
+
+    hooks = [m.register_forward_hook(count) for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+    try:
+        first = next(m for m in model.modules() if isinstance(m, nn.Conv2d))
+        with torch.no_grad():
+            model(torch.zeros(1, first.in_channels, image_size, image_size, dtype=first.weight.dtype))
+    finally:
+        for h in hooks:
+            h.remove()
+    return total
