@@ -20,6 +20,10 @@ grid.check(C)
 
 report: "workflow/report/workflow.rst"
 
+# `threads: ALL_CORES`: every core Snakemake is given (it caps threads at --cores). Not `workflow.cores`,
+# which fails where no --cores is given: `snakemake --report`, a dry run.
+ALL_CORES = 1024
+
 
 include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"

@@ -63,7 +63,7 @@ rule yt_fig3:
         "nets Ax is the whole layer, x + conv_r(x), and ‖A‖_F that of r alone. Legends: mean ± sd of μ and the "
         "net's test error E.",
         config=target_config("yt_fig3"),
-    threads: workflow.cores
+    threads: ALL_CORES
     localrule: True
     script:
         "../scripts/fig3.py"
@@ -108,7 +108,7 @@ rule yt_fig12:
         "minibatch of iteration 2) and at the first iteration of the last epoch (dotted); each on the minibatch "
         "the run itself drew there, BN normalising with its statistics as in training; mean ± sd over seeds.",
         config=target_config("yt_fig12"),
-    threads: workflow.cores
+    threads: ALL_CORES
     localrule: True
     script:
         "../scripts/fig12.py"
@@ -132,7 +132,7 @@ rule yt_cushion_full:
         "eval mode), over their training images: mean and sd over images, and the standard errors (_se, "
         "jackknife) that estimating ‖J‖_F from random projections leaves in them; then mean ± sd over seeds (n).",
         config=target_config("yt_cushion_full"),
-    threads: workflow.cores
+    threads: ALL_CORES
     localrule: True
     script:
         "../scripts/cushion_full.py"
@@ -157,7 +157,7 @@ rule lw_appc:
         "(LW's λ) when not absorbed; mean ± sd over seeds; dashed: the lr divided by 10. CIFAR-100 appears "
         "where the data source holds it.",
         config=target_config("lw_appc"),
-    threads: workflow.cores
+    threads: ALL_CORES
     localrule: True
     script:
         "../scripts/lw_appc.py"

@@ -63,7 +63,7 @@ for _target in SIMULATIONS:
             spec=simulation_spec(_target),
             caption=SIMULATION_CAPTIONS[_target],
             config={"scale": C["scale"], "spec": simulation_spec(_target)},
-        threads: workflow.cores if _target == "yt_fig11" else 1  # the MLPs: one core each, so (d) and (e) run side by side
+        threads: ALL_CORES if _target == "yt_fig11" else 1  # the MLPs: one core each, so (d) and (e) run side by side
         localrule: True
         script:
             "../scripts/simulate.py"
