@@ -3,14 +3,16 @@ ends identical to a local run; a training job stopped mid-run (its process kille
 or cancelled) runs again and resumes from its checkpoint to the very weights of an uninterrupted run; the
 cluster's daemons are stopped by PID, also after a failure."""
 import csv
+import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 import torch
 from conftest import REPO, SNAKEMAKE, run
-from slurm_cluster import SingleNodeSlurm, _running, missing
+from slurm_cluster import CONF_DIR, CONF_FILES, SingleNodeSlurm, _running, missing
 
 pytestmark = pytest.mark.slow
 PROFILE = ["--profile", str(REPO / "workflow" / "profiles" / "slurm")]
@@ -53,6 +55,28 @@ def test_the_cluster_stops_every_daemon_it_started_also_when_the_block_fails(tmp
         raise RuntimeError("on purpose")
     assert not [name for name, pid in pids.items() if _running(pid)]
     assert not any(p.exists() for p in started.written)
+
+
+def test_the_cluster_stops_every_daemon_it_started_when_its_process_gets_sigterm(tmp_path):
+    """A CI timeout or `kill` sends SIGTERM: the block is left as by an exception, so the daemons stop."""
+    why = missing()
+    if why:
+        pytest.skip(why)
+    script = (f"import sys, time; sys.path.insert(0, {str(Path(__file__).parent)!r}); "
+              "from pathlib import Path; from slurm_cluster import SingleNodeSlurm\n"
+              f"with SingleNodeSlurm(Path({str(tmp_path)!r})) as c:\n"
+              "    print(' '.join(f'{n}={p.read_text().split()[0]}' for n, p in c.pids.items()), flush=True)\n"
+              "    time.sleep(600)\n")
+    holder = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        pids = {name: int(pid) for name, pid in (kv.split("=") for kv in holder.stdout.readline().split())}
+        assert set(pids) == {"munged", "mariadbd", "slurmdbd", "slurmctld", "slurmd"}, "the cluster did not start"
+        holder.send_signal(signal.SIGTERM)
+        assert holder.wait(timeout=90) == 128 + signal.SIGTERM
+    finally:
+        holder.kill()
+    assert not [name for name, pid in pids.items() if _running(pid)]
+    assert not [f for f in CONF_FILES if (CONF_DIR / f).exists()]
 
 
 def test_the_smoke_scale_through_the_profile_trains_every_job_with_sbatch_and_matches_a_local_run(cluster, smoke,
