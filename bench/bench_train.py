@@ -54,13 +54,13 @@ class CifarDataset(torch.utils.data.Dataset):
         return (img.float() - self.mean) / self.std, self.y[i]
 
 
-def conventional(data_path: Path, cfg: TrainConfig, device: torch.device, workers: int) -> float:
+def conventional(net: Run, data_path: Path, cfg: TrainConfig, device: torch.device, workers: int) -> float:
     data, meta = load_cached(data_path)
     n = cfg.train_subset or len(data.train_y)
     ds = CifarDataset(data.train_x[:n], data.train_y[:n], meta["channel_mean"], meta["channel_std"])
     loader = torch.utils.data.DataLoader(ds, batch_size=cfg.batch_size, shuffle=True, num_workers=workers,
                                          pin_memory=device.type == "cuda", persistent_workers=workers > 0)
-    model = make_model(RUN).to(device)
+    model = make_model(net).to(device)
     opt = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum)
     for epoch in range(cfg.epochs):
         start = time.perf_counter()
@@ -76,8 +76,8 @@ def conventional(data_path: Path, cfg: TrainConfig, device: torch.device, worker
     return n / seconds
 
 
-def engine(data_path: Path, cfg: TrainConfig, device: torch.device, k: int, work: Path) -> float:
-    runs = [replace(RUN, seed=s) for s in range(k)]
+def engine(net: Run, data_path: Path, cfg: TrainConfig, device: torch.device, k: int, work: Path) -> float:
+    runs = [replace(net, seed=s) for s in range(k)]
     tag = f"k{k}-{cfg.dtype}-{'bf16' if cfg.bf16 else 'nobf16'}-capture{cfg.capture_final_grad_epochs}"
     outs = [work / tag / r.run_id for r in runs]
     train_group(runs, cfg, data_path, outs, work / tag / "checkpoint.pt", str(device))
@@ -88,7 +88,6 @@ def engine(data_path: Path, cfg: TrainConfig, device: torch.device, k: int, work
 
 
 def main():
-    global RUN  # the net every case times
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--subset", type=int, default=None, help="train on the first N images (default: all 50,000)")
     parser.add_argument("--epochs", type=int, default=2, help="whole epochs per case; the last one is timed")
@@ -101,7 +100,7 @@ def main():
     parser.add_argument("--arch", default=RUN.arch, help="the residual net timed (default: simplified)")
     parser.add_argument("--depth", type=int, default=RUN.depth)
     args = parser.parse_args()
-    RUN = replace(RUN, arch=args.arch, depth=args.depth)
+    net = replace(RUN, arch=args.arch, depth=args.depth)  # the net every case times
 
     device = pick_device(args.device)
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU ({os.cpu_count()} cores, {platform.processor() or platform.machine()})"
@@ -113,19 +112,19 @@ def main():
         data_path = work / "cifar10.pt"
         save_cached(synthetic(50_000, 10_000), {"kind": "synthetic"}, "cifar10", data_path, work / "cifar10.json")
         plan = [("conventional", f"(a) conventional loop, {args.workers} workers, fp32",
-                 lambda: conventional(data_path, cfg, device, args.workers)),
-                ("fp32", "(b) engine, one run, fp32", lambda: engine(data_path, cfg, device, 1, work)),
-                ("bf16", "(c) engine, one run, bf16 autocast", lambda: engine(data_path, replace(cfg, bf16=True), device, 1, work))]
+                 lambda: conventional(net, data_path, cfg, device, args.workers)),
+                ("fp32", "(b) engine, one run, fp32", lambda: engine(net, data_path, cfg, device, 1, work)),
+                ("bf16", "(c) engine, one run, bf16 autocast", lambda: engine(net, data_path, replace(cfg, bf16=True), device, 1, work))]
         if "groups" not in args.skip:
             for k in args.groups:
                 plan.append((f"group{k}", f"(d) engine, seed group of {k}, fp32",
-                             lambda k=k: engine(data_path, cfg, device, k, work)))
+                             lambda k=k: engine(net, data_path, cfg, device, k, work)))
                 if "bf16" not in args.skip:
                     plan.append((f"group{k}-bf16", f"(d) engine, seed group of {k}, bf16",
-                                 lambda k=k: engine(data_path, replace(cfg, bf16=True), device, k, work)))
-        plan.append(("fp64", "(e) engine, one run, float64", lambda: engine(data_path, replace(cfg, dtype="float64"), device, 1, work)))
+                                 lambda k=k: engine(net, data_path, replace(cfg, bf16=True), device, k, work)))
+        plan.append(("fp64", "(e) engine, one run, float64", lambda: engine(net, data_path, replace(cfg, dtype="float64"), device, 1, work)))
         plan.append(("capture", "(f) engine, one run, fp32, capturing ∂L/∂a⁽ᴸ⁾",
-                     lambda: engine(data_path, replace(cfg, capture_final_grad_epochs=cfg.epochs), device, 1, work)))
+                     lambda: engine(net, data_path, replace(cfg, capture_final_grad_epochs=cfg.epochs), device, 1, work)))
         for key, label, fn in plan:
             if key in args.skip:
                 continue
@@ -133,7 +132,7 @@ def main():
             cases.append({"case": label, "images_per_s": fn()})
     base = cases[0]["images_per_s"] if "conventional" not in args.skip else None
     n = args.subset or 50_000
-    print(f"\n{RUN.arch} depth-{RUN.depth} residual net, batch 128, {n} images × {args.epochs} epochs (last timed); "
+    print(f"\n{net.arch} depth-{net.depth} residual net, batch 128, {n} images × {args.epochs} epochs (last timed); "
           f"{name}; torch {torch.__version__}; {datetime.date.today()}\n")
     print("| case | images/s | × conventional |\n|---|---:|---:|")
     for c in cases:
@@ -141,7 +140,7 @@ def main():
         print(f"| {c['case']} | {c['images_per_s']:,.0f} | {ratio} |")
     if args.json:
         args.json.write_text(json.dumps({"device": name, "torch": torch.__version__, "subset": n,
-                                         "arch": RUN.arch, "depth": RUN.depth,
+                                         "arch": net.arch, "depth": net.depth,
                                          "epochs": args.epochs, "cases": cases}, indent=2))
 
 

@@ -18,6 +18,9 @@ from functools import cache
 from pathlib import Path
 
 import yaml
+from bench_train import (
+    RUN as BENCH_NET,  # the net whose throughput --images-per-second gives
+)
 
 from plainres import grid
 from plainres.data import NUM_CLASSES
@@ -25,7 +28,6 @@ from plainres.models import build_model, multiply_adds
 
 REPO = Path(__file__).resolve().parents[1]
 CIFAR_TRAIN, CIFAR_TEST = 50_000, 10_000
-BENCH_NET = ("simplified", "residual", 20)  # bench/bench_train.py's RUN
 
 
 @cache
@@ -36,7 +38,7 @@ def net_multiply_adds(arch: str, depth: int, classes: int) -> int:
 def cost(config: dict) -> dict:
     """Jobs, runs, image passes, and image passes in units of the bench net's (`weighted`)."""
     jobs = runs = passes = weighted = 0
-    reference = net_multiply_adds(BENCH_NET[0], BENCH_NET[2], 10)
+    reference = net_multiply_adds(BENCH_NET.arch, BENCH_NET.depth, 10)
     for name in config["experiments"]:
         jobs += len(grid.experiment_groups(config, name))
         classes = NUM_CLASSES[grid.experiment_dataset(config, name)]

@@ -13,7 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-DAEMONS = ("munged", "mariadbd", "slurmdbd", "slurmctld", "slurmd")
+DAEMONS = ("munged", "mariadbd", "slurmdbd", "slurmctld", "slurmd")  # in the order started
 BINARIES = ("/usr/sbin/munged", "/usr/sbin/mariadbd", "/usr/sbin/slurmdbd", "/usr/sbin/slurmctld", "/usr/sbin/slurmd",
             "mysql_install_db", "sbatch", "sacct", "sacctmgr", "scontrol", "sinfo", "runuser")
 MUNGE_SOCKET_DIR = Path("/run/munge")  # the clients (sacct, sacctmgr) look for munge's socket here

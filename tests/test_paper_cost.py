@@ -1,6 +1,7 @@
 """bench/paper_cost.py: the training cost of a scale, counted from the config and weighted by each net's
 multiply-adds."""
 import importlib.util
+import sys
 
 import yaml
 from conftest import REPO
@@ -8,6 +9,7 @@ from test_models import multiply_adds_by_hand
 
 from plainres import grid
 
+sys.path.insert(0, str(REPO / "bench"))  # paper_cost reads its reference net from bench_train, beside it
 spec = importlib.util.spec_from_file_location("paper_cost", REPO / "bench" / "paper_cost.py")
 paper_cost = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(paper_cost)

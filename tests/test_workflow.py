@@ -12,7 +12,6 @@ from PIL import Image
 from conftest import REPO, run
 
 
-
 def test_synthetic_data_stage_builds_and_is_not_rebuilt(tmp_path):
     done = run(tmp_path, "data", "--config", "scale=smoke")
     assert done.returncode == 0, done.stderr
