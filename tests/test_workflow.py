@@ -162,3 +162,25 @@ def test_the_html_report_holds_every_result_and_renders_in_a_browser(smoke, tmp_
         inked = sum(grey.histogram()[:200]) / (grey.width * grey.height)
         colours = len(shot.convert("RGB").getcolors(maxcolors=1 << 20) or [])
     assert inked > 0.005 and colours > 50, (inked, colours)  # text and the workflow graph, not a blank page
+
+
+def test_a_sites_partition_account_runtime_memory_and_threads_reach_the_training_job(tmp_path):
+    """config.yaml `resources.train` → the train rule's resources, which the slurm plugin turns into sbatch flags
+    (slurm_partition → --partition, slurm_account → --account); null partition and account are left out."""
+    target = "results/runs/fig10/_groups/simplified-residual-d5-hmwi-s0/done.json"
+
+    def train_job(*config):
+        out = run(tmp_path, "-n", target, "--config", "scale=smoke", *config)
+        assert out.returncode == 0, out.stderr[-2000:]
+        job = out.stdout[out.stdout.index("rule train:"):].split("\n\n")[0]
+        threads = int(re.search(r"threads: (\d+)", job).group(1))
+        resources = dict(kv.split("=", 1) for kv in re.search(r"resources: (.*)", job).group(1).split(", "))
+        return threads, resources
+
+    threads, resources = train_job("resources={train: {partition: gpu, account: proj, runtime: 45, mem_mb: 1234, "
+                                   "threads: 2}}")
+    assert threads == 2
+    assert {k: resources[k] for k in ("slurm_partition", "slurm_account", "runtime", "mem_mb")} == {
+        "slurm_partition": "gpu", "slurm_account": "proj", "runtime": "45", "mem_mb": "1234"}
+    _, defaults = train_job()
+    assert "slurm_partition" not in defaults and "slurm_account" not in defaults
