@@ -31,6 +31,8 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/simulate.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/analyze.smk"
+include: "workflow/rules/scorecard.smk"
+include: "workflow/rules/study.smk"
 
 
 rule all:

@@ -3,6 +3,11 @@ the engine.
 
     python bench/bench_train.py                      # full-sized data, GPU if present
     python bench/bench_train.py --subset 4096 --groups 8 --skip bf16   # a 2-core CPU
+    python bench/bench_train.py --reference          # R, this machine's speed now, in under a minute
+
+R, the reference speed, is case (b) on 2,048 images, the mean over epochs 2 and 3 (epoch 1 warms up).
+These machines are shared and their speed drifts from day to day, so CPU budgets are stated in image
+passes, wall seconds × R, with R measured on the same machine within the same hour.
 
 Prints one Markdown table of images/s (model-images per second: a group of K counts K images per
 input image), each measured over the last of `--epochs` whole epochs, so warm-up is excluded:
@@ -76,15 +81,32 @@ def conventional(net: Run, data_path: Path, cfg: TrainConfig, device: torch.devi
     return n / seconds
 
 
-def engine(net: Run, data_path: Path, cfg: TrainConfig, device: torch.device, k: int, work: Path) -> float:
+def engine(net: Run, data_path: Path, cfg: TrainConfig, device: torch.device, k: int, work: Path,
+           timed_epochs: int = 1) -> float:
+    """Model-images per second of the engine over the last `timed_epochs` epochs."""
     runs = [replace(net, seed=s) for s in range(k)]
     tag = f"k{k}-{cfg.dtype}-{'bf16' if cfg.bf16 else 'nobf16'}-capture{cfg.capture_final_grad_epochs}"
     outs = [work / tag / r.run_id for r in runs]
     train_group(runs, cfg, data_path, outs, work / tag / "checkpoint.pt", str(device))
     rows = read_metrics(outs[0] / "metrics.csv")
-    seconds = float(rows[-1]["wall_s"]) - float(rows[-2]["wall_s"])
+    seconds = float(rows[-1]["wall_s"]) - float(rows[-1 - timed_epochs]["wall_s"])
     n = cfg.train_subset or int(json.loads((outs[0] / "config.json").read_text())["data_used"]["train"])
-    return k * n / seconds
+    return k * n * timed_epochs / seconds
+
+
+REFERENCE = {"subset": 2048, "epochs": 3, "timed_epochs": 2}  # R: case (b) on these, see the docstring
+
+
+def reference_speed(device: torch.device) -> float:
+    """R: case (b), the engine training one simplified depth-20 residual net in float32, images/s."""
+    cfg = TrainConfig(epochs=REFERENCE["epochs"], lr=0.01, train_subset=REFERENCE["subset"], test_subset=256,
+                      snapshot_epochs=(), snapshot_iterations=())
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        data_path = work / "cifar10.pt"
+        save_cached(synthetic(REFERENCE["subset"], 256), {"kind": "synthetic"}, "cifar10", data_path,
+                    work / "cifar10.json")
+        return engine(RUN, data_path, cfg, device, 1, work, REFERENCE["timed_epochs"])
 
 
 def main():
@@ -99,11 +121,22 @@ def main():
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--arch", default=RUN.arch, help="the residual net timed (default: simplified)")
     parser.add_argument("--depth", type=int, default=RUN.depth)
+    parser.add_argument("--reference", action="store_true",
+                        help="print only R, case (b) on 2,048 images (the unit of the CPU budgets), and exit")
     args = parser.parse_args()
     net = replace(RUN, arch=args.arch, depth=args.depth)  # the net every case times
 
     device = pick_device(args.device)
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU ({os.cpu_count()} cores, {platform.processor() or platform.machine()})"
+    if args.reference:
+        r = reference_speed(device)
+        print(f"R = {r:.0f} images/s: case (b), {RUN.arch} depth-{RUN.depth} residual net, one run, fp32, "
+              f"{REFERENCE['subset']} images, epochs 2–3 of 3; {name}; torch {torch.__version__}; "
+              f"{datetime.datetime.now():%Y-%m-%d %H:%M}")
+        if args.json:
+            args.json.write_text(json.dumps({"reference_images_per_s": r, "device": name, "torch": torch.__version__,
+                                             "time": datetime.datetime.now().isoformat(timespec="minutes")}))
+        return
     cfg = TrainConfig(epochs=args.epochs, lr=0.01, train_subset=args.subset, eval_every=1,
                       snapshot_epochs=(), snapshot_iterations=(), test_subset=1000)
     cases = []

@@ -39,11 +39,13 @@ def cost(config: dict) -> dict:
     """Jobs, runs, image passes, and image passes in units of the bench net's (`weighted`)."""
     jobs = runs = passes = weighted = 0
     reference = net_multiply_adds(BENCH_NET.arch, BENCH_NET.depth, 10)
-    for name in config["experiments"]:
-        jobs += len(grid.experiment_groups(config, name))
-        classes = NUM_CLASSES[grid.experiment_dataset(config, name)]
-        for run, cfg in grid.experiment_runs(config, name):
+    trained = dict.fromkeys(g for groups in grid.training_jobs(config).values() for g in groups)  # shared: once
+    for g in trained:
+        jobs += 1
+        classes = NUM_CLASSES[grid.experiment_dataset(config, g.experiment)]
+        for run in g.runs:
             runs += 1
+            cfg = g.train
             train, test = cfg.train_subset or CIFAR_TRAIN, cfg.test_subset or CIFAR_TEST
             evaluations = cfg.epochs // cfg.eval_every + 1
             run_passes = cfg.epochs * train + evaluations * (train + test) / 3

@@ -13,6 +13,7 @@ from plainres.grid import (
     experiment_groups,
     experiment_runs,
     resolve,
+    training_jobs,
 )
 
 BASE = yaml.safe_load((REPO / "config.yaml").read_text())
@@ -118,6 +119,23 @@ def test_seeds_are_cut_into_groups_of_at_most_group_size(size, jobs):
     if size == 3:
         assert groups[0].group_id == "simplified-plain-d20-kwi-s0-2"
         assert Path(groups[0].run_dirs()[1]).name == "simplified-plain-d20-kwi-s1"
+
+
+def test_a_group_another_experiment_trains_already_is_trained_once():
+    """Fig 9's KWI nets are Table 1's plain nets (same recipe, seeds, data): Fig 9 reads Table 1's runs of
+    seeds 0–2 and trains its own other seeds and its t₀ = T(r₀) nets."""
+    config = resolve(BASE, {"scale": "paper"})
+    jobs = training_jobs(config)
+    fig9 = {(g.runs[0].init, g.runs[0].depth, g.runs[0].seed): g.experiment for g in jobs["fig9"]}
+    assert {fig9["kwi", d, s] for d in (20, 32, 44) for s in range(3)} == {"table1"}
+    assert {fig9["kwi", d, s] for d in (20, 32, 44) for s in range(3, 10)} == {"fig9"}
+    assert {e for (init, _, _), e in fig9.items() if init == "t-hmwi"} == {"fig9"}
+    assert all(g.experiment == "table1" for g in jobs["table1"])
+    # a different recipe is a different job: fig2's depth-20 nets train 1200 epochs
+    assert all(g.experiment == "fig2" for g in jobs["fig2"])
+    changed = resolve(BASE, {"scale": "paper", "experiments": {"fig9": {"train": {"lr": 0.02}}}})
+    owners = {g.experiment for g in training_jobs(changed)["fig9"] if (g.runs[0].init, g.runs[0].depth) != ("kwi", 44)}
+    assert owners == {"fig9"}  # but the KWI depth-44 cell, whose own lr of 0.001 both experiments set
 
 
 def test_bf16_with_a_float64_experiment_is_refused_naming_the_cell():

@@ -185,6 +185,36 @@ def test_flow_ratios_of_a_bn_net_in_training_mode_equal_one_unbatched_vjp_per_fi
         assert torch.allclose(ratio, want, rtol=1e-10, atol=0)
 
 
+@pytest.mark.parametrize("arch", ["simplified", "fully-fledged"])
+def test_vjps_that_stop_at_the_widest_layer_they_need_change_no_bit(arch):
+    """A final channel j ≥ C has no partner in a C-channel layer, so its VJPs stop before such layers; the
+    ratios equal those of VJPs taken through every layer, bit for bit."""
+    from plainres.measures.gradflow import _ratio, flow_ratios
+    from plainres.models import record
+
+    g = torch.Generator().manual_seed(2)
+    net = initialise(build_model(arch, "residual", 8).double(), "hmwi" if arch == "simplified" else "kwi", 0).train()
+    with record(net, kinds=("post", "final"), grad=True) as taps:
+        net(torch.randn(4, 3, 16, 16, generator=g, dtype=torch.float64))
+    layers = [t for name, t in taps.items() if name != "final"]
+    final, final_grad = taps["final"], torch.randn(4, 64, generator=g, dtype=torch.float64)
+    assert {a.shape[1] for a in layers} == {16, 32, 64}
+    got = flow_ratios(layers, final, final_grad, chunk=16)
+    total = torch.autograd.grad(final, layers, final_grad, retain_graph=True)
+    diagonal = [torch.zeros_like(a) for a in layers]
+    for start in range(0, 64, 16):  # every chunk's VJPs through every layer
+        js = torch.arange(start, start + 16)
+        cotangents = torch.zeros(16, 4, 64, dtype=torch.float64)
+        cotangents[torch.arange(16), :, js] = final_grad[:, js].T
+        for out, grads in zip(diagonal, torch.autograd.grad(final, layers, cotangents, retain_graph=True,
+                                                            is_grads_batched=True)):
+            for n, j in enumerate(js.tolist()):
+                if j < out.shape[1]:
+                    out[:, j] = grads[n][:, j]
+    for a, diag, tot, ratio in zip(layers, diagonal, total, got):
+        assert torch.equal(ratio, _ratio(diag, tot - diag).flatten(2).mean(2))
+
+
 def test_replayed_minibatches_are_those_training_drew(tmp_path):
     """The Fig 12 stages' minibatches: the iter_1 snapshot on minibatch 2 of epoch 1, and the epoch_{E−1}
     snapshot on the first minibatch of epoch E, give the minibatch losses the run logged there."""

@@ -213,6 +213,24 @@ def test_iteration_log_is_the_minibatch_loss_before_each_step(tmp_path, data_fil
         sum(float(r["minibatch_loss"]) for r in steps) / len(steps), rel=1e-12)
 
 
+@pytest.mark.parametrize("arch,net", [("simplified", "residual"), ("dominant", "residual"), ("fully-fledged", "plain")])
+def test_evaluation_in_channels_last_equals_the_contiguous_forward(data_file, arch, net):
+    """The CPU's evaluation layout changes rounding only: loss and error as the contiguous forward gives them."""
+    from contextlib import nullcontext
+
+    from plainres.train import SeedGroup, evaluate
+
+    dd = device_data(data_file)
+    model = make_model(Run(arch, net, 8, "kwi", 0))
+    group = SeedGroup([model], decay_on_T_inverse=False)
+    got = evaluate(group, dd, dd.train_x, dd.train_y, 100, nullcontext())
+    model.eval()
+    with torch.no_grad():
+        logits = model(dd.normalise(dd.train_x))
+    assert got[0][0] == pytest.approx(F.cross_entropy(logits, dd.train_y).item(), rel=1e-6)
+    assert got[1][0] == pytest.approx((logits.argmax(1) != dd.train_y).double().mean().item(), abs=1 / len(dd.train_y))
+
+
 def test_t_hmwi_is_the_transferred_hmwi_init():
     t0 = make_model(Run("simplified", "plain", 8, "t-hmwi", 3)).state_dict()
     expected = transfer_to_plain(make_model(Run("simplified", "residual", 8, "hmwi", 3))).state_dict()

@@ -27,11 +27,12 @@ DEPTH_STYLES = ("-", ":", "--", "-.")
 
 
 def curves(done_files: list[Path]) -> pd.DataFrame:
-    """One row per (run, evaluated epoch): the run's identity and provenance, epoch, L, E."""
+    """One row per (run, evaluated epoch): the run's identity and provenance, epoch, SGD steps, L, E."""
     rows = []
     for run, metrics in read_runs(done_files):
         for m in metrics:
-            rows.append({**run, "epoch": int(m["epoch"]), "L": float(m["train_loss"]), "E": float(m["test_error"])})
+            rows.append({**run, "epoch": int(m["epoch"]), "iteration": int(m["iteration"]),
+                         "L": float(m["train_loss"]), "E": float(m["test_error"])})
     return pd.DataFrame(rows)
 
 
@@ -188,19 +189,23 @@ def fig9(frame: pd.DataFrame, left_depths: list[int]):
 
 def fig3(cushions: pd.DataFrame, errors: dict, layer: int, bins: int = 30):
     """Histograms of the per-sample layer cushion μ_ℓ(x) at one layer, plain (blue) vs residual (red),
-    one panel per depth; cushions has columns net, depth, mu; errors maps (net, depth) → test error."""
+    one panel per depth, the measured seeds pooled; cushions has columns net, depth, seed, mu; errors maps
+    (net, depth) → test error (the seeds' mean)."""
     depths = sorted(cushions.depth.unique())
     fig, axes = plt.subplots(1, len(depths), figsize=(5 * len(depths), 4), constrained_layout=True, squeeze=False)
     data = []
     for ax, depth in zip(axes[0], depths):
         at = cushions[cushions.depth == depth]
         for net, color in (("plain", PLAIN), ("residual", RESIDUAL)):
-            mu = at[at.net == net].mu.to_numpy()
+            cell = at[at.net == net]
+            mu = cell.mu.to_numpy()
+            seeds = cell.seed.nunique() if "seed" in cell else 1
             # each net its own log-spaced bins: the two can be a decade apart and each is narrow
             edges = np.geomspace(mu.min(), mu.max() * (1 + 1e-9), bins + 1)
             data.append(histogram(ax, mu, edges, color,
-                                  f"{net}: μ {mu.mean():.3g} ± {mu.std(ddof=1):.2g}, E = {errors[net, depth]:.4g}",
-                                  net=net, depth=depth, mean=mu.mean(), sd=mu.std(ddof=1), n=len(mu)))
+                                  f"{net}: μ {mu.mean():.3g} ± {mu.std(ddof=1):.2g}, E = {errors[net, depth]:.4g}"
+                                  + (f" ({seeds} seeds pooled)" if seeds > 1 else ""),
+                                  net=net, depth=depth, mean=mu.mean(), sd=mu.std(ddof=1), n=len(mu), seeds=seeds))
         ax.set(xscale="log", xlabel=f"layer cushion $\\mu_{{{layer}}}(x)$ (log scale)", ylabel="training samples",
                title=f"layer {layer} of depth {depth}")
         ax.grid(alpha=0.3)
@@ -560,6 +565,51 @@ def lw_appc(norms: pd.DataFrame, stages: int, milestones: dict[str, tuple]):
         ax.grid(alpha=0.3)
     data = pd.concat(plotted, ignore_index=True)
     return fig, data[["dataset", "depth", "view", "quantity", "epoch", "layer", "mean", "sd", "n"]]
+
+
+# ---------------------------------------------------------------- the scale study
+
+def scale_study(table: pd.DataFrame):
+    """One panel per claim: the effect in standard errors over seeds (effect / se) against SGD steps, one line per
+    setting and case (depth); dotted at ±2 se, where a claim holds (above) or fails (below) with n ≥ 3 seeds.
+    table: study.effects."""
+    keys = list(dict.fromkeys(table.key))
+    cols = min(3, len(keys))
+    rows = -(-len(keys) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 3.9 * rows), constrained_layout=True, squeeze=False)
+    styles = dict(zip(dict.fromkeys(table.setting), DEPTH_STYLES * 4))
+    plotted = []
+    for ax, key in zip(axes.flat, keys):
+        at = table[table.key == key]
+        cases = list(dict.fromkeys(at.case))
+        colours = dict(zip(cases, plt.cm.viridis(np.linspace(0.0, 0.85, len(cases)))))
+        drawn = False
+        for (setting, case), line in at.groupby(["setting", "case"], sort=False):
+            line = line.sort_values("steps")
+            z = line.effect / line.se.where(line.se > 0)
+            plotted.append(line.assign(z=z))
+            if z.notna().any():
+                ax.plot(line.steps, z, styles[setting], color=colours[case], lw=1.5, marker="o", ms=2.5,
+                        label=f"{setting}{', ' + case if case else ''}")
+                drawn = True
+        for level in (2, -2):
+            ax.axhline(level, color="0.4", ls=":", lw=1.0)
+        ax.axhline(0, color="0.6", lw=0.6)
+        if drawn:
+            ax.set_xscale("log")
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+            ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+            ax.legend(fontsize=7)
+        else:
+            ax.text(0.5, 0.5, "not testable in any setting", transform=ax.transAxes, ha="center", color="0.4")
+        words = at.claim.iloc[0].split(" at depth ")[0].split(" (")[0]
+        ax.set(xlabel="SGD steps (log scale)", ylabel="effect / se over seeds")
+        ax.set_title(f"{key}: {words}", fontsize=9, wrap=True)
+        ax.grid(alpha=0.3, which="both")
+    for ax in axes.flat[len(keys):]:
+        ax.set_visible(False)
+    fig.suptitle("Scale study: each claim's effect in standard errors against training (dotted: ±2 se)")
+    return fig, pd.concat(plotted, ignore_index=True)
 
 
 # ---------------------------------------------------------------- files

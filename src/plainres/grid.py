@@ -56,9 +56,35 @@ def resolve(config: dict, overrides: dict | None = None, checked: bool = True) -
     base = {k: v for k, v in config.items() if k != "scales"}
     resolved = deep_merge(deep_merge(base, scales[scale]), {k: v for k, v in overrides.items() if k != "scales"})
     resolved["scale"] = scale
+    # the scale study's experiments, trained only when its target is asked for
+    resolved["experiments"] = {**resolved["experiments"], **study_experiments(resolved)}
     if checked:
         check(resolved)
     return resolved
+
+
+STUDY = "study"  # the scale study's experiments are study_<setting>_<experiment>
+
+
+def study_experiments(config: dict) -> dict[str, dict]:
+    """The experiments the scale study trains: each experiment of `scale_study.reads` at each setting's depths
+    and train overrides, with `scale_study.seeds` seeds, evaluated every epoch."""
+    study = config.get("scale_study")
+    if not study:
+        return {}
+    out = {}
+    for patch in study["settings"]:
+        setting = patch["name"]
+        for name in study["reads"]:
+            exp = copy.deepcopy(config["experiments"][name])
+            exp.update(depths=list(patch["depths"]), seeds=study["seeds"],
+                       train={**exp.get("train", {}), **patch["train"], "eval_every": 1})
+            out[f"{STUDY}_{setting}_{name}"] = exp
+    return out
+
+
+def is_study(experiment: str) -> bool:
+    return experiment.startswith(f"{STUDY}_")
 
 
 def experiment_dataset(config: dict, name: str) -> str:
@@ -202,6 +228,9 @@ def _check_reads(config: dict, key: str, spec: dict, arch: str | None = None) ->
     if spec.get("seed", 0) >= exp["seeds"]:
         raise ConfigError(f"{key}.seed: seed {spec['seed']} is not trained (experiments.{spec['experiment']}.seeds "
                           f"is {exp['seeds']})")
+    if spec.get("seeds", 1) > exp["seeds"]:
+        raise ConfigError(f"{key}.seeds: {spec['seeds']} seeds are read, experiments.{spec['experiment']}.seeds "
+                          f"trains {exp['seeds']}")
 
 
 def _cell_patch(exp: dict, net: str, init: str, depth: int) -> dict:
@@ -258,3 +287,13 @@ def experiment_groups(config: dict, name: str) -> list[Group]:
         for i in range(0, len(runs), size):
             groups.append(Group(name, tuple(runs[i:i + size]), cfg))
     return groups
+
+
+def training_jobs(config: dict) -> dict[str, list[Group]]:
+    """Every experiment's seed groups, where a group that an earlier experiment trains already (the same runs,
+    train config and dataset: Fig 9's KWI nets are Table 1's plain nets) is that experiment's group, trained
+    once and read by both."""
+    trained: dict[tuple, Group] = {}
+    return {name: [trained.setdefault((g.runs, g.train, experiment_dataset(config, name)), g)
+                   for g in experiment_groups(config, name)]
+            for name in config["experiments"]}

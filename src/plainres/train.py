@@ -32,6 +32,7 @@ from . import provenance
 from .data import ImageData, atomic_write_bytes, load_cached
 from .init import initialise
 from .models import build_model
+from .sgd import MomentumSGD
 from .transfer import rho, squared_distance, transfer_to_plain, weights
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
@@ -79,7 +80,7 @@ class TrainConfig:
     crop_padding: int = 4
     flip: bool = True
     eval_every: int = 1
-    eval_batch_size: int = 1000
+    eval_batch_size: int = 250  # measured fastest on a CPU (bench/bench_eval.py)
     snapshot_epochs: tuple[int, ...] = (0, -2, -1)  # negative: counted from the end, -1 = last
     snapshot_iterations: tuple[int, ...] = (1,)
     snapshot_every: int = 0  # also every k-th epoch from 0 (0: off); LW App. C reads every epoch
@@ -261,6 +262,17 @@ class SeedGroup:
             return self._call(p, b, x if shared_input else x[0])[None]
         return vmap(self._call, in_dims=(0, 0, None if shared_input else 0))(self.params, self.buffers, x)
 
+    def inference(self, channels_last: bool):
+        """The forward of evaluation, x (B×…, shared) → logits K×B×classes; with `channels_last` (one model)
+        the weights are copied once into that layout, which oneDNN runs fastest on a CPU."""
+        if self.k > 1 or not channels_last:
+            return lambda x: self.forward(x, shared_input=True)
+        layout = torch.channels_last
+        p = {n: v[0].detach().contiguous(memory_format=layout) if v.dim() == 5 else v[0].detach()
+             for n, v in self.params.items()}
+        b = {n: v[0] for n, v in self.buffers.items()}
+        return lambda x: self._call(p, b, x.contiguous(memory_format=layout))[None]
+
     def penalty(self) -> torch.Tensor:
         """Per model: ‖w‖² over all weights, or ‖T⁻¹(p)‖² with anchors ρ (YT §4.1)."""
         return squared_distance({n: self.params[n] for n in self.weight_names}, self.anchors, stacked=True)
@@ -344,6 +356,25 @@ def read_metrics(path: Path) -> list[dict]:
 
 # ---------------------------------------------------------------- the engine
 
+def evaluate(group: SeedGroup, dd: DeviceData, x_all: torch.Tensor, y_all: torch.Tensor, batch_size: int,
+             autocast) -> tuple[list[float], list[float]]:
+    """Each model's mean cross-entropy and error over the un-augmented images x_all (uint8), in eval mode.
+    On a CPU one float32 model's forward runs in channels_last (measured: bench/bench_eval.py)."""
+    k, dev = group.k, x_all.device
+    group.train(False)
+    forward = group.inference(channels_last=dev.type == "cpu" and dd.dtype == torch.float32)
+    loss_sum = torch.zeros(k, dtype=torch.float64, device=dev)
+    wrong = torch.zeros(k, dtype=torch.int64, device=dev)
+    with torch.no_grad(), autocast:
+        for i in range(0, len(y_all), batch_size):
+            x, y = dd.normalise(x_all[i:i + batch_size]), y_all[i:i + batch_size]
+            logits = forward(x).to(dd.dtype)
+            loss_sum += F.cross_entropy(logits.flatten(0, 1), y.repeat(k), reduction="none").view(k, -1).sum(1).double()
+            wrong += (logits.argmax(-1) != y).sum(1)
+    group.train(True)
+    return (loss_sum / len(y_all)).tolist(), (wrong.double() / len(y_all)).tolist()
+
+
 @dataclass
 class _State:
     epoch: int = 0
@@ -377,7 +408,7 @@ def train_group(runs: list[Run], cfg: TrainConfig, data_path: Path, out_dirs: li
     dd = DeviceData(data, meta, dev, dtype, cfg.train_subset, cfg.test_subset)
     del data
     group = SeedGroup([make_model(r, dd.num_classes, dtype).to(dev) for r in runs], cfg.decay_on_T_inverse)
-    optimiser = torch.optim.SGD(list(group.params.values()), lr=cfg.lr, momentum=cfg.momentum)
+    optimiser = MomentumSGD(list(group.params.values()), lr=cfg.lr, momentum=cfg.momentum)
     k, n = len(runs), len(dd.train_y)
     batches = math.ceil(n / cfg.batch_size)
     key = fingerprint(runs, cfg, meta["file_sha256"])
@@ -425,23 +456,10 @@ def train_group(runs: list[Run], cfg: TrainConfig, data_path: Path, out_dirs: li
                 atomic_save({"state_dict": group.state_of(kk), "epoch": state.epoch, "iteration": state.iteration,
                              "run_id": runs[kk].run_id}, out / "snapshots" / f"{tag}.pt")
 
-    def evaluate(x_all, y_all):
-        group.train(False)
-        loss_sum = torch.zeros(k, dtype=torch.float64, device=dev)
-        wrong = torch.zeros(k, dtype=torch.int64, device=dev)
-        with torch.no_grad(), autocast:
-            for i in range(0, len(y_all), cfg.eval_batch_size):
-                x, y = dd.normalise(x_all[i:i + cfg.eval_batch_size]), y_all[i:i + cfg.eval_batch_size]
-                logits = group.forward(x, shared_input=True).to(dtype)
-                loss_sum += F.cross_entropy(logits.flatten(0, 1), y.repeat(k), reduction="none").view(k, -1).sum(1).double()
-                wrong += (logits.argmax(-1) != y).sum(1)
-        group.train(True)
-        return (loss_sum / len(y_all)).tolist(), (wrong.double() / len(y_all)).tolist()
-
     def record(epoch: int, minibatch_loss):
         lr = cfg.lr_at(max(epoch, 1))
-        train_loss, _ = evaluate(dd.train_x, dd.train_y)
-        test_loss, test_error = evaluate(dd.test_x, dd.test_y)
+        train_loss, _ = evaluate(group, dd, dd.train_x, dd.train_y, cfg.eval_batch_size, autocast)
+        test_loss, test_error = evaluate(group, dd, dd.test_x, dd.test_y, cfg.eval_batch_size, autocast)
         with torch.no_grad():
             reg = (cfg.weight_decay / 2 * group.penalty() / cfg.batch_size).tolist()
         for kk in range(k):
@@ -472,8 +490,7 @@ def train_group(runs: list[Run], cfg: TrainConfig, data_path: Path, out_dirs: li
     try:
         while state.epoch < cfg.epochs and "running" in state.status:
             epoch = state.epoch + 1
-            for g in optimiser.param_groups:
-                g["lr"] = cfg.lr_at(epoch)
+            optimiser.lr = cfg.lr_at(epoch)
             plans = torch.stack([epoch_plan(n, r.data_seed_, epoch, cfg.crop_padding, cfg.flip) for r in runs]).to(dev)
             epoch_losses = torch.zeros(batches, k, dtype=dtype, device=dev)
             capture = epoch <= cfg.capture_final_grad_epochs
@@ -489,7 +506,7 @@ def train_group(runs: list[Run], cfg: TrainConfig, data_path: Path, out_dirs: li
                         grads[:, it * cfg.batch_size:it * cfg.batch_size + y.shape[1]] = final_activation_grad(
                             logits.to(dtype), y, group.params["fc.weight"])
                 cost = losses + cfg.weight_decay / 2 * group.penalty()
-                optimiser.zero_grad(set_to_none=True)
+                optimiser.zero_grad()
                 cost.sum().backward()
                 optimiser.step()
                 epoch_losses[it] = losses.detach()

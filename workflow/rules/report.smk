@@ -1,4 +1,4 @@
-# Tables, figures and the scorecard, from finished training runs; each marked for `snakemake --report`.
+# Tables and figures from finished training runs; each marked for `snakemake --report`.
 
 TABLES = {
     "yt_table1": {
@@ -62,6 +62,7 @@ for _target in TABLES:
             csv=f"results/tables/{_target}.csv",
             md=report(f"results/tables/{_target}.md", caption="../report/caption.rst", category="Tables"),
             tex=f"results/tables/{_target}.tex",
+            runs=f"results/measures/{_target}/runs.csv",
         params:
             target=_target,
             spec=TABLES[_target],
@@ -83,6 +84,7 @@ for _target in FIGURES:
             png=report(f"results/figures/{_target}.png", caption="../report/caption.rst", category="Figures"),
             pdf=f"results/figures/{_target}.pdf",
             csv=f"results/figures/{_target}.csv",
+            runs=f"results/measures/{_target}/curves.csv",
         params:
             target=_target,
             spec=C["figures"][_target],
@@ -98,28 +100,3 @@ rule yt_fig8:
     input:
         rules.yt_fig2.output,
     localrule: True
-
-
-# Every table and figure the scorecard reads: those above, the measurements of analyze.smk (two of them
-# tables, the others figures) and the simulations of simulate.smk.
-MEASURED_TABLES = ["yt_table3", "yt_cushion_full"]
-SCORED_TABLES = [*TABLES, *MEASURED_TABLES]
-SCORED_FIGURES = [*FIGURES, *(t for t in C["measures"] if t not in MEASURED_TABLES), *SCORED_SIMULATIONS]
-
-
-rule scorecard:
-    input:
-        tables=[f"results/tables/{t}.csv" for t in SCORED_TABLES],
-        figures=[f"results/figures/{t}.csv" for t in SCORED_FIGURES],
-        data=DATA.replace(".pt", ".json"),
-    output:
-        report("results/scorecard.md", caption="../report/caption.rst", category="Scorecard"),
-    params:
-        targets=SCORED_TABLES,
-        figures=SCORED_FIGURES,
-        figure_specs={**C["figures"], **C["measures"]},  # the simulations' claims need only their data
-        caption="Every published number of the built targets beside ours, and each claim checked.",
-        config={k: C[k] for k in ("scale", "data_source")},
-    localrule: True
-    script:
-        "../scripts/scorecard.py"

@@ -1,17 +1,19 @@
 # Training grids: one job per seed group → results/runs/<experiment>/<run-id>/ for each of its runs.
 import json
 
-GROUPS = {name: {g.group_id: g for g in grid.experiment_groups(C, name)} for name in C["experiments"]}
+# An experiment's groups; one that an earlier experiment trains already is that experiment's (trained once).
+JOBS = grid.training_jobs(C)
+GROUPS = {(g.experiment, g.group_id): g for groups in JOBS.values() for g in groups}
 
 
 def groups_done(experiment):
-    """The completion records of every training job of `experiment`."""
-    return [f"{g.folder}/done.json" for g in GROUPS[experiment].values()]
+    """The completion records of every training job `experiment` reads."""
+    return [f"{g.folder}/done.json" for g in JOBS[experiment]]
 
 
 def training_job(wildcards):
     """The job as JSON: runs, resolved train config, folders; a change re-runs this job only."""
-    g = GROUPS[wildcards.experiment][wildcards.group]
+    g = GROUPS[wildcards.experiment, wildcards.group]
     return json.dumps(
         {
             "runs": [vars(r) for r in g.runs],

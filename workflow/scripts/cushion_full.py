@@ -15,7 +15,7 @@ p, out = snakemake.params, snakemake.output  # noqa: F821 (injected by Snakemake
 spec = p.spec
 torch.set_num_threads(snakemake.threads)  # noqa: F821
 runs = tables.collect([Path(f) for f in snakemake.input.done])  # noqa: F821
-runs = runs[(runs.depth == spec["depth"]) & (runs.seed == spec["seed"])]
+runs = runs[(runs.depth == spec["depth"]) & (runs.seed < spec["seeds"])]
 sets = TrainingSets(*load_cached(Path(snakemake.input.data)))  # noqa: F821
 samples, per_run = [], []
 for run in runs.itertuples():

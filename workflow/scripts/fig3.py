@@ -13,7 +13,7 @@ from plainres.train import TrainingSets
 p, out = snakemake.params, snakemake.output  # noqa: F821 (injected by Snakemake)
 torch.set_num_threads(snakemake.threads)  # noqa: F821
 runs = tables.collect([Path(f) for f in snakemake.input.done])  # noqa: F821
-runs = runs[runs.depth.isin(p.spec["depths"]) & (runs.seed == p.spec["seed"])]
+runs = runs[runs.depth.isin(p.spec["depths"]) & (runs.seed < p.spec["seeds"])]
 sets = TrainingSets(*load_cached(Path(snakemake.input.data)))  # noqa: F821
 cushions = []
 for run in runs.itertuples():
@@ -23,5 +23,5 @@ for run in runs.itertuples():
 cushions = pd.concat(cushions, ignore_index=True)
 prov = tables.provenance(runs, p.config)
 tables.write_tidy_csv(Path(out.samples), cushions, tables.notes_of(p.caption, prov))
-fig, plotted = figures.fig3(cushions, {(r.net, r.depth): r.E for r in runs.itertuples()}, p.spec["layer"])
+fig, plotted = figures.fig3(cushions, runs.groupby(["net", "depth"]).E.mean().to_dict(), p.spec["layer"])
 figures.save(fig, plotted, Path(out.png).with_suffix(""), p.caption, prov)

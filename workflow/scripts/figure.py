@@ -1,4 +1,5 @@
-"""Figure stage: the experiment's runs → the figure as PNG and PDF, and its numbers as CSV."""
+"""Figure stage: the experiment's runs → the figure as PNG and PDF, its numbers as CSV, and every run's
+curve (what the scorecard weighs over seeds)."""
 from pathlib import Path
 
 from plainres import figures, tables
@@ -6,5 +7,6 @@ from plainres import figures, tables
 p = snakemake.params  # noqa: F821 (injected by Snakemake)
 frame = figures.curves([Path(f) for f in snakemake.input.done])  # noqa: F821
 fig, data = figures.build(p.target, frame, p.spec)
-figures.save(fig, data, Path(snakemake.output.png).with_suffix(""), p.caption,  # noqa: F821
-             tables.provenance(frame, p.config))
+prov = tables.provenance(frame, p.config)
+figures.save(fig, data, Path(snakemake.output.png).with_suffix(""), p.caption, prov)  # noqa: F821
+tables.write_tidy_csv(Path(snakemake.output.runs), frame, tables.notes_of(p.caption, prov))  # noqa: F821

@@ -1,4 +1,4 @@
-"""Scorecard stage: published numbers vs ours, and the papers' claims, for every built table and figure."""
+"""Scorecard stage: published numbers vs ours, and the papers' claims weighed against their seeds."""
 import json
 from pathlib import Path
 
@@ -8,9 +8,11 @@ from plainres import scorecard, tables
 from plainres.data import atomic_write_bytes
 
 p, i = snakemake.params, snakemake.input  # noqa: F821 (injected by Snakemake)
-summaries = {t: tables.read_summary(Path(f)) for t, f in zip(p.targets, i.tables)}
+summaries = {t: tables.read_summary(Path(f)) for t, f in zip(p.summaries, i.summaries)}
 figures = {t: pd.read_csv(f, comment="#") for t, f in zip(p.figures, i.figures)}
+claim_data = {t: pd.read_csv(f, comment="#") for t, f in zip(p.claims, i.claims)}
 source = json.loads(Path(i.data).read_text())["source"]
-text = scorecard.render(summaries, figures, p.figure_specs, p.config["scale"],
-                        f"{source['kind']} {source.get('location') or ''}".strip())
+text = scorecard.render(summaries, figures, claim_data, p.specs, p.config["scale"],
+                        f"{source['kind']} {source.get('location') or ''}".strip(),
+                        p.claims_config["ladder"], p.claims_config["show_from"])
 atomic_write_bytes(Path(snakemake.output[0]), text.encode())  # noqa: F821

@@ -1,4 +1,5 @@
-"""Table stage: collect the experiment's runs, summarise over seeds, write CSV/Markdown/LaTeX."""
+"""Table stage: collect the experiment's runs, summarise over seeds, write CSV/Markdown/LaTeX, and the runs
+themselves (what the scorecard weighs over seeds)."""
 from pathlib import Path
 
 from plainres import tables
@@ -9,5 +10,6 @@ if "nets" in p.spec:
     runs = runs[runs.net.isin(p.spec["nets"])]
 summary = tables.with_paper(tables.summarise(runs, p.spec["quantities"]), p.target)
 table = tables.wide(summary, p.spec["quantities"])
-tables.write(Path(snakemake.output.csv).with_suffix(""), summary, table, p.caption,  # noqa: F821
-             tables.provenance(runs, p.config))
+prov = tables.provenance(runs, p.config)
+tables.write(Path(snakemake.output.csv).with_suffix(""), summary, table, p.caption, prov)  # noqa: F821
+tables.write_tidy_csv(Path(snakemake.output.runs), runs, tables.notes_of(p.caption, prov))  # noqa: F821

@@ -31,13 +31,17 @@ def flow_ratios(layers: list[torch.Tensor], final: torch.Tensor, final_grad: tor
     diagonal = [torch.zeros_like(a) for a in layers]
     for start in range(0, d, chunk):
         js = torch.arange(start, min(start + chunk, d), device=final.device)
+        # only layers with a channel j of this chunk need its VJPs, so they stop there: in YT's nets the
+        # final channels 32..63 go back through G64 alone, 16..31 through G64 and G32
+        wanted = [k for k, a in enumerate(layers) if a.shape[1] > start]
         cotangents = torch.zeros(len(js), b, d, dtype=final.dtype, device=final.device)
         cotangents[torch.arange(len(js)), :, js] = final_grad[:, js].T
-        per_j = torch.autograd.grad(final, layers, cotangents, retain_graph=True, is_grads_batched=True)
-        for out, grads in zip(diagonal, per_j):
+        per_j = torch.autograd.grad(final, [layers[k] for k in wanted], cotangents, retain_graph=True,
+                                    is_grads_batched=True)
+        for k, grads in zip(wanted, per_j):
             for n, j in enumerate(js.tolist()):
-                if j < out.shape[1]:
-                    out[:, j] = grads[n][:, j]
+                if j < diagonal[k].shape[1]:
+                    diagonal[k][:, j] = grads[n][:, j]
     ratios = []
     for a, diag, tot in zip(layers, diagonal, total):
         c = min(a.shape[1], d)

@@ -1,0 +1,94 @@
+"""The scale study: how much training each of the papers' training claims needs before it shows.
+
+Each setting of config.yaml's `scale_study` trains the nets of some experiments (Table 1's plain/residual
+pair, Fig 9's t₀ = T(r₀) nets, Table 5's T′ nets) with their recipe at the setting's depths, images and
+epochs, `seeds` seeds, evaluating every epoch. The claims are then weighed as the scorecard weighs them,
+at every evaluated epoch as if training had stopped there: the effect and its standard error over seeds
+against the SGD steps taken.
+"""
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+from . import scorecard
+
+
+def at_epoch(curves: pd.DataFrame, epoch: int) -> pd.DataFrame:
+    """Every run as if training had stopped after `epoch`: its row there, as tables.collect gives a run."""
+    rows = curves[curves.epoch == epoch]
+    return rows.assign(epochs=epoch)
+
+
+# The study's claims: (claim key, the experiments of `reads` it needs, how it is weighed at one epoch).
+def claim_specs(config: dict, depths: list[int]) -> dict:
+    """The figures' settings the study's claims read, for one setting's depths: Fig 9 compares its smallest and
+    largest depth; Fig 8(a)'s level is the study's own (a short run reaches no paper-scale loss)."""
+    return {"yt_fig9": {**config["figures"]["yt_fig9"], "left_depths": [min(depths), max(depths)]},
+            "yt_fig2": {"depth": 20 if 20 in depths else min(depths), "reach_loss": config["scale_study"]["reach_loss"]}}
+
+
+def _table1(curves, epoch, spec):
+    return scorecard.claims_table1(at_epoch(curves[curves.experiment == "table1"], epoch))
+
+
+def _table5(curves, epoch, spec):
+    runs = at_epoch(curves[(curves.experiment == "table5") | ((curves.experiment == "table1") & (curves.net == "residual"))],
+                    epoch)
+    return [r for r in scorecard.claims_table5(runs) if r.key == "yt_table5.behind_residual"]
+
+
+def _fig9(curves, epoch, spec):
+    upto = curves[(curves.experiment == "fig9") & (curves.epoch <= epoch)]
+    return scorecard.claims_fig9(upto, spec["yt_fig9"])
+
+
+def _fig2(curves, epoch, spec):
+    upto = curves[(curves.experiment == "table1") & (curves.epoch <= epoch)]
+    if spec["yt_fig2"]["depth"] not in set(upto.depth):
+        return []
+    return [r for r in scorecard.claims_fig2(upto, spec["yt_fig2"]) if r.key == "yt_fig2.reach"]
+
+
+WEIGHERS = {"table1": _table1, "table5": _table5, "fig9": _fig9, "fig2": _fig2}
+NEEDS = {"table1": {"table1"}, "table5": {"table1", "table5"}, "fig9": {"fig9"}, "fig2": {"table1"}}
+
+
+def effects(curves: pd.DataFrame, config: dict) -> pd.DataFrame:
+    """Every claim's effect, se, n and verdict at every evaluated epoch ≥ 1 of every setting. curves: the runs'
+    curves (figures.curves) with columns `setting` and `experiment` (the experiment of `reads` they stand for)."""
+    rows = []
+    for setting, at in curves.groupby("setting", sort=False):
+        present = set(at.experiment)
+        depths = {s["name"]: s["depths"] for s in config["scale_study"]["settings"]}[setting]
+        specs = claim_specs(config, depths)
+        for epoch in sorted(e for e in at.epoch.unique() if e >= 1):
+            steps = int(at[at.epoch == epoch].iteration.max())
+            for name, weigh in WEIGHERS.items():
+                if not NEEDS[name] <= present:
+                    continue
+                for row in weigh(at, epoch, specs):
+                    depth = re.search(r"at depth (\d+)", row.claim)
+                    rows.append({"setting": setting, "epoch": epoch, "steps": steps, "key": row.key, "claim": row.claim,
+                                 "case": f"depth {depth.group(1)}" if depth else "",
+                                 "effect": row.effect.value, "se": row.effect.se, "n": row.effect.n,
+                                 "verdict": row.verdict})
+    return pd.DataFrame(rows)
+
+
+def first_shown(table: pd.DataFrame) -> pd.DataFrame:
+    """Per setting and claim: the fewest SGD steps after which the claim holds at every later evaluated epoch
+    (NaN where it does not hold at the end)."""
+    out = []
+    for (setting, claim), g in table.groupby(["setting", "claim"], sort=False):
+        g = g.sort_values("steps")
+        holding = (g.verdict == "holds").to_numpy()
+        since = None
+        for i in range(len(g) - 1, -1, -1):
+            if not holding[i]:
+                break
+            since = int(g.steps.iloc[i])
+        out.append({"setting": setting, "key": g.key.iloc[0], "claim": claim, "steps_until_it_holds": since,
+                    "verdict_at_end": g.verdict.iloc[-1], "effect_at_end": g.effect.iloc[-1], "se_at_end": g.se.iloc[-1]})
+    return pd.DataFrame(out)

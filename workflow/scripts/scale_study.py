@@ -1,0 +1,17 @@
+"""Scale study stage: every setting's runs → each claim's effect and standard error after every epoch."""
+from pathlib import Path
+
+import pandas as pd
+
+from plainres import figures, study, tables
+
+p, out = snakemake.params, snakemake.output  # noqa: F821 (injected by Snakemake)
+curves = pd.concat([figures.curves([Path(f) for f in p.done[name]]).assign(setting=setting, experiment=read)
+                    for name, (setting, read) in p.experiments.items()], ignore_index=True)
+config = {"scale_study": p.study, "figures": {"yt_fig9": p.study["yt_fig9"]}}
+effects = study.effects(curves, config)
+prov = tables.provenance(curves, p.config)
+fig, plotted = figures.scale_study(effects)
+figures.save(fig, plotted, Path(out.png).with_suffix(""), p.caption, prov)
+tables.write_tidy_csv(Path(out.summary), study.first_shown(effects), tables.notes_of(p.caption, prov))
+tables.write_tidy_csv(Path(out.curves), curves, tables.notes_of(p.caption, prov))
