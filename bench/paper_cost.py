@@ -39,7 +39,8 @@ def cost(config: dict) -> dict:
     """Jobs, runs, image passes, and image passes in units of the bench net's (`weighted`)."""
     jobs = runs = passes = weighted = 0
     reference = net_multiply_adds(BENCH_NET.arch, BENCH_NET.depth, 10)
-    trained = dict.fromkeys(g for groups in grid.training_jobs(config).values() for g in groups)  # shared: once
+    trained = dict.fromkeys(g for name, groups in grid.training_jobs(config).items() if not grid.is_study(name)
+                            for g in groups)  # a group shared by experiments once; the scale study apart
     for g in trained:
         jobs += 1
         classes = NUM_CLASSES[grid.experiment_dataset(config, g.experiment)]
@@ -67,8 +68,8 @@ def main(argv=None):
     c = cost(config)
     hours = c["weighted_passes"] / args.images_per_second / 3600
     print(f"scale {args.scale}, group_size {config['group_size']}: {c['jobs']} training jobs, {c['runs']} runs, "
-          f"{c['image_passes'] / 1e9:.2f} billion image passes = {c['weighted_passes'] / 1e9:.2f} billion passes "
-          f"of the depth-20 net → {hours:,.1f} hours at {args.images_per_second:,.0f} images/s")
+          f"{c['image_passes']:.3g} image passes = {c['weighted_passes']:.3g} passes "
+          f"of the depth-20 net → {hours:,.2f} hours at {args.images_per_second:,.0f} images/s")
 
 
 if __name__ == "__main__":

@@ -213,6 +213,10 @@ def test_vjps_that_stop_at_the_widest_layer_they_need_change_no_bit(arch):
                     out[:, j] = grads[n][:, j]
     for a, diag, tot, ratio in zip(layers, diagonal, total, got):
         assert torch.equal(ratio, _ratio(diag, tot - diag).flatten(2).mean(2))
+    with record(net, kinds=("post", "final"), grad=True) as taps:  # a fresh graph: one channel per VJP, the default
+        net(torch.randn(4, 3, 16, 16, generator=torch.Generator().manual_seed(2), dtype=torch.float64))
+    one_at_a_time = flow_ratios([t for name, t in taps.items() if name != "final"], taps["final"], final_grad)
+    assert all(torch.equal(a, b) for a, b in zip(one_at_a_time, got))
 
 
 def test_replayed_minibatches_are_those_training_drew(tmp_path):
@@ -328,6 +332,12 @@ def test_interlayer_cushion_of_a_net_reads_its_block_input():
     want = jackknife_over_probes(jx, x.flatten(1).norm(dim=1), squares, x[0].numel())
     assert torch.allclose(got["mu"], want["mu"], rtol=1e-12) and got["mean_se"] == pytest.approx(want["mean_se"])
     assert got["sd"] > 0 and (got["se"] > 0).all()
+    # each sample is mapped alone: how the images and probes are batched changes no bit
+    for batch_size, chunk in ((5, 8), (1, 1)):
+        other = interlayer_cushion(net, 4, images, probes=8, batch_size=batch_size)
+        assert torch.equal(other["mu"], got["mu"]) and other["mean_se"] == got["mean_se"]
+        jx_c, squares_c = interlayer_terms(net.blocks[3], x, probes, chunk=chunk)
+        assert torch.equal(jx_c, jx) and torch.equal(squares_c, squares)
     with pytest.raises(ValueError, match="block must be in 1..6"):
         interlayer_cushion(net, 7, images, probes=8)
 

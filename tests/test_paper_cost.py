@@ -44,4 +44,11 @@ def test_the_paper_scale_count_prints_jobs_runs_and_hours(capsys):
     config = grid.resolve(yaml.safe_load((REPO / "config.yaml").read_text()), {"scale": "paper"})
     c = paper_cost.cost(config)
     assert f"{c['jobs']} training jobs, {c['runs']} runs" in out
-    assert f"{c['weighted_passes'] / 1000 / 3600:,.1f} hours" in out
+    assert f"{c['weighted_passes'] / 1000 / 3600:,.2f} hours" in out
+
+
+def test_the_scale_study_is_not_part_of_a_scales_cost():
+    config = grid.resolve(yaml.safe_load((REPO / "config.yaml").read_text()), {"scale": "quick"})
+    assert any(grid.is_study(name) for name in config["experiments"])
+    without = {**config, "experiments": {n: e for n, e in config["experiments"].items() if not grid.is_study(n)}}
+    assert paper_cost.cost(config) == paper_cost.cost(without)

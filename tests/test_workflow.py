@@ -92,7 +92,8 @@ def test_smoke_scale_builds_every_target_and_each_output_parses(smoke):
     per_run = pd.read_csv(results / "measures" / "yt_table3" / "weights.csv", comment="#")
     assert sorted(per_run.vector.unique()) == ["p_0", "p_end", "t_0", "t_end"] and len(per_run) == 8
     cushion = pd.read_csv(results / "measures" / "yt_fig3" / "cushion.csv", comment="#")
-    assert len(cushion) == 2 * 2 * 512 and (cushion.mu > 0).all()  # (plain, residual) × depths 5, 8 × images
+    assert len(cushion) == 2 * 2 * 2 * 512 and (cushion.mu > 0).all()  # nets × depths 5, 8 × seeds × images
+    assert set(cushion.seed) == {0, 1}
     sigma = pd.read_csv(results / "measures" / "yt_fig12" / "sigma.csv", comment="#")
     assert len(sigma) == 2 * 2 * 2 * 7 and sigma.sigma.between(0, 1).all()  # archs × nets × stages × layers 1..7
     assert set(sigma.snapshot) == {"iter_1", "epoch_1"}  # smoke trains 2 epochs: the last starts after epoch 1

@@ -36,7 +36,8 @@ def read_runs(done_files: list[Path]):
             # the dominant-path nets of Table 5 are named by their arch
             label = run["net"] if run["arch"] in ("simplified", "fully-fledged") else run["arch"]
             yield {**run, "net": label, "run_id": entry["run_id"], "status": entry["status"], "dir": str(folder),
-                   "train_subset": config["train"]["train_subset"], "dataset": config["data"]["dataset"],
+                   "train_subset": config["train"]["train_subset"], "dtype": config["train"]["dtype"],
+                   "dataset": config["data"]["dataset"],
                    "device": config["device_name"], "torch": config["torch_version"], "code": config["code_version"],
                    "data_source": json.dumps(config["data"]["source"])}, metrics
 

@@ -80,7 +80,7 @@ class TrainConfig:
     crop_padding: int = 4
     flip: bool = True
     eval_every: int = 1
-    eval_batch_size: int = 250  # measured fastest on a CPU (bench/bench_eval.py)
+    eval_batch_size: int = 125  # measured fastest on a CPU, in channels_last (bench/bench_eval.py)
     snapshot_epochs: tuple[int, ...] = (0, -2, -1)  # negative: counted from the end, -1 = last
     snapshot_iterations: tuple[int, ...] = (1,)
     snapshot_every: int = 0  # also every k-th epoch from 0 (0: off); LW App. C reads every epoch
@@ -392,8 +392,13 @@ def pick_device(device: str = "auto") -> torch.device:
 
 
 def train_group(runs: list[Run], cfg: TrainConfig, data_path: Path, out_dirs: list[Path],
-                checkpoint: Path, device: str = "auto", name: str | None = None) -> list[str]:
-    """Train `runs` (differing only in seeds) together; write each run's files; return statuses."""
+                checkpoint: Path, device: str = "auto", name: str | None = None,
+                seconds: dict | None = None) -> list[str]:
+    """Train `runs` (differing only in seeds) together; write each run's files; return statuses. `seconds`,
+    when given, receives where the time went: setup (data, models, resume), train, evaluate, write."""
+    clock = {} if seconds is None else seconds
+    clock.update(dict.fromkeys(("setup", "train", "evaluate", "write"), 0.0))
+    started = time.perf_counter()
     if len(runs) != len(out_dirs) or not runs:
         raise ValueError("one output folder per run, and at least one run")
     shape = {(r.arch, r.net, r.depth, r.init) for r in runs}
@@ -457,6 +462,7 @@ def train_group(runs: list[Run], cfg: TrainConfig, data_path: Path, out_dirs: li
                              "run_id": runs[kk].run_id}, out / "snapshots" / f"{tag}.pt")
 
     def record(epoch: int, minibatch_loss):
+        began = time.perf_counter()
         lr = cfg.lr_at(max(epoch, 1))
         train_loss, _ = evaluate(group, dd, dd.train_x, dd.train_y, cfg.eval_batch_size, autocast)
         test_loss, test_error = evaluate(group, dd, dd.test_x, dd.test_y, cfg.eval_batch_size, autocast)
@@ -470,15 +476,19 @@ def train_group(runs: list[Run], cfg: TrainConfig, data_path: Path, out_dirs: li
                    "test_loss": test_loss[kk], "minibatch_loss": minibatch_loss[kk] if minibatch_loss else "",
                    "wall_s": round(state.wall_s, 3), "status": state.status[kk]}
             state.metrics[kk].append(row)
+        clock["evaluate"] += time.perf_counter() - began
 
     def save_checkpoint():
+        began = time.perf_counter()
         atomic_save({"fingerprint": key, "code_version": code_version, "params": group.params, "buffers": group.buffers,
                      "optimiser": optimiser.state_dict(), "state": dataclasses.asdict(state)}, checkpoint)
         for kk, out in enumerate(out_dirs):
             write_csv(out / "metrics.csv", state.metrics[kk])
             if cfg.log_iterations:
                 write_iterations(out / "iterations.csv", state.iterations[kk], cfg, batches)
+        clock["write"] += time.perf_counter() - began
 
+    clock["setup"] = time.perf_counter() - started
     if state.epoch == 0 and not any(state.metrics):
         record(0, None)
         if 0 in snap_epochs:
@@ -519,8 +529,9 @@ def train_group(runs: list[Run], cfg: TrainConfig, data_path: Path, out_dirs: li
                                  "run_id": runs[kk].run_id}, out / "final_grad" / f"epoch_{epoch}.pt")
             if dev.type == "cuda":
                 torch.cuda.synchronize(dev)
-            seconds = time.perf_counter() - start
-            state.wall_s += seconds
+            epoch_seconds = time.perf_counter() - start
+            state.wall_s += epoch_seconds
+            clock["train"] += epoch_seconds
             state.epoch = epoch
             mean_loss = epoch_losses.mean(0).tolist()
             if cfg.log_iterations:
@@ -542,22 +553,24 @@ def train_group(runs: list[Run], cfg: TrainConfig, data_path: Path, out_dirs: li
             save_checkpoint()
             alive = [kk for kk in range(k) if state.status[kk] != "diverged"]
             progress.update(epoch, {"L": f"{np.mean([mean_loss[kk] for kk in alive]):.4f}" if alive else "nan",
-                                    "img/s": f"{k * n / seconds:.0f}", "diverged": k - len(alive)})
+                                    "img/s": f"{k * n / epoch_seconds:.0f}", "diverged": k - len(alive)})
     finally:
         progress.close()
+    began = time.perf_counter()
     for kk, out in enumerate(out_dirs):
         atomic_save({"state_dict": group.state_of(kk), "run_id": runs[kk].run_id, "epoch": state.epoch,
                      "status": state.status[kk]}, out / "final.pt")
+    clock["write"] += time.perf_counter() - began
     return state.status
 
 
 # ---------------------------------------------------------------- jobs
 
-def run_job(job: dict, data: Path, device: str) -> list[tuple[Run, str, str]]:
+def run_job(job: dict, data: Path, device: str, seconds: dict | None = None) -> list[tuple[Run, str, str]]:
     """Train one job (runs, train config, out_dirs, checkpoint as JSON values); (run, folder, status) each."""
     runs = [Run(**r) for r in job["runs"]]
     statuses = train_group(runs, TrainConfig.from_dict(job["train"]), Path(data),
-                           [Path(d) for d in job["out_dirs"]], Path(job["checkpoint"]), device)
+                           [Path(d) for d in job["out_dirs"]], Path(job["checkpoint"]), device, seconds=seconds)
     return list(zip(runs, job["out_dirs"], statuses))
 
 

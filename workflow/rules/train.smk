@@ -32,6 +32,8 @@ rule train:
         data=lambda wc: data_file(wc.experiment),
     output:
         done=f"{grid.RUNS_DIR}/{{experiment}}/_groups/{{group}}/done.json",
+    benchmark:
+        "results/benchmarks/train/{experiment}/{group}.tsv"
     params:
         job=training_job,
     wildcard_constraints:

@@ -18,7 +18,8 @@ sets = TrainingSets(*load_cached(Path(snakemake.input.data)))  # noqa: F821
 cushions = []
 for run in runs.itertuples():
     train = sets(run.train_subset)  # the images this run trained on
-    mu = layer_cushion(load_net(run.dir, "final"), p.spec["layer"], train.train_x, prepare=train.normalise)
+    images = train.train_x[:p.spec["images"]]
+    mu = layer_cushion(load_net(run.dir, "final"), p.spec["layer"], images, prepare=train.normalise)
     cushions.append(pd.DataFrame({"net": run.net, "depth": run.depth, "seed": run.seed, "mu": mu.numpy()}))
 cushions = pd.concat(cushions, ignore_index=True)
 prov = tables.provenance(runs, p.config)

@@ -10,7 +10,8 @@ from plainres.data import atomic_write_bytes
 p, i = snakemake.params, snakemake.input  # noqa: F821 (injected by Snakemake)
 summaries = {t: tables.read_summary(Path(f)) for t, f in zip(p.summaries, i.summaries)}
 figures = {t: pd.read_csv(f, comment="#") for t, f in zip(p.figures, i.figures)}
-claim_data = {t: pd.read_csv(f, comment="#") for t, f in zip(p.claims, i.claims)}
+claim_data = {t: pd.concat([pd.read_csv(f, comment="#") for f in files], ignore_index=True)
+              for t, files in p.claims.items()}
 source = json.loads(Path(i.data).read_text())["source"]
 text = scorecard.render(summaries, figures, claim_data, p.specs, p.config["scale"],
                         f"{source['kind']} {source.get('location') or ''}".strip(),

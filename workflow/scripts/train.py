@@ -11,7 +11,9 @@ from plainres.train import run_job
 job = json.loads(snakemake.params.job)  # noqa: F821 (injected by Snakemake)
 torch.set_num_threads(snakemake.threads)  # noqa: F821
 gpus = torch.cuda.device_count() if torch.cuda.is_available() else 0
+seconds = {}
 with job_device(job["device"], gpus, Path(".snakemake/gpu-locks")) as device:
-    results = run_job(job, Path(snakemake.input.data), device)  # noqa: F821
-done = {"runs": [{"run_id": run.run_id, "dir": folder, "status": status} for run, folder, status in results]}
+    results = run_job(job, Path(snakemake.input.data), device, seconds)  # noqa: F821
+done = {"runs": [{"run_id": run.run_id, "dir": folder, "status": status} for run, folder, status in results],
+        "seconds": {k: round(v, 3) for k, v in seconds.items()}}  # where this job's time went in the engine
 atomic_write_bytes(Path(snakemake.output.done), (json.dumps(done, indent=2) + "\n").encode())  # noqa: F821

@@ -100,7 +100,7 @@ def block_jvp(block: nn.Module, x: torch.Tensor, tangents: torch.Tensor) -> torc
 
 @torch.no_grad()
 def interlayer_terms(block: nn.Module, x: torch.Tensor, probes: torch.Tensor,
-                     chunk: int = 8) -> tuple[torch.Tensor, torch.Tensor]:
+                     chunk: int = 2) -> tuple[torch.Tensor, torch.Tensor]:
     """For the samples x (B×…): ‖J_x x‖ (B), exact, and ‖J_x v_k‖² for each probe v_k (K×…, shared by
     all samples) as B×K, whose mean over k estimates ‖J_x‖_F² without bias when E[v vᵀ] = I."""
     block = block.eval()
@@ -136,10 +136,12 @@ def jackknife_over_probes(jx: torch.Tensor, x_norm: torch.Tensor, squares: torch
 
 
 def interlayer_cushion(net: nn.Module, block_index: int, images: torch.Tensor, probes: int, seed: int = 0,
-                       batch_size: int = 250, prepare=lambda batch: batch) -> dict:
+                       batch_size: int = 50, prepare=lambda batch: batch) -> dict:
     """The per-sample interlayer cushion of block `block_index` (1-based) of a fully-fledged net over
     `images`, in float64 with BN in eval mode: ‖J_x x‖ by one JVP, ‖J_x‖_F² from `probes` Gaussian
-    probes shared by all samples (seeded), with jackknife standard errors (see jackknife_over_probes)."""
+    probes shared by all samples (seeded), with jackknife standard errors (see jackknife_over_probes).
+    Each sample is mapped alone, so the batching changes no bit; 50 images × 2 probes per JVP was fastest on a
+    2-core CPU (0.65× the time of 250 × 8)."""
     if not 1 <= block_index <= len(net.blocks):
         raise ValueError(f"block must be in 1..{len(net.blocks)}, got {block_index}")
     if probes < 2:
