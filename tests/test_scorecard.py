@@ -334,3 +334,12 @@ def test_the_page_counts_the_verdicts_and_names_the_scale():
     assert page.count("below scale (shows from `laptop`)") == 2
     claim_lines = [line for line in page.splitlines() if line.startswith("| yt_")]
     assert all(line.count(" | ") == 4 for line in claim_lines)  # no stray pipes in a row
+
+
+def test_a_smallest_scale_for_a_claim_its_target_never_makes_is_refused_by_name():
+    claim_data = {"yt_table1": runs(PAPER_T1)}
+    ladder = ["smoke", "quick", "laptop", "paper"]
+    with pytest.raises(ValueError, match=r"claims.show_from names no claim of its target: yt_table1\.l\b"):
+        scorecard.rows_of(claim_data, {}, "quick", ladder, {"yt_table1.L": "laptop", "yt_table1.l": "laptop"})
+    # a key of a target this build does not score is left alone
+    assert scorecard.rows_of(claim_data, {}, "quick", ladder, {"yt_fig9.nonsense": "paper"})

@@ -11,7 +11,7 @@ from dataclasses import dataclass, fields
 import yaml
 
 from .models import ARCHS
-from .train import INITS, Run, TrainConfig
+from .runs import INITS, Run, TrainConfig
 
 RUNS_DIR = "results/runs"
 

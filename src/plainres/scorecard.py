@@ -583,6 +583,11 @@ def rows_of(claim_data: dict[str, pd.DataFrame], specs: dict, scale: str, ladder
     rows = []
     for target, data in claim_data.items():
         rows += [at_scale(row, scale, ladder, show_from) for row in CLAIMS[target](data, specs.get(target))]
+    made = {row.key for row in rows}
+    unknown = sorted(key for key in show_from if key.split(".")[0] in claim_data and key not in made)
+    if unknown:
+        raise ValueError(f"claims.show_from names no claim of its target: {', '.join(unknown)} "
+                         f"(the claims made: {', '.join(sorted(made))})")
     return rows
 
 

@@ -8,6 +8,11 @@
   so one group step is K single-run steps.
 - Weight decay is the gradient of (λ/2)·‖w‖² on weights only, or of (λ/2)·‖T⁻¹(p)‖² (YT §4.1).
 - After every epoch a checkpoint is written atomically; rerunning the same job resumes from it.
+
+`train_group` reads top-down: `setup` (device, data, models, optimiser), `resume`, then per epoch
+`train_epoch` (one `train_step` per minibatch), `mark_diverged`, `record` (evaluate), `snapshot`,
+`write_epoch_files`, and at the end `write_final`. A run's identity and recipe (`Run`, `TrainConfig`)
+live in runs.py.
 """
 from __future__ import annotations
 
@@ -32,99 +37,14 @@ from . import provenance
 from .data import ImageData, atomic_write_bytes, load_cached
 from .init import initialise
 from .models import build_model
+from .runs import INITS, Run, TrainConfig
 from .sgd import MomentumSGD
 from .transfer import rho, squared_distance, transfer_to_plain, weights
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
-INITS = ("kwi", "hmwi", "t-hmwi")
 METRICS = ("epoch", "iteration", "lr", "train_loss", "weight_reg", "cost", "test_error", "test_loss",
            "minibatch_loss", "wall_s", "status")
 ITERATIONS = ("iteration", "epoch", "lr", "minibatch_loss")
-
-
-@dataclass(frozen=True)
-class Run:
-    """One run's identity. init 't-hmwi' is a plain net started at t₀ = T(r₀), r₀ ~ HMWI (YT Eq. 2)."""
-
-    arch: str
-    net: str
-    depth: int
-    init: str
-    seed: int
-    data_seed: int | None = None  # None: the init seed, so paired plain/residual runs share data
-
-    @property
-    def data_seed_(self) -> int:
-        return self.seed if self.data_seed is None else self.data_seed
-
-    @property
-    def run_id(self) -> str:
-        ds = "" if self.data_seed is None or self.data_seed == self.seed else f"-ds{self.data_seed}"
-        return f"{self.arch}-{self.net}-d{self.depth}-{self.init}-s{self.seed}{ds}"
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """Everything that shapes training; the workflow fills it from config.yaml."""
-
-    epochs: int
-    lr: float
-    milestones: tuple[int, ...] = ()
-    lr_factor: float = 0.1
-    batch_size: int = 128
-    momentum: float = 0.9
-    weight_decay: float = 1e-4
-    decay_on_T_inverse: bool = False
-    dtype: str = "float32"
-    bf16: bool = False
-    crop_padding: int = 4
-    flip: bool = True
-    eval_every: int = 1
-    eval_batch_size: int = 125  # measured fastest on a CPU, in channels_last (bench/bench_eval.py)
-    snapshot_epochs: tuple[int, ...] = (0, -2, -1)  # negative: counted from the end, -1 = last
-    snapshot_iterations: tuple[int, ...] = (1,)
-    snapshot_every: int = 0  # also every k-th epoch from 0 (0: off); LW App. C reads every epoch
-    train_subset: int | None = None
-    test_subset: int | None = None
-    deterministic: bool = True
-    log_iterations: bool = False  # every minibatch loss to iterations.csv (YT Fig 6)
-    capture_final_grad_epochs: int = 0  # ∂L/∂a⁽ᴸ⁾ of every sample in epochs 1..n (YT Fig 10)
-
-    def __post_init__(self):
-        checks = [(self.epochs >= 1, "epochs must be ≥ 1"), (self.lr > 0, "lr must be > 0"),
-                  (self.batch_size >= 1, "batch_size must be ≥ 1"), (self.eval_every >= 1, "eval_every must be ≥ 1"),
-                  (self.weight_decay >= 0, "weight_decay must be ≥ 0"), (0 <= self.momentum < 1, "momentum must be in [0, 1)"),
-                  (self.dtype in DTYPES, f"dtype must be one of {sorted(DTYPES)}"),
-                  (not (self.bf16 and self.dtype == "float64"), "bf16 autocast and float64 exclude each other"),
-                  (self.crop_padding >= 0, "crop_padding must be ≥ 0"),
-                  (self.capture_final_grad_epochs >= 0, "capture_final_grad_epochs must be ≥ 0"),
-                  (self.snapshot_every >= 0, "snapshot_every must be ≥ 0")]
-        for ok, message in checks:
-            if not ok:
-                raise ValueError(f"train config: {message}")
-
-    def to_dict(self) -> dict:
-        """The fields that differ from their defaults: a job's identity, so a field added later with a
-        default that keeps behaviour changes no job's parameters and invalidates no checkpoint."""
-        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
-                if f.default is dataclasses.MISSING or getattr(self, f.name) != f.default}
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "TrainConfig":
-        """From JSON/YAML, where tuples arrive as lists; missing fields take their defaults."""
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
-
-    def lr_at(self, epoch: int) -> float:
-        """lr for 1-based `epoch`: divided by 1/lr_factor after each milestone epoch."""
-        return self.lr * self.lr_factor ** sum(epoch > m for m in self.milestones)
-
-    def resolve_epochs(self, epochs) -> set[int]:
-        return {e if e >= 0 else self.epochs + 1 + e for e in epochs}
-
-    def snapshot_epochs_resolved(self) -> set[int]:
-        """The epochs whose end (0: the initialisation) leaves a snapshot epoch_<e>.pt."""
-        every = set(range(0, self.epochs + 1, self.snapshot_every)) if self.snapshot_every else set()
-        return self.resolve_epochs(self.snapshot_epochs) | every
 
 
 def make_model(run: Run, num_classes: int = 10, dtype: torch.dtype = torch.float32) -> torch.nn.Module:
@@ -377,6 +297,8 @@ def evaluate(group: SeedGroup, dd: DeviceData, x_all: torch.Tensor, y_all: torch
 
 @dataclass
 class _State:
+    """What a checkpoint carries besides the weights and the optimiser: where training is, and each run's record."""
+
     epoch: int = 0
     iteration: int = 0
     wall_s: float = 0.0
@@ -391,14 +313,42 @@ def pick_device(device: str = "auto") -> torch.device:
     return torch.device(device)
 
 
-def train_group(runs: list[Run], cfg: TrainConfig, data_path: Path, out_dirs: list[Path],
-                checkpoint: Path, device: str = "auto", name: str | None = None,
-                seconds: dict | None = None) -> list[str]:
-    """Train `runs` (differing only in seeds) together; write each run's files; return statuses. `seconds`,
-    when given, receives where the time went: setup (data, models, resume), train, evaluate, write."""
-    clock = {} if seconds is None else seconds
-    clock.update(dict.fromkeys(("setup", "train", "evaluate", "write"), 0.0))
-    started = time.perf_counter()
+@dataclass
+class Job:
+    """One training job as it trains: K runs differing only in seeds, their data and models on the device,
+    the optimiser, the files it writes, and where its seconds went (setup, train, evaluate, write)."""
+
+    runs: list[Run]
+    cfg: TrainConfig
+    out_dirs: list[Path]
+    checkpoint: Path
+    name: str
+    dev: torch.device
+    dtype: torch.dtype
+    dd: DeviceData
+    group: SeedGroup
+    optimiser: MomentumSGD
+    key: str            # the fingerprint a checkpoint must carry to be resumed
+    run_meta: dict      # what every run's config.json records besides the run
+    autocast: torch.autocast
+    seconds: dict
+
+    @property
+    def k(self) -> int:
+        return len(self.runs)
+
+    @property
+    def n(self) -> int:
+        return len(self.dd.train_y)
+
+    @property
+    def batches(self) -> int:
+        return math.ceil(self.n / self.cfg.batch_size)
+
+
+def setup(runs: list[Run], cfg: TrainConfig, data_path: Path, out_dirs: list[Path], checkpoint: Path,
+          device: str, name: str | None, seconds: dict) -> Job:
+    """The device, the data on it, the K models stacked into one group, and the optimiser."""
     if len(runs) != len(out_dirs) or not runs:
         raise ValueError("one output folder per run, and at least one run")
     shape = {(r.arch, r.net, r.depth, r.init) for r in runs}
@@ -413,154 +363,223 @@ def train_group(runs: list[Run], cfg: TrainConfig, data_path: Path, out_dirs: li
     dd = DeviceData(data, meta, dev, dtype, cfg.train_subset, cfg.test_subset)
     del data
     group = SeedGroup([make_model(r, dd.num_classes, dtype).to(dev) for r in runs], cfg.decay_on_T_inverse)
-    optimiser = MomentumSGD(list(group.params.values()), lr=cfg.lr, momentum=cfg.momentum)
-    k, n = len(runs), len(dd.train_y)
-    batches = math.ceil(n / cfg.batch_size)
-    key = fingerprint(runs, cfg, meta["file_sha256"])
-    name = name or (runs[0].run_id if k == 1 else f"{runs[0].run_id}+{k - 1}")
-
-    state = _State(metrics=[[] for _ in runs], iterations=[[] for _ in runs], status=["running"] * k)
-    if checkpoint.is_file():
-        saved = torch.load(checkpoint, map_location=dev, weights_only=False)
-        if saved.get("fingerprint") == key:
-            with torch.no_grad():
-                for store, saved_store in ((group.params, saved["params"]), (group.buffers, saved["buffers"])):
-                    for n_, v in store.items():
-                        v.copy_(saved_store[n_])
-            optimiser.load_state_dict(saved["optimiser"])
-            state = _State(**saved["state"])
-            print(f"[{name}] resuming after epoch {state.epoch}", file=sys.stderr, flush=True)
-            if saved.get("code_version") != provenance.code_version():
-                print(f"[{name}] note: the checkpoint was written by code version {saved.get('code_version')}, "
-                      f"this is {provenance.code_version()}", file=sys.stderr, flush=True)
-        else:
-            print(f"[{name}] {checkpoint} belongs to another configuration; starting afresh",
-                  file=sys.stderr, flush=True)
-
-    run_meta = {"train": dataclasses.asdict(cfg), "data": {k_: meta[k_] for k_ in ("dataset", "source", "file_sha256", "counts")},
-                "data_used": {"train": n, "test": len(dd.test_y)}, "device": str(dev),
+    run_meta = {"train": dataclasses.asdict(cfg), "data": {k: meta[k] for k in ("dataset", "source", "file_sha256", "counts")},
+                "data_used": {"train": len(dd.train_y), "test": len(dd.test_y)}, "device": str(dev),
                 "device_name": torch.cuda.get_device_name(dev) if dev.type == "cuda" else "cpu",
                 **provenance.environment()}
-    for run, out in zip(runs, out_dirs):
+    k = len(runs)
+    return Job(runs=runs, cfg=cfg, out_dirs=out_dirs, checkpoint=checkpoint,
+               name=name or (runs[0].run_id if k == 1 else f"{runs[0].run_id}+{k - 1}"), dev=dev, dtype=dtype, dd=dd,
+               group=group, optimiser=MomentumSGD(list(group.params.values()), lr=cfg.lr, momentum=cfg.momentum),
+               key=fingerprint(runs, cfg, meta["file_sha256"]), run_meta=run_meta,
+               autocast=torch.autocast(dev.type, dtype=torch.bfloat16, enabled=cfg.bf16), seconds=seconds)
+
+
+def resume(job: Job) -> _State:
+    """The state after the last finished epoch, from this job's checkpoint (weights and optimiser copied in),
+    or a fresh one: with no checkpoint, or one of another configuration."""
+    fresh = _State(metrics=[[] for _ in job.runs], iterations=[[] for _ in job.runs], status=["running"] * job.k)
+    if not job.checkpoint.is_file():
+        return fresh
+    saved = torch.load(job.checkpoint, map_location=job.dev, weights_only=False)
+    if saved.get("fingerprint") != job.key:
+        log(job, f"{job.checkpoint} belongs to another configuration; starting afresh")
+        return fresh
+    with torch.no_grad():
+        for store, saved_store in ((job.group.params, saved["params"]), (job.group.buffers, saved["buffers"])):
+            for name, value in store.items():
+                value.copy_(saved_store[name])
+    job.optimiser.load_state_dict(saved["optimiser"])
+    state = _State(**saved["state"])
+    log(job, f"resuming after epoch {state.epoch}")
+    if saved.get("code_version") != job.run_meta["code_version"]:
+        log(job, f"note: the checkpoint was written by code version {saved.get('code_version')}, "
+                 f"this is {job.run_meta['code_version']}")
+    return state
+
+
+def log(job: Job, message: str):
+    print(f"[{job.name}] {message}", file=sys.stderr, flush=True)
+
+
+def write_run_configs(job: Job):
+    """Each run's config.json: the run, its seed group, the resolved train config, data, device, versions."""
+    for run, out in zip(job.runs, job.out_dirs):
         (out / "snapshots").mkdir(parents=True, exist_ok=True)
+        if job.cfg.capture_final_grad_epochs:
+            (out / "final_grad").mkdir(exist_ok=True)
         atomic_write_bytes(out / "config.json", (json.dumps({"run": dataclasses.asdict(run), "run_id": run.run_id,
-                                                              "seed_group": [r.run_id for r in runs], **run_meta},
+                                                              "seed_group": [r.run_id for r in job.runs], **job.run_meta},
                                                              indent=2, default=list) + "\n").encode())
 
-    code_version = run_meta["code_version"]
-    snap_epochs = cfg.snapshot_epochs_resolved()
-    snap_iters = set(cfg.snapshot_iterations)
-    if cfg.capture_final_grad_epochs:
-        for out in out_dirs:
-            (out / "final_grad").mkdir(exist_ok=True)
-    autocast = torch.autocast(dev.type, dtype=torch.bfloat16, enabled=cfg.bf16)
 
-    def snapshot(tag: str):
-        for kk, out in enumerate(out_dirs):
-            if state.status[kk] != "diverged":
-                atomic_save({"state_dict": group.state_of(kk), "epoch": state.epoch, "iteration": state.iteration,
-                             "run_id": runs[kk].run_id}, out / "snapshots" / f"{tag}.pt")
-
-    def record(epoch: int, minibatch_loss):
-        began = time.perf_counter()
-        lr = cfg.lr_at(max(epoch, 1))
-        train_loss, _ = evaluate(group, dd, dd.train_x, dd.train_y, cfg.eval_batch_size, autocast)
-        test_loss, test_error = evaluate(group, dd, dd.test_x, dd.test_y, cfg.eval_batch_size, autocast)
+def train_step(job: Job, plans: torch.Tensor, it: int, capture: bool = False
+               ) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Minibatch `it` of each model's epoch plan (gathered, cropped, flipped), then one SGD step of every model:
+    forward, the cost (mean cross-entropy plus (λ/2)·‖w‖² or ‖T⁻¹(p)‖²), backward, momentum update. Returns each
+    model's minibatch loss before the step and, with `capture`, ∂L/∂a⁽ᴸ⁾ of its samples (K×B×D) before the step."""
+    cfg, group = job.cfg, job.group
+    x, y = job.dd.minibatch(plans, it, cfg.batch_size, cfg.crop_padding)
+    with job.autocast:
+        logits = group.forward(x)
+    losses = F.cross_entropy(logits.to(job.dtype).flatten(0, 1), y.flatten(), reduction="none").view(y.shape).mean(1)
+    final_grad = None
+    if capture:
         with torch.no_grad():
-            reg = (cfg.weight_decay / 2 * group.penalty() / cfg.batch_size).tolist()
-        for kk in range(k):
-            if state.status[kk] == "diverged":
-                continue
-            row = {"epoch": epoch, "iteration": state.iteration, "lr": lr, "train_loss": train_loss[kk],
-                   "weight_reg": reg[kk], "cost": train_loss[kk] + reg[kk], "test_error": test_error[kk],
-                   "test_loss": test_loss[kk], "minibatch_loss": minibatch_loss[kk] if minibatch_loss else "",
-                   "wall_s": round(state.wall_s, 3), "status": state.status[kk]}
-            state.metrics[kk].append(row)
-        clock["evaluate"] += time.perf_counter() - began
+            final_grad = final_activation_grad(logits.to(job.dtype), y, group.params["fc.weight"])
+    cost = losses + cfg.weight_decay / 2 * group.penalty()
+    job.optimiser.zero_grad()
+    cost.sum().backward()
+    job.optimiser.step()
+    return losses.detach(), final_grad
 
-    def save_checkpoint():
-        began = time.perf_counter()
-        atomic_save({"fingerprint": key, "code_version": code_version, "params": group.params, "buffers": group.buffers,
-                     "optimiser": optimiser.state_dict(), "state": dataclasses.asdict(state)}, checkpoint)
-        for kk, out in enumerate(out_dirs):
-            write_csv(out / "metrics.csv", state.metrics[kk])
-            if cfg.log_iterations:
-                write_iterations(out / "iterations.csv", state.iterations[kk], cfg, batches)
-        clock["write"] += time.perf_counter() - began
 
-    clock["setup"] = time.perf_counter() - started
+def train_epoch(job: Job, state: _State, epoch: int) -> torch.Tensor:
+    """One epoch of SGD steps on each run's minibatch plan (1-based `epoch`): the loss of every minibatch
+    (batches×K). Snapshots at the iterations the config names; ∂L/∂a⁽ᴸ⁾ of every sample in the epochs that
+    capture it, written before the checkpoint, so a resumed run lacks no epoch."""
+    cfg, dev, k, n = job.cfg, job.dev, job.k, job.n
+    job.optimiser.lr = cfg.lr_at(epoch)
+    plans = torch.stack([epoch_plan(n, r.data_seed_, epoch, cfg.crop_padding, cfg.flip) for r in job.runs]).to(dev)
+    losses = torch.zeros(job.batches, k, dtype=job.dtype, device=dev)
+    capture = epoch <= cfg.capture_final_grad_epochs
+    width = job.group.params["fc.weight"].shape[-1]
+    grads = torch.empty(k, n, width, dtype=job.dtype, device=dev) if capture else None
+    snap_iters = set(cfg.snapshot_iterations)
+    for it in range(job.batches):
+        losses[it], final_grad = train_step(job, plans, it, capture)
+        if capture:
+            grads[:, it * cfg.batch_size:it * cfg.batch_size + final_grad.shape[1]] = final_grad
+        state.iteration += 1
+        if state.iteration in snap_iters:
+            snapshot(job, state, f"iter_{state.iteration}")
+    if capture:
+        for kk, out in enumerate(job.out_dirs):
+            atomic_save({"grad": grads[kk].cpu(), "epoch": epoch, "batch_size": cfg.batch_size,
+                         "run_id": job.runs[kk].run_id}, out / "final_grad" / f"epoch_{epoch}.pt")
+    if dev.type == "cuda":
+        torch.cuda.synchronize(dev)
+    return losses
+
+
+def mark_diverged(job: Job, state: _State, epoch: int, mean_loss: list[float]):
+    """A run whose epoch loss is not finite is `diverged`: one row says so, and the others train on."""
+    for kk, value in enumerate(mean_loss):
+        if state.status[kk] == "running" and not math.isfinite(value):
+            state.status[kk] = "diverged"
+            state.metrics[kk].append({**{m: "" for m in METRICS}, "epoch": epoch, "iteration": state.iteration,
+                                      "lr": job.cfg.lr_at(epoch), "minibatch_loss": value,
+                                      "wall_s": round(state.wall_s, 3), "status": "diverged"})
+
+
+def record(job: Job, state: _State, epoch: int, minibatch_loss: list[float] | None):
+    """One metrics row per live run: L over the training images, E and the loss over the test images (both
+    un-augmented, eval mode), the weight regularisation (λ/2)·‖w‖²/B and the cost C = L + it."""
+    began = time.perf_counter()
+    cfg, dd, group = job.cfg, job.dd, job.group
+    train_loss, _ = evaluate(group, dd, dd.train_x, dd.train_y, cfg.eval_batch_size, job.autocast)
+    test_loss, test_error = evaluate(group, dd, dd.test_x, dd.test_y, cfg.eval_batch_size, job.autocast)
+    with torch.no_grad():
+        reg = (cfg.weight_decay / 2 * group.penalty() / cfg.batch_size).tolist()
+    for kk in range(job.k):
+        if state.status[kk] == "diverged":
+            continue
+        state.metrics[kk].append({
+            "epoch": epoch, "iteration": state.iteration, "lr": cfg.lr_at(max(epoch, 1)), "train_loss": train_loss[kk],
+            "weight_reg": reg[kk], "cost": train_loss[kk] + reg[kk], "test_error": test_error[kk],
+            "test_loss": test_loss[kk], "minibatch_loss": minibatch_loss[kk] if minibatch_loss else "",
+            "wall_s": round(state.wall_s, 3), "status": state.status[kk]})
+    job.seconds["evaluate"] += time.perf_counter() - began
+
+
+def snapshot(job: Job, state: _State, tag: str):
+    """snapshots/<tag>.pt of every live run: its weights, epoch and iteration."""
+    for kk, out in enumerate(job.out_dirs):
+        if state.status[kk] != "diverged":
+            atomic_save({"state_dict": job.group.state_of(kk), "epoch": state.epoch, "iteration": state.iteration,
+                         "run_id": job.runs[kk].run_id}, out / "snapshots" / f"{tag}.pt")
+
+
+def write_epoch_files(job: Job, state: _State):
+    """The checkpoint (weights, optimiser, state), then each run's metrics.csv (and iterations.csv), atomically."""
+    began = time.perf_counter()
+    group = job.group
+    atomic_save({"fingerprint": job.key, "code_version": job.run_meta["code_version"], "params": group.params,
+                 "buffers": group.buffers, "optimiser": job.optimiser.state_dict(),
+                 "state": dataclasses.asdict(state)}, job.checkpoint)
+    for kk, out in enumerate(job.out_dirs):
+        write_csv(out / "metrics.csv", state.metrics[kk])
+        if job.cfg.log_iterations:
+            write_iterations(out / "iterations.csv", state.iterations[kk], job.cfg, job.batches)
+    job.seconds["write"] += time.perf_counter() - began
+
+
+def write_final(job: Job, state: _State):
+    """final.pt of every run: its weights, last epoch and status."""
+    began = time.perf_counter()
+    for kk, out in enumerate(job.out_dirs):
+        atomic_save({"state_dict": job.group.state_of(kk), "run_id": job.runs[kk].run_id, "epoch": state.epoch,
+                     "status": state.status[kk]}, out / "final.pt")
+    job.seconds["write"] += time.perf_counter() - began
+
+
+def train_group(runs: list[Run], cfg: TrainConfig, data_path: Path, out_dirs: list[Path],
+                checkpoint: Path, device: str = "auto", name: str | None = None,
+                seconds: dict | None = None) -> list[str]:
+    """Train `runs` (differing only in seeds) together; write each run's files; return statuses. `seconds`,
+    when given, receives where the time went: setup (data, models, resume), train, evaluate, write."""
+    started = time.perf_counter()
+    seconds = {} if seconds is None else seconds
+    seconds.update(dict.fromkeys(("setup", "train", "evaluate", "write"), 0.0))
+
+    # the data and the models on the device; the last finished epoch, if a checkpoint of this job holds one
+    job = setup(runs, cfg, data_path, out_dirs, checkpoint, device, name, seconds)
+    state = resume(job)
+    write_run_configs(job)
+    snap_epochs = cfg.snapshot_epochs_resolved()
+    seconds["setup"] = time.perf_counter() - started
+
+    # epoch 0: the initialisation, evaluated and kept
     if state.epoch == 0 and not any(state.metrics):
-        record(0, None)
+        record(job, state, 0, None)
         if 0 in snap_epochs:
-            snapshot("epoch_0")
-        save_checkpoint()
+            snapshot(job, state, "epoch_0")
+        write_epoch_files(job, state)
 
-    progress = Progress(name, cfg.epochs, state.epoch)
-    group.train(True)
+    progress = Progress(job.name, cfg.epochs, state.epoch)
+    job.group.train(True)
     try:
         while state.epoch < cfg.epochs and "running" in state.status:
             epoch = state.epoch + 1
-            optimiser.lr = cfg.lr_at(epoch)
-            plans = torch.stack([epoch_plan(n, r.data_seed_, epoch, cfg.crop_padding, cfg.flip) for r in runs]).to(dev)
-            epoch_losses = torch.zeros(batches, k, dtype=dtype, device=dev)
-            capture = epoch <= cfg.capture_final_grad_epochs
-            grads = torch.empty(k, n, group.params["fc.weight"].shape[-1], dtype=dtype, device=dev) if capture else None
+            # train one epoch
             start = time.perf_counter()
-            for it in range(batches):
-                x, y = dd.minibatch(plans, it, cfg.batch_size, cfg.crop_padding)
-                with autocast:
-                    logits = group.forward(x)
-                losses = F.cross_entropy(logits.to(dtype).flatten(0, 1), y.flatten(), reduction="none").view(y.shape).mean(1)
-                if capture:
-                    with torch.no_grad():
-                        grads[:, it * cfg.batch_size:it * cfg.batch_size + y.shape[1]] = final_activation_grad(
-                            logits.to(dtype), y, group.params["fc.weight"])
-                cost = losses + cfg.weight_decay / 2 * group.penalty()
-                optimiser.zero_grad()
-                cost.sum().backward()
-                optimiser.step()
-                epoch_losses[it] = losses.detach()
-                state.iteration += 1
-                if state.iteration in snap_iters:
-                    snapshot(f"iter_{state.iteration}")
-            if capture:  # timed as training; written before the checkpoint, so a resumed run lacks no epoch
-                for kk, out in enumerate(out_dirs):
-                    atomic_save({"grad": grads[kk].cpu(), "epoch": epoch, "batch_size": cfg.batch_size,
-                                 "run_id": runs[kk].run_id}, out / "final_grad" / f"epoch_{epoch}.pt")
-            if dev.type == "cuda":
-                torch.cuda.synchronize(dev)
+            losses = train_epoch(job, state, epoch)
             epoch_seconds = time.perf_counter() - start
             state.wall_s += epoch_seconds
-            clock["train"] += epoch_seconds
+            seconds["train"] += epoch_seconds
             state.epoch = epoch
-            mean_loss = epoch_losses.mean(0).tolist()
+            mean_loss = losses.mean(0).tolist()
             if cfg.log_iterations:
-                for kk, column in enumerate(epoch_losses.T.tolist()):
+                for kk, column in enumerate(losses.T.tolist()):
                     state.iterations[kk].extend(column)
-            for kk, value in enumerate(mean_loss):
-                if state.status[kk] == "running" and not math.isfinite(value):
-                    state.status[kk] = "diverged"
-                    state.metrics[kk].append({**{m: "" for m in METRICS}, "epoch": epoch,
-                                              "iteration": state.iteration, "lr": cfg.lr_at(epoch),
-                                              "minibatch_loss": value, "wall_s": round(state.wall_s, 3),
-                                              "status": "diverged"})
+            # a non-finite loss ends that run; the last epoch ends the others
+            mark_diverged(job, state, epoch, mean_loss)
             if epoch == cfg.epochs:
                 state.status = ["finished" if s == "running" else s for s in state.status]
+            # evaluate, keep the snapshot, write the checkpoint and the metrics
             if epoch % cfg.eval_every == 0 or epoch == cfg.epochs:
-                record(epoch, mean_loss)
+                record(job, state, epoch, mean_loss)
             if epoch in snap_epochs:
-                snapshot(f"epoch_{epoch}")
-            save_checkpoint()
-            alive = [kk for kk in range(k) if state.status[kk] != "diverged"]
+                snapshot(job, state, f"epoch_{epoch}")
+            write_epoch_files(job, state)
+            alive = [kk for kk in range(job.k) if state.status[kk] != "diverged"]
             progress.update(epoch, {"L": f"{np.mean([mean_loss[kk] for kk in alive]):.4f}" if alive else "nan",
-                                    "img/s": f"{k * n / epoch_seconds:.0f}", "diverged": k - len(alive)})
+                                    "img/s": f"{job.k * job.n / epoch_seconds:.0f}", "diverged": job.k - len(alive)})
     finally:
         progress.close()
-    began = time.perf_counter()
-    for kk, out in enumerate(out_dirs):
-        atomic_save({"state_dict": group.state_of(kk), "run_id": runs[kk].run_id, "epoch": state.epoch,
-                     "status": state.status[kk]}, out / "final.pt")
-    clock["write"] += time.perf_counter() - began
+
+    # the final weights
+    write_final(job, state)
     return state.status
 
 

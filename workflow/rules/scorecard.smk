@@ -34,7 +34,8 @@ rule scorecard:
     params:
         summaries=[*TABLES, *MEASURED_TABLES],
         figures=SUMMARISED_FIGURES,
-        claims={t: [files] if isinstance(files, str) else files for t, files in CLAIM_DATA.items()},
+        # plain strings: a rule's output file carries its rule, which a script's params cannot pickle
+        claims={t: [str(files)] if isinstance(files, str) else [str(f) for f in files] for t, files in CLAIM_DATA.items()},
         specs={**C["figures"], **C["measures"]},  # the simulations' claims need only their data
         claims_config=C["claims"],
         caption="Every published number of the built targets beside ours, and each claim with its effect, its "
