@@ -236,7 +236,8 @@ def claims_fig2(curves: pd.DataFrame, spec: dict) -> list[Row]:
     never = {net: int((e > last).sum()) for net, e in epochs.items()}
     claim = f"residual nets reach L = {level:g} first (Fig 8a; the paper's level 2e-3)"
     if len(ok) and all(never[net] == len(epochs[net]) for net in epochs):
-        out.append(exact("yt_fig2", "yt_fig2.reach", claim, None, f"no run reached L = {level:g} in {last} epochs"))
+        out.append(Row("yt_fig2", "yt_fig2.reach", claim, INCONCLUSIVE,
+                       detail=f"no run reached L = {level:g} in {last} epochs: a level too low for this scale"))
     else:
         out.append(weighed("yt_fig2", "yt_fig2.reach", claim, paired(epochs["plain"], epochs["residual"]),
                            f"epoch(plain) − epoch(residual), a run that never reaches it counted at epoch {last + 1}; "
@@ -267,13 +268,15 @@ def claims_fig6(data: pd.DataFrame, spec: dict | None = None) -> list[Row]:
     first_step = data[data.iteration == 1].abs_diff.max()
     first, last = data.epoch.min(), data.epoch.max()
     early, late = data[data.epoch == first].abs_diff.max(), data[data.epoch == last].abs_diff.max()
-    growth = None if first == last or late == 0 else bool(early < 1e-10 and late > early)  # too short: not parted yet
     seeds = data.seed.nunique()
+    growth_detail = f"largest |ΔL| in epoch {first}: {fmt(early, 3)}; in epoch {last}: {fmt(late, 3)}"
+    if first == last or late == 0:  # too short to tell: one epoch, or the pair has not parted yet
+        growth = Row("yt_fig6", "yt_fig6.growth", growth_claim, INCONCLUSIVE, detail=growth_detail + (
+            "; one epoch only" if first == last else "; the pair is still exactly equal in the last epoch"))
+    else:
+        growth = exact("yt_fig6", "yt_fig6.growth", growth_claim, bool(early < 1e-10 and late > early), growth_detail)
     return [exact("yt_fig6", "yt_fig6.first_step", first_claim, first_step < 1e-12,
-                  f"largest |ΔL| at the first step over {seeds} seeds: {fmt(first_step, 3)}"),
-            exact("yt_fig6", "yt_fig6.growth", growth_claim, growth,
-                  f"largest |ΔL| in epoch {first}: {fmt(early, 3)}; in epoch {last}: {fmt(late, 3)}"
-                  + ("; still exactly equal in the last epoch" if late == 0 else ""))]
+                  f"largest |ΔL| at the first step over {seeds} seeds: {fmt(first_step, 3)}"), growth]
 
 
 def claims_fig7(data: pd.DataFrame, spec: dict | None = None) -> list[Row]:
