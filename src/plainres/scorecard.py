@@ -29,7 +29,6 @@ from .evidence import (
 )
 from .tables import cell_text, fmt, with_paper
 
-
 # ---------------------------------------------------------------- helpers
 
 def finished(runs: pd.DataFrame) -> pd.DataFrame:
@@ -122,7 +121,7 @@ def claims_table4(runs: pd.DataFrame, spec: dict | None = None) -> list[Row]:
                    "the weight regularisation is small against L after training: L/reg > 10 (paper: ≥ 80.67)", cases,
                    "cells (net, depth) of log₁₀(L/reg) − 1"),
             weighed("yt_table4", "yt_table4.reg_init",
-                    f"before training, plain regularisation ≫ residual's: more than 10× (paper: 268× at depth 20)", init,
+                    "before training, plain regularisation ≫ residual's: more than 10× (paper: 268× at depth 20)", init,
                     f"log₁₀(reg plain / reg residual) − 1 at depth {d}; ratio of means "
                     f"{fmt(by_seed(runs, 'reg_before', net='plain', depth=d).mean() / by_seed(runs, 'reg_before', net='residual', depth=d).mean(), 3)}×")]
 
