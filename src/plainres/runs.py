@@ -1,5 +1,5 @@
 """A run's identity and its training recipe: what a job trains, with no torch in sight, so that planning
-(grid.py) and reading (tables, figures) name runs without importing the engine."""
+(grid.py) names runs without importing the engine."""
 from __future__ import annotations
 
 import dataclasses

@@ -367,9 +367,9 @@ def setup(runs: list[Run], cfg: TrainConfig, data_path: Path, out_dirs: list[Pat
                 "data_used": {"train": len(dd.train_y), "test": len(dd.test_y)}, "device": str(dev),
                 "device_name": torch.cuda.get_device_name(dev) if dev.type == "cuda" else "cpu",
                 **provenance.environment()}
-    k = len(runs)
     return Job(runs=runs, cfg=cfg, out_dirs=out_dirs, checkpoint=checkpoint,
-               name=name or (runs[0].run_id if k == 1 else f"{runs[0].run_id}+{k - 1}"), dev=dev, dtype=dtype, dd=dd,
+               name=name or (runs[0].run_id if len(runs) == 1 else f"{runs[0].run_id}+{len(runs) - 1}"), dev=dev,
+               dtype=dtype, dd=dd,
                group=group, optimiser=MomentumSGD(list(group.params.values()), lr=cfg.lr, momentum=cfg.momentum),
                key=fingerprint(runs, cfg, meta["file_sha256"]), run_meta=run_meta,
                autocast=torch.autocast(dev.type, dtype=torch.bfloat16, enabled=cfg.bf16), seconds=seconds)
