@@ -1,4 +1,5 @@
 """From config.yaml to jobs: scale patches, precedence, checks that name the key, seed groups."""
+import re
 from pathlib import Path
 
 import pytest
@@ -75,6 +76,10 @@ def test_nested_command_line_strings_are_typed_like_yaml():
     ({"measures": {"lw_appc": {"depth": 20}}}, "measures.lw_appc.experiments.depth: depth 20 is not among"),
     ({"data_source": "/some/cifar-10-copy.tar.gz", "measures": {"lw_appc": {"experiments": ["appc_cifar100"]}}},
      "measures.lw_appc.experiments: no dataset of ['appc_cifar100'] has a source"),
+    ({"scale_study": {"settings": [{"name": "tiny", "reads": ["table1"], "depths": [8], "train": {}}]}},
+     "scale_study.settings (tiny).depths: Fig 3 measures layer 10 (measures.yt_fig3.layer)"),
+    ({"scale_study": {"settings": [{"name": "tiny", "reads": ["full"], "depths": [8], "train": {}}]}},
+     "scale_study.settings (tiny).depths: the interlayer cushion measures block 5"),
     ({"simulations": {"yt_fig4": {"depth": 21}}}, "simulations.yt_fig4.depth: depth 21 is not 3N+2"),
     ({"simulations": {"yt_fig5": {"depth": 17}}}, "simulations.yt_fig5.depth: depth 17 is not 6n+2"),
     ({"simulations": {"yt_fig5": {"block": 9}}}, "simulations.yt_fig5.block: the nets have blocks 0..8, not 9"),
@@ -83,7 +88,7 @@ def test_nested_command_line_strings_are_typed_like_yaml():
     ({"simulations": {"yt_fig11": {"sweeps": {"p": [0.5, 1.5]}}}}, "simulations.yt_fig11.sweeps.p: 1.5"),
 ])
 def test_semantic_errors_name_the_key(override, named):
-    with pytest.raises(ConfigError, match=named.replace("[", r"\[").replace("]", r"\]").replace("+", r"\+")):
+    with pytest.raises(ConfigError, match=re.escape(named)):
         resolve(BASE, {"scale": "paper", **override})
 
 
@@ -155,3 +160,18 @@ def test_an_experiment_on_another_dataset_runs_only_where_a_source_holds_it(sour
     assert dataset_source(config, "cifar100") == expected
     wanted = ["appc", "appc_cifar100"]
     assert available_experiments(config, wanted) == (wanted if expected else ["appc"])
+
+
+def test_the_scale_study_trains_each_settings_own_reads_and_measures_what_the_targets_read():
+    from plainres.grid import study_measures
+
+    config = resolve(BASE, {"scale": "paper"})
+    study = {n for n in config["experiments"] if n.startswith("study_")}
+    assert {"study_1k-256steps_table1", "study_1k-256steps_fig9", "study_1k-256steps_table5",
+            "study_measured-1k_table1", "study_full-1k_full", "study_full-1k_appc"} == study
+    full = config["experiments"]["study_full-1k_full"]
+    assert full["depths"] == [20] and full["seeds"] == 3 and full["arch"] == "fully-fledged"
+    assert full["train"] == {**BASE["experiments"]["full"]["train"], "train_subset": 1000, "test_subset": 500,
+                             "epochs": 24, "milestones": [12, 18], "snapshot_every": 3, "eval_every": 1}
+    assert study_measures(config["measures"]) == {"table1": ["yt_fig3", "yt_fig12"], "full": ["yt_cushion_full", "yt_fig12"],
+                                                  "appc": ["lw_appc"], "appc_cifar100": ["lw_appc"]}

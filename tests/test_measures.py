@@ -405,3 +405,52 @@ def test_run_layer_norms_read_each_epoch_snapshot_of_a_cifar100_net(tmp_path):
     assert [r["epoch"] for r in rows] == [0] * 7 + [1] * 7
     assert [r["bn_scale_norm"] for r in rows[:7]] == [r["bn_scale_norm"] for r in layer_norms(net)]
     assert math.isclose(rows[8]["bn_scale_norm"], 3 * rows[1]["bn_scale_norm"], rel_tol=1e-13)  # blocks.0.bn1
+
+
+def test_the_scale_study_measures_each_snapshot_as_the_targets_measure_a_run(tmp_path):
+    """measures.over_training at every snapshot epoch: Fig 3's and the interlayer cushion as their targets compute
+    them from that snapshot, LW App. C's norms from epoch 0, Fig 12's 'first' stage once and its 'last' stage at
+    epoch e on the minibatch of epoch e + 1, so that at epoch E − 1 it is the Fig 12 target's own value."""
+    import pandas as pd
+
+    from plainres.data import load_cached, save_cached, synthetic
+    from plainres.measures.absorb import layer_norms
+    from plainres.measures.cushion import interlayer_cushion, layer_cushion
+    from plainres.measures.gradflow import run_flow_fractions
+    from plainres.measures.over_training import measure
+    from plainres.measures.weights import load_net
+    from plainres.train import Run, TrainConfig, TrainingSets, train_group
+
+    save_cached(synthetic(96, 32, seed=2), {"kind": "synthetic"}, "cifar10", tmp_path / "d.pt", tmp_path / "d.json")
+    cfg = TrainConfig(epochs=3, lr=0.05, batch_size=32, train_subset=80, snapshot_every=1)
+    measures = {"yt_fig3": {"layer": 3}, "yt_cushion_full": {"block": 2, "probes": 4}}
+    kinds = {"table1": ["yt_fig3", "yt_fig12"], "full": ["yt_cushion_full", "yt_fig12"], "appc": ["lw_appc"]}
+    runs, dirs = [], {}
+    for experiment, arch, init in (("table1", "simplified", "hmwi"), ("full", "fully-fledged", "kwi")):
+        run = Run(arch, "residual", 8, init, 0)
+        dirs[arch] = tmp_path / experiment / run.run_id
+        train_group([run], cfg, tmp_path / "d.pt", [dirs[arch]], tmp_path / experiment / "ckpt.pt", device="cpu")
+        for name in (experiment, "appc") if arch == "fully-fledged" else (experiment,):  # appc: the same run
+            runs.append({"setting": "s", "experiment": name, "dir": str(dirs[arch]), "net": "residual", "arch": arch,
+                         "dataset": "cifar10", "depth": 8, "seed": 0, "status": "ok", "train_subset": 80, "epochs": 3})
+    sets = TrainingSets(*load_cached(tmp_path / "d.pt"))
+    got = measure(pd.DataFrame(runs), kinds, sets, measures, images=20)
+    images, prepare = sets(80).train_x[:20], sets(80).normalise
+    table1, full = dirs["simplified"], dirs["fully-fledged"]
+    for e in (1, 2, 3):
+        at = got[got.epoch == e]
+        want = layer_cushion(load_net(table1, f"epoch_{e}"), 3, images, prepare=prepare)
+        assert at[at.measure == "yt_fig3"].value.tolist() == want.tolist()
+        want = interlayer_cushion(load_net(full, f"epoch_{e}"), 2, images, 4, prepare=prepare)["mu"]
+        assert at[at.measure == "yt_cushion_full"].value.tolist() == want.tolist()
+    norms = got[got.measure == "lw_appc"]
+    assert sorted(set(norms.epoch)) == [0, 1, 2, 3]
+    assert norms[norms.epoch == 3].value.tolist() == [r["absorbed_norm"] for r in layer_norms(load_net(full, "epoch_3"))]
+    assert not got[(got.measure != "lw_appc") & (got.epoch == 0) & (got.stage != "first")].size
+    for arch, run_dir in (("simplified", table1), ("fully-fledged", full)):
+        sigma = got[(got.measure == "yt_fig12") & (got.arch == arch)]
+        assert sorted(set(sigma.epoch)) == [0, 1, 2]  # the 'last' stage needs the next epoch's minibatch
+        target = pd.DataFrame(run_flow_fractions(run_dir, sets))  # Fig 12's stages of this 3-epoch run
+        for stage, epoch in (("first", 0), ("last", 2)):
+            at = sigma[(sigma.stage == stage) & (sigma.epoch == epoch)]
+            assert at.value.tolist() == target[target.stage == stage].sigma.tolist()

@@ -166,6 +166,26 @@ def test_the_html_report_holds_every_result_and_renders_in_a_browser(smoke, tmp_
     assert inked > 0.005 and colours > 50, (inked, colours)  # text and the workflow graph, not a blank page
 
 
+@pytest.mark.slow
+def test_the_scale_study_builds_with_its_measured_claims(smoke):
+    """`scale_study` at smoke scale (after the report, so that it reads the smoke build as `all` left it): every
+    setting trained, each measured claim measured at every snapshot epoch and weighed against SGD steps."""
+    made = run(smoke, "--config", "scale=smoke", "--", "scale_study")
+    assert made.returncode == 0, made.stderr[-3000:]
+    results = smoke / "results"
+    measured = pd.read_csv(results / "measures" / "scale_study" / "measured.csv", comment="#")
+    at = measured[measured.setting == "smoke-measured"].groupby("measure").epoch.unique().map(sorted).to_dict()
+    assert at == {"yt_fig3": [1, 2, 3], "yt_cushion_full": [1, 2, 3], "yt_fig12": [0, 1, 2], "lw_appc": [0, 1, 2, 3]}
+    effects = pd.read_csv(results / "figures" / "scale_study.csv", comment="#")
+    assert {"yt_table1.L", "yt_fig9.gap_widens", "yt_fig3.cushion", "yt_fig12.simplified_above",
+            "yt_fig12.full_deep_above", "yt_cushion_full.above", "lw_appc.grows"} <= set(effects.key)
+    assert effects.n.max() == 3 and effects.steps.min() == 16  # 512 images in minibatches of 32
+    summary = pd.read_csv(results / "tables" / "scale_study.csv", comment="#")
+    assert set(summary.setting) == {"smoke", "smoke-measured"} and set(summary.key) == set(effects.key)
+    with Image.open(results / "figures" / "scale_study.png") as png:
+        png.verify()
+
+
 def test_a_sites_partition_account_runtime_memory_and_threads_reach_the_training_job(tmp_path):
     """config.yaml `resources.train` → the train rule's resources, which the slurm plugin turns into sbatch flags
     (slurm_partition → --partition, slurm_account → --account); null partition and account are left out."""

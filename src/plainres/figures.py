@@ -8,13 +8,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+import textwrap
 from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
+from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import torch  # noqa: E402
@@ -597,6 +598,7 @@ def scale_study(table: pd.DataFrame):
         ax.axhline(0, color="0.6", lw=0.6)
         if drawn:
             ax.set_xscale("log")
+            ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1, 2, 5)))  # a labelled tick within any 2.5×
             ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
             ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
             ax.legend(fontsize=7)
@@ -604,7 +606,7 @@ def scale_study(table: pd.DataFrame):
             ax.text(0.5, 0.5, "not testable in any setting", transform=ax.transAxes, ha="center", color="0.4")
         words = at.claim.iloc[0].split(" at depth ")[0].split(" (")[0]
         ax.set(xlabel="SGD steps (log scale)", ylabel="effect / se over seeds")
-        ax.set_title(f"{key}: {words}", fontsize=9, wrap=True)
+        ax.set_title(textwrap.fill(f"{key}: {words}", 60), fontsize=9)
         ax.grid(alpha=0.3, which="both")
     for ax in axes.flat[len(keys):]:
         ax.set_visible(False)

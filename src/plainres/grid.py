@@ -67,15 +67,15 @@ STUDY = "study"  # the scale study's experiments are study_<setting>_<experiment
 
 
 def study_experiments(config: dict) -> dict[str, dict]:
-    """The experiments the scale study trains: each experiment of `scale_study.reads` at each setting's depths
-    and train overrides, with `scale_study.seeds` seeds, evaluated every epoch."""
+    """The experiments the scale study trains: each experiment of the setting's `reads` (else the study's) at
+    each setting's depths and train overrides, with `scale_study.seeds` seeds, evaluated every epoch."""
     study = config.get("scale_study")
     if not study:
         return {}
     out = {}
     for patch in study["settings"]:
         setting = patch["name"]
-        for name in study["reads"]:
+        for name in patch.get("reads", study["reads"]):
             exp = copy.deepcopy(config["experiments"][name])
             exp.update(depths=list(patch["depths"]), seeds=study["seeds"],
                        train={**exp.get("train", {}), **patch["train"], "eval_every": 1})
@@ -85,6 +85,35 @@ def study_experiments(config: dict) -> dict[str, dict]:
 
 def is_study(experiment: str) -> bool:
     return experiment.startswith(f"{STUDY}_")
+
+
+def study_measures(measures: dict) -> dict[str, list[str]]:
+    """Each experiment → the measured claims the scale study weighs on its nets, from what each measurement
+    target reads (config.yaml `measures`; measures/over_training.py)."""
+    out: dict[str, list[str]] = {}
+    reads = [("yt_fig3", measures["yt_fig3"]["experiment"]), ("yt_cushion_full", measures["yt_cushion_full"]["experiment"])]
+    reads += [("yt_fig12", panel["experiment"]) for panel in measures["yt_fig12"]["panels"].values()]
+    reads += [("lw_appc", name) for name in measures["lw_appc"]["experiments"]]
+    for target, name in reads:
+        out.setdefault(name, [])
+        if target not in out[name]:
+            out[name].append(target)
+    return out
+
+
+def _check_study(config: dict) -> None:
+    """The scale study's measured claims fit its settings' nets: Fig 3's layer, the interlayer cushion's block."""
+    measures = config["measures"]
+    for patch in config["scale_study"]["settings"]:
+        reads, depth = patch.get("reads", config["scale_study"]["reads"]), min(patch["depths"])
+        key = f"scale_study.settings ({patch['name']})"
+        measured = {target for name in reads for target in study_measures(measures).get(name, [])}
+        if "yt_fig3" in measured and measures["yt_fig3"]["layer"] > depth - 1:
+            raise ConfigError(f"{key}.depths: Fig 3 measures layer {measures['yt_fig3']['layer']} "
+                              f"(measures.yt_fig3.layer), which a depth-{depth} net does not have")
+        if "yt_cushion_full" in measured and measures["yt_cushion_full"]["block"] > (depth - 2) // 2:
+            raise ConfigError(f"{key}.depths: the interlayer cushion measures block {measures['yt_cushion_full']['block']} "
+                              f"(measures.yt_cushion_full.block), which a depth-{depth} fully-fledged net does not have")
 
 
 def experiment_dataset(config: dict, name: str) -> str:
@@ -143,6 +172,7 @@ def check(config: dict) -> None:
             _check_depth(exp["arch"], depth, f"{key}.depths")
         experiment_runs(config, name)  # builds, and so validates, every merged TrainConfig
     _check_readers(config)
+    _check_study(config)
     _check_simulations(config["simulations"])
 
 

@@ -1,10 +1,11 @@
 """The scale study: how much training each of the papers' training claims needs before it shows.
 
 Each setting of config.yaml's `scale_study` trains the nets of some experiments (Table 1's plain/residual
-pair, Fig 9's t₀ = T(r₀) nets, Table 5's T′ nets) with their recipe at the setting's depths, images and
-epochs, `seeds` seeds, evaluating every epoch. The claims are then weighed as the scorecard weighs them,
-at every evaluated epoch as if training had stopped there: the effect and its standard error over seeds
-against the SGD steps taken.
+pair, Fig 9's t₀ = T(r₀) nets, Table 5's T′ nets, the fully-fledged pair, LW App. C's ResNet) with their
+recipe at the setting's depths, images and epochs, `seeds` seeds, evaluating every epoch. The claims are
+then weighed as the scorecard weighs them, at every evaluated epoch as if training had stopped there: the
+effect and its standard error over seeds against the SGD steps taken. The measured claims (Fig 3, Fig 12,
+the interlayer cushion, LW App. C) are weighed at every snapshot epoch (measures/over_training.py).
 """
 from __future__ import annotations
 
@@ -77,11 +78,51 @@ def effects(curves: pd.DataFrame, config: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def first_shown(table: pd.DataFrame) -> pd.DataFrame:
-    """Per setting and claim: the fewest SGD steps after which the claim holds at every later evaluated epoch
-    (NaN where it does not hold at the end)."""
+def _measured_rows(at: pd.DataFrame, epoch: int) -> list[tuple[str, scorecard.Row]]:
+    """(case, claim row) of every measured claim at one snapshot epoch of one setting (at: its measurements)."""
+    def values(measure, name, **where):
+        m = at[at.measure == measure]
+        for column, wanted in where.items():
+            m = m[m[column].isin(wanted) if isinstance(wanted, list) else m[column] == wanted]
+        return m.rename(columns={"value": name})
+
     out = []
-    for (setting, claim), g in table.groupby(["setting", "claim"], sort=False):
+    for depth, by_depth in at.groupby("depth"):
+        case = f"depth {depth}"
+        for measure, claims in (("yt_fig3", scorecard.claims_fig3), ("yt_cushion_full", scorecard.claims_cushion_full)):
+            mu = values(measure, "mu", depth=depth, epoch=epoch)
+            out += [(case, row) for row in claims(mu)] if len(mu) else []
+        sigma = values("yt_fig12", "sigma", depth=depth)
+        sigma = sigma[(sigma.stage == "first") | (sigma.epoch == epoch)]
+        if (sigma.stage == "last").any():
+            keep = {"yt_fig12.simplified_above", "yt_fig12.full_deep_above"}
+            out += [(case, row) for row in scorecard.claims_fig12(sigma) if row.key in keep]
+        norms = values("lw_appc", "absorbed_norm", depth=depth)
+        norms = norms[norms.epoch <= epoch]
+        if norms.epoch.nunique() > 1:
+            out += [(case, row) for row in scorecard.claims_lw_appc(norms)]
+    return out
+
+
+def measured_effects(measured: pd.DataFrame, curves: pd.DataFrame) -> pd.DataFrame:
+    """Every measured claim's effect, se, n and verdict at every snapshot epoch ≥ 1 of every setting, as `effects`
+    gives them (measured: measures.over_training.measure; curves: the runs' curves, for the SGD steps)."""
+    rows = []
+    for setting, at in measured.groupby("setting", sort=False):
+        steps = curves[curves.setting == setting].groupby("epoch").iteration.max()
+        for epoch in sorted(e for e in at.epoch.unique() if e >= 1):
+            for case, row in _measured_rows(at, epoch):
+                rows.append({"setting": setting, "epoch": epoch, "steps": int(steps[epoch]), "key": row.key,
+                             "claim": row.claim, "case": case, "effect": row.effect.value, "se": row.effect.se,
+                             "n": row.effect.n, "verdict": row.verdict})
+    return pd.DataFrame(rows, columns=["setting", "epoch", "steps", "key", "claim", "case", "effect", "se", "n", "verdict"])
+
+
+def first_shown(table: pd.DataFrame) -> pd.DataFrame:
+    """Per setting, claim and case: the fewest SGD steps after which the claim holds at every later evaluated
+    epoch (NaN where it does not hold at the end)."""
+    out = []
+    for (setting, claim, case), g in table.groupby(["setting", "claim", "case"], sort=False):
         g = g.sort_values("steps")
         holding = (g.verdict == "holds").to_numpy()
         since = None
@@ -89,6 +130,6 @@ def first_shown(table: pd.DataFrame) -> pd.DataFrame:
             if not holding[i]:
                 break
             since = int(g.steps.iloc[i])
-        out.append({"setting": setting, "key": g.key.iloc[0], "claim": claim, "steps_until_it_holds": since,
+        out.append({"setting": setting, "key": g.key.iloc[0], "claim": claim, "case": case, "steps_until_it_holds": since,
                     "verdict_at_end": g.verdict.iloc[-1], "effect_at_end": g.effect.iloc[-1], "se_at_end": g.se.iloc[-1]})
     return pd.DataFrame(out)

@@ -9,7 +9,8 @@ p, out = snakemake.params, snakemake.output  # noqa: F821 (injected by Snakemake
 curves = pd.concat([figures.curves([Path(f) for f in p.done[name]]).assign(setting=setting, experiment=read)
                     for name, (setting, read) in p.experiments.items()], ignore_index=True)
 config = {"scale_study": p.study, "figures": {"yt_fig9": p.study["yt_fig9"]}}
-effects = study.effects(curves, config)
+measured = pd.read_csv(snakemake.input.measured, comment="#")  # noqa: F821
+effects = pd.concat([study.effects(curves, config), study.measured_effects(measured, curves)], ignore_index=True)
 prov = tables.provenance(curves, p.config)
 fig, plotted = figures.scale_study(effects)
 figures.save(fig, plotted, Path(out.png).with_suffix(""), p.caption, prov)

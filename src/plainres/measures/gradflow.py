@@ -82,15 +82,15 @@ def fig12_stages(epochs: int) -> list[tuple[str, str, int, int]]:
     return [("first", "iter_1", 1, 1), ("last", f"epoch_{epochs - 1}", epochs, 0)]
 
 
-def run_flow_fractions(run_dir: Path, sets) -> list[dict]:
-    """σ⁽ˡ⁾ of one finished run at Fig 12's stages, each on the minibatch the run itself drew there from
-    its training set, `sets(subset)` (a train.TrainingSets)."""
+def run_flow_fractions(run_dir: Path, sets, stages: list[tuple[str, str, int, int]] | None = None) -> list[dict]:
+    """σ⁽ˡ⁾ of one finished run at `stages` (default: Fig 12's, `fig12_stages`), each on the minibatch the run
+    itself drew there from its training set, `sets(subset)` (a train.TrainingSets)."""
     from ..train import replay_minibatch, run_record
     from .weights import load_net
 
     run, cfg = run_record(run_dir)
     rows = []
-    for stage, snapshot, epoch, it in fig12_stages(cfg.epochs):
+    for stage, snapshot, epoch, it in stages or fig12_stages(cfg.epochs):
         images, labels = replay_minibatch(run, cfg, sets(cfg.train_subset), epoch, it)
         sigma = layer_flow_fractions(load_net(run_dir, snapshot), images, labels)
         rows += [{"stage": stage, "snapshot": snapshot, "layer": layer, "sigma": s}
