@@ -4,6 +4,7 @@ the engine.
     python bench/bench_train.py                      # full-sized data, GPU if present
     python bench/bench_train.py --subset 4096 --groups 8 --skip bf16   # a 2-core CPU
     python bench/bench_train.py --reference          # R, this machine's speed now, in under a minute
+    python bench/bench_train.py --subset 2048 --epochs 3 --cases conventional fp32 fp32+compiled  # compiled?
 
 R, the reference speed, is case (b) on 2,048 images, the mean over epochs 2 and 3 (epoch 1 warms up).
 These machines are shared and their speed drifts from day to day, so CPU budgets are stated in image
@@ -15,6 +16,8 @@ input image), each measured over the last of `--epochs` whole epochs, so warm-up
   (b) engine, one run, float32      (c) engine, bf16 autocast
   (d) engine, seed groups of K      (e) engine, float64
   (f) engine, one run, float32, capturing ∂L/∂a⁽ᴸ⁾ of every sample (YT Fig 10): its cost against (b)
+each engine case eager, or with `+compiled` (`--cases`) its step through torch.compile (step.py; CUDA graphs on
+a GPU), compiled in the first epoch and so outside the timed one.
 The data is a synthetic CIFAR-shaped set of the real size: throughput does not depend on pixels.
 """
 from __future__ import annotations
@@ -34,7 +37,14 @@ import torch
 import torch.nn.functional as F
 
 from plainres.data import load_cached, save_cached, synthetic
-from plainres.train import Run, TrainConfig, make_model, pick_device, read_metrics, train_group
+from plainres.train import (
+    Run,
+    TrainConfig,
+    make_model,
+    pick_device,
+    read_metrics,
+    train_group,
+)
 from plainres.transfer import weight_penalty
 
 RUN = Run("simplified", "residual", 20, "hmwi", 0)
@@ -82,16 +92,56 @@ def conventional(net: Run, data_path: Path, cfg: TrainConfig, device: torch.devi
 
 
 def engine(net: Run, data_path: Path, cfg: TrainConfig, device: torch.device, k: int, work: Path,
-           timed_epochs: int = 1) -> float:
-    """Model-images per second of the engine over the last `timed_epochs` epochs."""
+           timed_epochs: int = 1, tag: str = "engine") -> dict:
+    """Model-images per second of the engine over the last `timed_epochs` epochs, and how many seconds longer
+    its first epoch took than a timed one (warm-up; a compiled step compiles there, outside the timed epochs)."""
     runs = [replace(net, seed=s) for s in range(k)]
-    tag = f"k{k}-{cfg.dtype}-{'bf16' if cfg.bf16 else 'nobf16'}-capture{cfg.capture_final_grad_epochs}"
     outs = [work / tag / r.run_id for r in runs]
     train_group(runs, cfg, data_path, outs, work / tag / "checkpoint.pt", str(device))
     rows = read_metrics(outs[0] / "metrics.csv")
     seconds = float(rows[-1]["wall_s"]) - float(rows[-1 - timed_epochs]["wall_s"])
     n = cfg.train_subset or int(json.loads((outs[0] / "config.json").read_text())["data_used"]["train"])
-    return k * n * timed_epochs / seconds
+    first = float(rows[1]["wall_s"]) - float(rows[0]["wall_s"])
+    return {"images_per_s": k * n * timed_epochs / seconds, "first_epoch_extra_s": first - seconds / timed_epochs}
+
+
+def case(key: str, net: Run, data_path: Path, cfg: TrainConfig, device: torch.device, workers: int, work: Path):
+    """(label, measurement) of one case key: conventional, fp32, bf16, fp64, group<K>, group<K>-bf16, capture;
+    `+compiled` after an engine case compiles its step (TrainConfig compile: on), otherwise it runs eager."""
+    if key == "conventional":
+        return (f"(a) conventional loop, {workers} workers, fp32",
+                lambda: {"images_per_s": conventional(net, data_path, cfg, device, workers)})
+    base, _, suffix = key.partition("+")
+    if suffix not in ("", "compiled"):
+        raise SystemExit(f"unknown case {key!r}")
+    mode = "compiled" if suffix else "eager"
+    cfg = replace(cfg, compile="on" if suffix else "off")
+    k, precision = 1, "fp32"
+    if base.startswith("group"):
+        size, _, rest = base[len("group"):].partition("-")
+        k, precision = int(size), rest or "fp32"
+    elif base in ("bf16", "fp64"):
+        precision = base
+    elif base not in ("fp32", "capture"):
+        raise SystemExit(f"unknown case {key!r}")
+    cfg = replace(cfg, bf16=precision == "bf16", dtype="float64" if precision == "fp64" else "float32")
+    if base == "capture":
+        cfg = replace(cfg, capture_final_grad_epochs=cfg.epochs)
+    letter = {"fp32": "b", "bf16": "c", "fp64": "e", "capture": "f"}.get(base, "d")
+    what = f"seed group of {k}" if k > 1 else "one run"
+    extra = ", capturing ∂L/∂a⁽ᴸ⁾" if base == "capture" else ""
+    return (f"({letter}) engine {mode}, {what}, {precision}{extra}",
+            lambda: engine(net, data_path, cfg, device, k, work, tag=key))
+
+
+def default_cases(args) -> list[str]:
+    """Without --cases: (a)–(f) in eager mode, less --skip."""
+    keys = ["conventional", "fp32", "bf16"]
+    if "groups" not in args.skip:
+        for k in args.groups:
+            keys += [f"group{k}"] + ([f"group{k}-bf16"] if "bf16" not in args.skip else [])
+    keys += ["fp64", "capture"]
+    return [k for k in keys if k not in args.skip]
 
 
 REFERENCE = {"subset": 2048, "epochs": 3, "timed_epochs": 2}  # R: case (b) on these, see the docstring
@@ -106,7 +156,7 @@ def reference_speed(device: torch.device) -> float:
         data_path = work / "cifar10.pt"
         save_cached(synthetic(REFERENCE["subset"], 256), {"kind": "synthetic"}, "cifar10", data_path,
                     work / "cifar10.json")
-        return engine(RUN, data_path, cfg, device, 1, work, REFERENCE["timed_epochs"])
+        return engine(RUN, data_path, cfg, device, 1, work, REFERENCE["timed_epochs"])["images_per_s"]
 
 
 def main():
@@ -117,7 +167,12 @@ def main():
     parser.add_argument("--workers", type=int, default=min(8, os.cpu_count() or 1))
     parser.add_argument("--skip", nargs="*", default=[],
                         choices=["conventional", "fp32", "bf16", "fp64", "groups", "capture"])
+    parser.add_argument("--cases", nargs="*", help="exactly these cases, in this order (instead of (a)–(f) and "
+                        "--skip): conventional, fp32, bf16, fp64, group<K>, group<K>-bf16, capture; "
+                        "add +compiled to an engine case to compile its step, e.g. group16-bf16+compiled")
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--deadline-s", type=float, default=None,
+                        help="start no case after this many seconds (the rest are named as skipped)")
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--arch", default=RUN.arch, help="the residual net timed (default: simplified)")
     parser.add_argument("--depth", type=int, default=RUN.depth)
@@ -144,37 +199,32 @@ def main():
         work = Path(tmp)
         data_path = work / "cifar10.pt"
         save_cached(synthetic(50_000, 10_000), {"kind": "synthetic"}, "cifar10", data_path, work / "cifar10.json")
-        plan = [("conventional", f"(a) conventional loop, {args.workers} workers, fp32",
-                 lambda: conventional(net, data_path, cfg, device, args.workers)),
-                ("fp32", "(b) engine, one run, fp32", lambda: engine(net, data_path, cfg, device, 1, work)),
-                ("bf16", "(c) engine, one run, bf16 autocast", lambda: engine(net, data_path, replace(cfg, bf16=True), device, 1, work))]
-        if "groups" not in args.skip:
-            for k in args.groups:
-                plan.append((f"group{k}", f"(d) engine, seed group of {k}, fp32",
-                             lambda k=k: engine(net, data_path, cfg, device, k, work)))
-                if "bf16" not in args.skip:
-                    plan.append((f"group{k}-bf16", f"(d) engine, seed group of {k}, bf16",
-                                 lambda k=k: engine(net, data_path, replace(cfg, bf16=True), device, k, work)))
-        plan.append(("fp64", "(e) engine, one run, float64", lambda: engine(net, data_path, replace(cfg, dtype="float64"), device, 1, work)))
-        plan.append(("capture", "(f) engine, one run, fp32, capturing ∂L/∂a⁽ᴸ⁾",
-                     lambda: engine(net, data_path, replace(cfg, capture_final_grad_epochs=cfg.epochs), device, 1, work)))
-        for key, label, fn in plan:
-            if key in args.skip:
+        started = time.monotonic()
+        for i, key in enumerate(args.cases or default_cases(args)):
+            label, fn = case(key, net, data_path, cfg, device, args.workers, work / str(i))
+            if args.deadline_s and time.monotonic() - started > args.deadline_s:
+                print(f"skipped {label}: past --deadline-s {args.deadline_s:.0f}", file=sys.stderr, flush=True)
                 continue
             print(f"running {label} …", file=sys.stderr, flush=True)
-            cases.append({"case": label, "images_per_s": fn()})
-    base = cases[0]["images_per_s"] if "conventional" not in args.skip else None
+            cases.append({"key": key, "case": label, **fn()})
+            print(f"  {cases[-1]['images_per_s']:,.0f} images/s", file=sys.stderr, flush=True)
+            if args.json:  # after every case, so a run cut short keeps what it measured
+                write_json(args, net, name, cases)
+    base = next((c["images_per_s"] for c in cases if c["key"] == "conventional"), None)
     n = args.subset or 50_000
     print(f"\n{net.arch} depth-{net.depth} residual net, batch 128, {n} images × {args.epochs} epochs (last timed); "
           f"{name}; torch {torch.__version__}; {datetime.date.today()}\n")
-    print("| case | images/s | × conventional |\n|---|---:|---:|")
+    print("| case | images/s | × conventional | first epoch's extra s (warm-up, compile) |\n|---|---:|---:|---:|")
     for c in cases:
         ratio = f"{c['images_per_s'] / base:.1f}×" if base else "—"
-        print(f"| {c['case']} | {c['images_per_s']:,.0f} | {ratio} |")
-    if args.json:
-        args.json.write_text(json.dumps({"device": name, "torch": torch.__version__, "subset": n,
-                                         "arch": net.arch, "depth": net.depth,
-                                         "epochs": args.epochs, "cases": cases}, indent=2))
+        extra = f"{c['first_epoch_extra_s']:.1f}" if "first_epoch_extra_s" in c else "—"
+        print(f"| {c['case']} | {c['images_per_s']:,.0f} | {ratio} | {extra} |")
+
+
+def write_json(args, net: Run, name: str, cases: list[dict]):
+    args.json.write_text(json.dumps({"device": name, "torch": torch.__version__, "subset": args.subset or 50_000,
+                                     "arch": net.arch, "depth": net.depth, "epochs": args.epochs, "cases": cases},
+                                    indent=2))
 
 
 if __name__ == "__main__":

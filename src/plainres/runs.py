@@ -6,6 +6,7 @@ import dataclasses
 from dataclasses import dataclass
 
 DTYPES = ("float32", "float64")
+COMPILE = ("auto", "on", "off")
 INITS = ("kwi", "hmwi", "t-hmwi")
 
 
@@ -56,6 +57,7 @@ class TrainConfig:
     deterministic: bool = True
     log_iterations: bool = False  # every minibatch loss to iterations.csv (YT Fig 6)
     capture_final_grad_epochs: int = 0  # ∂L/∂a⁽ᴸ⁾ of every sample in epochs 1..n (YT Fig 10)
+    compile: str = "auto"  # the training step through torch.compile: auto (on CUDA only), on, off (step.py)
 
     def __post_init__(self):
         checks = [(self.epochs >= 1, "epochs must be ≥ 1"), (self.lr > 0, "lr must be > 0"),
@@ -65,7 +67,8 @@ class TrainConfig:
                   (not (self.bf16 and self.dtype == "float64"), "bf16 autocast and float64 exclude each other"),
                   (self.crop_padding >= 0, "crop_padding must be ≥ 0"),
                   (self.capture_final_grad_epochs >= 0, "capture_final_grad_epochs must be ≥ 0"),
-                  (self.snapshot_every >= 0, "snapshot_every must be ≥ 0")]
+                  (self.snapshot_every >= 0, "snapshot_every must be ≥ 0"),
+                  (self.compile in COMPILE, f"compile must be one of {list(COMPILE)}")]
         for ok, message in checks:
             if not ok:
                 raise ValueError(f"train config: {message}")
@@ -78,8 +81,12 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> TrainConfig:
-        """From JSON/YAML, where tuples arrive as lists; missing fields take their defaults."""
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
+        """From JSON/YAML, where tuples arrive as lists (and `on`/`off` may arrive as booleans); missing fields
+        take their defaults."""
+        d = {k: tuple(v) if isinstance(v, list) else v for k, v in d.items()}
+        if isinstance(d.get("compile"), bool):  # YAML 1.1 reads a bare `compile: on` as true
+            d["compile"] = "on" if d["compile"] else "off"
+        return cls(**d)
 
     def lr_at(self, epoch: int) -> float:
         """lr for 1-based `epoch`: divided by 1/lr_factor after each milestone epoch."""

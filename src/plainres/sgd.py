@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import torch
 
+from .step import momentum_update
+
 
 class MomentumSGD:
     """The SGD step of `params` (leaf tensors whose .grad the backward fills)."""
@@ -18,18 +20,16 @@ class MomentumSGD:
         self.params, self.lr, self.momentum = list(params), lr, momentum
         self.buffers: list[torch.Tensor] | None = None  # momentum buffers, made by the first step
 
+    def momentum_buffers(self) -> list[torch.Tensor]:
+        """The momentum buffers, made as zeros before the first step (m·0 + g is g exactly)."""
+        if self.buffers is None:
+            self.buffers = [torch.zeros_like(p) for p in self.params]
+        return self.buffers
+
     @torch.no_grad()
     def step(self) -> None:
-        grads = [p.grad for p in self.params]
-        if self.momentum == 0:
-            update = grads
-        elif self.buffers is None:
-            self.buffers = update = [g.detach().clone() for g in grads]
-        else:
-            torch._foreach_mul_(self.buffers, self.momentum)
-            torch._foreach_add_(self.buffers, grads)
-            update = self.buffers
-        torch._foreach_add_(self.params, update, alpha=-self.lr)
+        """One step from the params' .grad (the engine's step.Step passes its own gradients)."""
+        momentum_update(self.params, [p.grad for p in self.params], self.momentum_buffers(), self.lr, self.momentum)
 
     def zero_grad(self) -> None:
         for p in self.params:
@@ -45,4 +45,8 @@ class MomentumSGD:
         else:
             saved = [state["state"].get(i, {}).get("momentum_buffer") for i in range(len(self.params))]
             buffers = None if any(b is None for b in saved) else saved
-        self.buffers = None if buffers is None else [b.to(p).clone() for b, p in zip(buffers, self.params)]
+        if buffers is None:  # before the first step: zeros, as momentum_buffers makes them
+            buffers = [torch.zeros_like(p) for p in self.params]
+        with torch.no_grad():  # into the buffers in place: a CUDA graph of the step holds their addresses
+            for mine, saved in zip(self.momentum_buffers(), buffers):
+                mine.copy_(saved)

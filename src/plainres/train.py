@@ -6,11 +6,13 @@
 - The K runs' parameters are stacked (torch.func); K > 1 runs under vmap, which lowers each conv to
   one grouped convolution, each model reading its own minibatch. SGD with momentum is elementwise,
   so one group step is K single-run steps.
-- Weight decay is the gradient of (λ/2)·‖w‖² on weights only, or of (λ/2)·‖T⁻¹(p)‖² (YT §4.1).
+- One SGD step is one function of tensors (step.py): gather, crop and flip, forward, loss, its gradient,
+  weight decay λ·w on weights only or λ·T⁻¹(p) (YT §4.1), momentum; torch.compile captures it whole on a
+  GPU (TrainConfig.compile), and it runs eager, bit for bit the loss-plus-penalty step, elsewhere.
 - After every epoch a checkpoint is written atomically; rerunning the same job resumes from it.
 
 `train_group` reads top-down: `setup` (device, data, models, optimiser), `resume`, then per epoch
-`train_epoch` (one `train_step` per minibatch), `mark_diverged`, `record` (evaluate), `snapshot`,
+`train_epoch` (one `train_step`, i.e. one step.Step, per minibatch), `mark_diverged`, `record` (evaluate), `snapshot`,
 `write_epoch_files`, and at the end `write_final`. A run's identity and recipe (`Run`, `TrainConfig`)
 live in runs.py.
 """
@@ -39,6 +41,7 @@ from .init import initialise
 from .models import build_model
 from .runs import INITS, Run, TrainConfig
 from .sgd import MomentumSGD
+from .step import Step, minibatch
 from .transfer import rho, squared_distance, transfer_to_plain, weights
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
@@ -81,18 +84,6 @@ def epoch_plan(n: int, data_seed: int, epoch: int, crop_padding: int, flip: bool
     return torch.stack([order, dy, dx, fl])
 
 
-def augment(x: torch.Tensor, dy: torch.Tensor, dx: torch.Tensor, fl: torch.Tensor, pad: int) -> torch.Tensor:
-    """Batched random crop of the zero-padded uint8 images and horizontal flip; x is B×C×H×W."""
-    b, c, h, w = x.shape
-    if pad:
-        xp = F.pad(x, (pad, pad, pad, pad))
-        rows = (dy[:, None] + torch.arange(h, device=x.device))[:, None, :, None]
-        cols = (dx[:, None] + torch.arange(w, device=x.device))[:, None, None, :]
-        x = xp[torch.arange(b, device=x.device)[:, None, None, None],
-               torch.arange(c, device=x.device)[None, :, None, None], rows, cols]
-    return torch.where(fl.bool()[:, None, None, None], x.flip(-1), x)
-
-
 SUBSET_SEED = 0  # train/test subsets are fixed, not per run: paired runs and all seeds see the same images
 
 
@@ -118,10 +109,8 @@ class DeviceData:
 
     def minibatch(self, plans: torch.Tensor, it: int, batch_size: int, crop_padding: int):
         """Minibatch `it` of each run's epoch plan (plans: K×4×n): normalised K×B×3×32×32, labels K×B."""
-        order, dy, dx, fl = plans[:, :, it * batch_size:(it + 1) * batch_size].unbind(1)
-        k, b = order.shape
-        x = augment(self.train_x[order.flatten()], dy.flatten(), dx.flatten(), fl.flatten(), crop_padding)
-        return self.normalise(x).view(k, b, *x.shape[1:]), self.train_y[order]
+        return minibatch(self.train_x, self.train_y, self.mean, self.std, self.dtype,
+                         plans[:, :, it * batch_size:(it + 1) * batch_size], crop_padding)
 
 
 class TrainingSets:
@@ -176,11 +165,15 @@ class SeedGroup:
 
     def forward(self, x: torch.Tensor, shared_input: bool = False) -> torch.Tensor:
         """Logits K×B×classes; x is K×B×… (each model its own batch) or B×… when shared."""
+        return self.forward_with(self.params, self.buffers, x, shared_input)
+
+    def forward_with(self, params: dict, buffers: dict, x: torch.Tensor, shared_input: bool = False) -> torch.Tensor:
+        """`forward` with these stacked parameters and buffers (what torch.func.grad differentiates)."""
         if self.k == 1:
-            p = {n: v[0] for n, v in self.params.items()}
-            b = {n: v[0] for n, v in self.buffers.items()}
+            p = {n: v[0] for n, v in params.items()}
+            b = {n: v[0] for n, v in buffers.items()}
             return self._call(p, b, x if shared_input else x[0])[None]
-        return vmap(self._call, in_dims=(0, 0, None if shared_input else 0))(self.params, self.buffers, x)
+        return vmap(self._call, in_dims=(0, 0, None if shared_input else 0))(params, buffers, x)
 
     def inference(self, channels_last: bool):
         """The forward of evaluation, x (B×…, shared) → logits K×B×classes; with `channels_last` (one model)
@@ -328,6 +321,7 @@ class Job:
     dd: DeviceData
     group: SeedGroup
     optimiser: MomentumSGD
+    step: Step
     key: str            # the fingerprint a checkpoint must carry to be resumed
     run_meta: dict      # what every run's config.json records besides the run
     autocast: torch.autocast
@@ -363,16 +357,17 @@ def setup(runs: list[Run], cfg: TrainConfig, data_path: Path, out_dirs: list[Pat
     dd = DeviceData(data, meta, dev, dtype, cfg.train_subset, cfg.test_subset)
     del data
     group = SeedGroup([make_model(r, dd.num_classes, dtype).to(dev) for r in runs], cfg.decay_on_T_inverse)
+    optimiser = MomentumSGD(list(group.params.values()), lr=cfg.lr, momentum=cfg.momentum)
+    autocast = torch.autocast(dev.type, dtype=torch.bfloat16, enabled=cfg.bf16)
     run_meta = {"train": dataclasses.asdict(cfg), "data": {k: meta[k] for k in ("dataset", "source", "file_sha256", "counts")},
                 "data_used": {"train": len(dd.train_y), "test": len(dd.test_y)}, "device": str(dev),
                 "device_name": torch.cuda.get_device_name(dev) if dev.type == "cuda" else "cpu",
                 **provenance.environment()}
     return Job(runs=runs, cfg=cfg, out_dirs=out_dirs, checkpoint=checkpoint,
                name=name or (runs[0].run_id if len(runs) == 1 else f"{runs[0].run_id}+{len(runs) - 1}"), dev=dev,
-               dtype=dtype, dd=dd,
-               group=group, optimiser=MomentumSGD(list(group.params.values()), lr=cfg.lr, momentum=cfg.momentum),
-               key=fingerprint(runs, cfg, meta["file_sha256"]), run_meta=run_meta,
-               autocast=torch.autocast(dev.type, dtype=torch.bfloat16, enabled=cfg.bf16), seconds=seconds)
+               dtype=dtype, dd=dd, group=group, optimiser=optimiser,
+               step=Step(group, dd, cfg, optimiser, autocast, dev),
+               key=fingerprint(runs, cfg, meta["file_sha256"]), run_meta=run_meta, autocast=autocast, seconds=seconds)
 
 
 def resume(job: Job) -> _State:
@@ -415,23 +410,11 @@ def write_run_configs(job: Job):
 
 def train_step(job: Job, plans: torch.Tensor, it: int, capture: bool = False
                ) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """Minibatch `it` of each model's epoch plan (gathered, cropped, flipped), then one SGD step of every model:
-    forward, the cost (mean cross-entropy plus (λ/2)·‖w‖² or ‖T⁻¹(p)‖²), backward, momentum update. Returns each
+    """Minibatch `it` of each model's epoch plan (gathered, cropped, flipped), then one SGD step of every model
+    (step.Step: forward, mean cross-entropy, its gradient, decay λ·w or λ·T⁻¹(p), momentum update). Returns each
     model's minibatch loss before the step and, with `capture`, ∂L/∂a⁽ᴸ⁾ of its samples (K×B×D) before the step."""
-    cfg, group = job.cfg, job.group
-    x, y = job.dd.minibatch(plans, it, cfg.batch_size, cfg.crop_padding)
-    with job.autocast:
-        logits = group.forward(x)
-    losses = F.cross_entropy(logits.to(job.dtype).flatten(0, 1), y.flatten(), reduction="none").view(y.shape).mean(1)
-    final_grad = None
-    if capture:
-        with torch.no_grad():
-            final_grad = final_activation_grad(logits.to(job.dtype), y, group.params["fc.weight"])
-    cost = losses + cfg.weight_decay / 2 * group.penalty()
-    job.optimiser.zero_grad()
-    cost.sum().backward()
-    job.optimiser.step()
-    return losses.detach(), final_grad
+    b = job.cfg.batch_size
+    return job.step(plans[:, :, it * b:(it + 1) * b], job.optimiser.lr, capture)
 
 
 def train_epoch(job: Job, state: _State, epoch: int) -> torch.Tensor:

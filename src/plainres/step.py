@@ -1,0 +1,142 @@
+"""One SGD step of a seed group as one function of tensors, so that torch.compile can capture it whole: the
+minibatch's gather, crop and flip, the forward, the loss, its gradient, the weight decay and the momentum
+update, the last two as fused `_foreach` ops on the stacked parameters.
+
+    g ← ∇ Σ_k L_k,   g_w ← g_w + λ·(w − ρ_w),   buf ← m·buf + g,   θ ← θ − lr·buf
+
+ρ_w is 0, or the ID entries for the decay on T⁻¹(p) (YT §4.1); the decay is the gradient of (λ/2)·‖w − ρ‖²,
+computed as autograd computed it (λ·(w − ρ), then added), so the eager step is bit for bit the step of the
+loss-plus-penalty form. Momentum buffers start at 0, so the first step's buf is g exactly (torch.optim.SGD).
+
+`compile` (TrainConfig): `auto` compiles on CUDA (CUDA graphs: `mode="reduce-overhead"`) and not on a CPU, where
+inductor was no faster for these small convnets (bench/bench_compile.py); `on` compiles anywhere; `off` never.
+A step that fails to compile falls back to eager with one warning. Static shapes: a full minibatch and the
+epoch's last, shorter one are two graphs; each lr (milestones) is a constant of its graph.
+"""
+from __future__ import annotations
+
+import functools
+import warnings
+
+import torch
+import torch.nn.functional as F
+from torch.func import grad
+
+
+def compiles(mode: str, device: torch.device) -> bool:
+    """Whether `compile: mode` (TrainConfig: auto, on, off) compiles on `device`."""
+    return mode == "on" or (mode == "auto" and device.type == "cuda")
+
+
+def augment(x: torch.Tensor, dy: torch.Tensor, dx: torch.Tensor, fl: torch.Tensor, pad: int) -> torch.Tensor:
+    """Batched random crop of the zero-padded uint8 images and horizontal flip; x is B×C×H×W."""
+    b, c, h, w = x.shape
+    if pad:
+        xp = F.pad(x, (pad, pad, pad, pad))
+        rows = (dy[:, None] + torch.arange(h, device=x.device))[:, None, :, None]
+        cols = (dx[:, None] + torch.arange(w, device=x.device))[:, None, None, :]
+        x = xp[torch.arange(b, device=x.device)[:, None, None, None],
+               torch.arange(c, device=x.device)[None, :, None, None], rows, cols]
+    return torch.where(fl.bool()[:, None, None, None], x.flip(-1), x)
+
+
+def minibatch(train_x, train_y, mean, std, dtype, plan: torch.Tensor, crop_padding: int):
+    """Each model's minibatch (plan: K×4×B, its order, crop offsets and flips): normalised K×B×3×32×32, labels K×B."""
+    order, dy, dx, fl = plan.unbind(1)
+    k, b = order.shape
+    x = augment(train_x[order.flatten()], dy.flatten(), dx.flatten(), fl.flatten(), crop_padding)
+    return ((x.to(dtype) - mean) / std).view(k, b, *x.shape[1:]), train_y[order]
+
+
+def add_decay(grads: list[torch.Tensor], weights: list[torch.Tensor], anchors: list[torch.Tensor | None],
+              weight_decay: float) -> None:
+    """g_w += λ·(w − ρ_w) in place, ρ_w = 0 where None: two fused ops per kind, each rounding as autograd does."""
+    if not weight_decay:
+        return
+    anchored = [i for i, a in enumerate(anchors) if a is not None]
+    free = [i for i, a in enumerate(anchors) if a is None]
+    if anchored:
+        diffs = torch._foreach_sub([weights[i] for i in anchored], [anchors[i] for i in anchored])
+        torch._foreach_add_([grads[i] for i in anchored], torch._foreach_mul(diffs, weight_decay))
+    if free:
+        torch._foreach_add_([grads[i] for i in free], torch._foreach_mul([weights[i] for i in free], weight_decay))
+
+
+def momentum_update(params: list[torch.Tensor], grads: list[torch.Tensor], buffers: list[torch.Tensor],
+                    lr: float, momentum: float) -> None:
+    """buf ← m·buf + g, θ ← θ − lr·buf, in place (torch.optim.SGD, dampening 0, no Nesterov)."""
+    torch._foreach_mul_(buffers, momentum)
+    torch._foreach_add_(buffers, grads)
+    torch._foreach_add_(params, buffers, alpha=-lr)
+
+
+class Step:
+    """The SGD step of one job's seed group (train.SeedGroup) on its device data (train.DeviceData)."""
+
+    def __init__(self, group, dd, cfg, optimiser, autocast, device: torch.device):
+        self.group, self.dd, self.cfg, self.optimiser, self.autocast = group, dd, cfg, optimiser, autocast
+        names = list(group.params)
+        self.decayed = [names.index(n) for n in group.weight_names]
+        self.anchors = [group.anchors.get(n) for n in group.weight_names]
+        self.compiled = None
+        if compiles(cfg.compile, device):
+            # a fresh cache for this job's step, and a recompile past the limit raises (→ eager, warned), never
+            # a silent eager step
+            torch._dynamo.reset()
+            torch._dynamo.config.fail_on_recompile_limit_hit = True
+            mode = "reduce-overhead" if device.type == "cuda" else None  # CUDA graphs: no launch per kernel
+            if device.type == "cuda":  # CUDA graphs need the tensors the step mutates at fixed addresses
+                for t in (*group.params.values(), *group.buffers.values(), *optimiser.momentum_buffers(),
+                          dd.train_x, dd.train_y):
+                    torch._dynamo.mark_static_address(t)
+            self.compiled = torch.compile(functools.partial(self.eager, functional=True), mode=mode, dynamic=False,
+                                          fullgraph=True)
+
+    def gradients(self, x: torch.Tensor, y: torch.Tensor, functional: bool):
+        """∇ Σ_k L_k (K minibatch-mean cross-entropies), each model's L_k and logits. `functional`: through
+        torch.func.grad, which torch.compile captures (it cannot capture torch.autograd.grad); otherwise plain
+        autograd, which a CPU runs about 12% faster eagerly (bench/bench_train.py). The two agree bit for bit."""
+        group, dtype = self.group, self.dd.dtype
+
+        def loss(params, model_buffers):  # the buffers as an argument: BN updates its running statistics
+            with self.autocast:
+                logits = group.forward_with(params, model_buffers, x).to(dtype)
+            losses = F.cross_entropy(logits.flatten(0, 1), y.flatten(), reduction="none").view(y.shape).mean(1)
+            return losses.sum(), (losses, logits)
+
+        if functional:
+            grads, (losses, logits) = grad(loss, has_aux=True)(group.params, group.buffers)
+            return list(grads.values()), losses, logits
+        with torch.enable_grad():
+            total, (losses, logits) = loss(group.params, group.buffers)
+        grads = torch.autograd.grad(total, list(group.params.values()))
+        return list(grads), losses.detach(), logits.detach()
+
+    def eager(self, plan: torch.Tensor, lr: float, buffers: list[torch.Tensor], capture: bool = False,
+              functional: bool = False):
+        """One step in place; returns each model's minibatch loss before it and, with `capture`, ∂L/∂a⁽ᴸ⁾ of its
+        samples (K×B×D) before it."""
+        from .train import final_activation_grad
+
+        group, dd, cfg = self.group, self.dd, self.cfg
+        x, y = minibatch(dd.train_x, dd.train_y, dd.mean, dd.std, dd.dtype, plan, cfg.crop_padding)
+        grads, losses, logits = self.gradients(x, y, functional)
+        final_grad = final_activation_grad(logits, y, group.params["fc.weight"]) if capture else None
+        params = list(group.params.values())
+        add_decay([grads[i] for i in self.decayed], [params[i] for i in self.decayed], self.anchors, cfg.weight_decay)
+        momentum_update(params, grads, buffers, lr, cfg.momentum)
+        return losses, final_grad
+
+    @torch.no_grad()
+    def __call__(self, plan: torch.Tensor, lr: float, capture: bool = False):
+        """The step (compiled where the config says so; capturing steps, Fig 10's first epochs, run eager)."""
+        buffers = self.optimiser.momentum_buffers()
+        if self.compiled is not None and not capture:
+            try:
+                losses, _ = self.compiled(plan, lr, buffers)
+                return losses.clone(), None  # a CUDA graph's outputs are overwritten by its next replay
+            except Exception as error:  # noqa: BLE001 (any failure to capture: fall back, never crash)
+                warnings.warn(f"torch.compile could not capture the training step ({type(error).__name__}: "
+                              f"{str(error).splitlines()[0][:200]}); training on in eager mode", stacklevel=2)
+                self.compiled = None
+        return self.eager(plan, lr, buffers, capture)
