@@ -17,11 +17,19 @@ import platform
 import time
 
 import torch
-import torch.nn.functional as F
 
 from plainres.data import synthetic
 from plainres.sgd import MomentumSGD
-from plainres.train import DeviceData, Run, SeedGroup, make_model, pick_device
+from plainres.step import Step
+from plainres.train import (
+    DeviceData,
+    Run,
+    SeedGroup,
+    TrainConfig,
+    epoch_plan,
+    make_model,
+    pick_device,
+)
 
 
 def rate(fn, images: int, repeats: int) -> float:
@@ -50,15 +58,14 @@ def main():
     run = Run(args.arch, "residual", args.depth, "hmwi" if args.arch != "fully-fledged" else "kwi", 0)
     group = SeedGroup([make_model(run).to(device)], decay_on_T_inverse=False)
 
-    optimiser = MomentumSGD(list(group.params.values()), lr=0.01, momentum=0.9)
+    cfg = TrainConfig(epochs=1, lr=0.01, compile="off")
+    optimiser = MomentumSGD(list(group.params.values()), lr=cfg.lr, momentum=cfg.momentum)
+    step = Step(group, dd, cfg, optimiser, torch.autocast(device.type, enabled=False), device)
+    plan = epoch_plan(args.images, 0, 1, cfg.crop_padding, cfg.flip)[None].to(device)
 
-    def train_pass():  # what one training image costs in the engine: forward, backward, SGD step, batch 128
+    def train_pass():  # what one training image costs in the engine: its step (step.py), batch 128
         for i in range(0, args.images, 128):
-            x, y = dd.normalise(dd.train_x[i:i + 128])[None], dd.train_y[i:i + 128][None]
-            loss = F.cross_entropy(group.forward(x)[0], y[0]) + 1e-4 / 2 * group.penalty().sum()
-            optimiser.zero_grad()
-            loss.backward()
-            optimiser.step()
+            step(plan[:, :, i:i + 128], cfg.lr)
         if device.type == "cuda":
             torch.cuda.synchronize()
 

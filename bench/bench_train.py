@@ -131,7 +131,7 @@ def case(key: str, net: Run, data_path: Path, cfg: TrainConfig, device: torch.de
     what = f"seed group of {k}" if k > 1 else "one run"
     extra = ", capturing ∂L/∂a⁽ᴸ⁾" if base == "capture" else ""
     return (f"({letter}) engine {mode}, {what}, {precision}{extra}",
-            lambda: engine(net, data_path, cfg, device, k, work, tag=key))
+            lambda: {"k": k, **engine(net, data_path, cfg, device, k, work, tag=key)})
 
 
 def default_cases(args) -> list[str]:

@@ -36,11 +36,11 @@ timeout 330 "$py" bench/bench_train.py --subset "${SUBSET:-8192}" --epochs 2 --d
 "$py" - "$out/device_check.json" <<'PY' | tee -a "$out/device_check.md"
 import json, subprocess, sys
 cases = json.load(open(sys.argv[1]))["cases"]
-groups = [c for c in cases if c["key"].startswith("group")]
+groups = [c for c in cases if c.get("k", 1) > 1]
 if not groups:
     sys.exit("no seed group was measured: no paper-scale cost")
 best = max(groups, key=lambda c: c["images_per_s"])
-k = int(best["key"][len("group"):].split("-")[0].split("+")[0])
+k = best["k"]
 print(f"\nfastest seed group: {best['case']}, {best['images_per_s']:,.0f} images/s")
 subprocess.run([sys.executable, "bench/paper_cost.py", "--scale", "paper", "--group-size", str(k),
                 "--images-per-second", str(best["images_per_s"])], check=True)

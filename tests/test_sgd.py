@@ -1,4 +1,5 @@
-"""MomentumSGD is torch.optim.SGD's arithmetic bit for bit, and takes over its state."""
+"""step.momentum_update on MomentumSGD's buffers is torch.optim.SGD's arithmetic bit for bit, and MomentumSGD takes
+over its state."""
 import subprocess
 import sys
 
@@ -7,19 +8,23 @@ import torch
 import torch.nn.functional as F
 
 from plainres.sgd import MomentumSGD
+from plainres.step import momentum_update
 from plainres.train import Run, make_model
 
 
 def steps(model, optimiser, batches, lrs):
+    """SGD steps by torch.optim.SGD, or by step.momentum_update on MomentumSGD's buffers."""
     for (x, y), lr in zip(batches, lrs):
+        model.zero_grad(set_to_none=True)
+        F.cross_entropy(model(x), y).backward()
         if isinstance(optimiser, MomentumSGD):
-            optimiser.lr = lr
+            with torch.no_grad():
+                params = list(model.parameters())
+                momentum_update(params, [p.grad for p in params], optimiser.momentum_buffers(), lr, optimiser.momentum)
         else:
             for g in optimiser.param_groups:
                 g["lr"] = lr
-        optimiser.zero_grad()
-        F.cross_entropy(model(x), y).backward()
-        optimiser.step()
+            optimiser.step()
 
 
 @pytest.mark.parametrize("momentum,dtype", [(0.9, torch.float32), (0.9, torch.float64), (0.0, torch.float32)])

@@ -104,10 +104,11 @@ def study_measures(measures: dict) -> dict[str, list[str]]:
 def _check_study(config: dict) -> None:
     """The scale study's measured claims fit its settings' nets: Fig 3's layer, the interlayer cushion's block."""
     measures = config["measures"]
+    by_experiment = study_measures(measures)
     for patch in config["scale_study"]["settings"]:
         reads, depth = patch.get("reads", config["scale_study"]["reads"]), min(patch["depths"])
         key = f"scale_study.settings ({patch['name']})"
-        measured = {target for name in reads for target in study_measures(measures).get(name, [])}
+        measured = {target for name in reads for target in by_experiment.get(name, [])}
         if "yt_fig3" in measured and measures["yt_fig3"]["layer"] > depth - 1:
             raise ConfigError(f"{key}.depths: Fig 3 measures layer {measures['yt_fig3']['layer']} "
                               f"(measures.yt_fig3.layer), which a depth-{depth} net does not have")

@@ -1,20 +1,19 @@
-"""SGD with momentum, as torch.optim.SGD computes it (dampening 0, no Nesterov), bit for bit.
+"""The state of SGD with momentum as torch.optim.SGD keeps it (dampening 0, no Nesterov): lr, momentum and one
+buffer per parameter; the update itself is step.momentum_update, torch.optim.SGD's arithmetic bit for bit:
 
     buf ← g  (first step),   buf ← momentum·buf + g  (later steps),   p ← p − lr·buf
 
 torch.optim.SGD imports the compiler stack (torch._dynamo) on first use, about 2 s of every training
-job's start on a CPU; this is the same arithmetic with the same kernels (torch's `_foreach_*` ops on
-a CPU are its per-tensor ops; on a GPU they are what torch.optim.SGD's default foreach path runs).
+job's start on a CPU; momentum_update is the same arithmetic with the same kernels (torch's `_foreach_*` ops
+on a CPU are its per-tensor ops; on a GPU they are what torch.optim.SGD's default foreach path runs).
 """
 from __future__ import annotations
 
 import torch
 
-from .step import momentum_update
-
 
 class MomentumSGD:
-    """The SGD step of `params` (leaf tensors whose .grad the backward fills)."""
+    """lr, momentum and the momentum buffers of `params`, saved in and restored from a checkpoint."""
 
     def __init__(self, params: list[torch.Tensor], lr: float, momentum: float):
         self.params, self.lr, self.momentum = list(params), lr, momentum
@@ -25,15 +24,6 @@ class MomentumSGD:
         if self.buffers is None:
             self.buffers = [torch.zeros_like(p) for p in self.params]
         return self.buffers
-
-    @torch.no_grad()
-    def step(self) -> None:
-        """One step from the params' .grad (the engine's step.Step passes its own gradients)."""
-        momentum_update(self.params, [p.grad for p in self.params], self.momentum_buffers(), self.lr, self.momentum)
-
-    def zero_grad(self) -> None:
-        for p in self.params:
-            p.grad = None
 
     def state_dict(self) -> dict:
         return {"buffers": self.buffers}

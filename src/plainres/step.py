@@ -50,18 +50,16 @@ def minibatch(train_x, train_y, mean, std, dtype, plan: torch.Tensor, crop_paddi
     return ((x.to(dtype) - mean) / std).view(k, b, *x.shape[1:]), train_y[order]
 
 
-def add_decay(grads: list[torch.Tensor], weights: list[torch.Tensor], anchors: list[torch.Tensor | None],
-              weight_decay: float) -> None:
-    """g_w += λ·(w − ρ_w) in place, ρ_w = 0 where None: two fused ops per kind, each rounding as autograd does."""
+def add_decay(grads: list[torch.Tensor], weights: list[torch.Tensor], anchors: list[torch.Tensor],
+              free_grads: list[torch.Tensor], free_weights: list[torch.Tensor], weight_decay: float) -> None:
+    """g_w += λ·(w − ρ_w) for the anchored weights and g_w += λ·w for the free ones, in place: two fused ops per
+    kind, each rounding as autograd did for (λ/2)·‖w − ρ‖²."""
     if not weight_decay:
         return
-    anchored = [i for i, a in enumerate(anchors) if a is not None]
-    free = [i for i, a in enumerate(anchors) if a is None]
-    if anchored:
-        diffs = torch._foreach_sub([weights[i] for i in anchored], [anchors[i] for i in anchored])
-        torch._foreach_add_([grads[i] for i in anchored], torch._foreach_mul(diffs, weight_decay))
-    if free:
-        torch._foreach_add_([grads[i] for i in free], torch._foreach_mul([weights[i] for i in free], weight_decay))
+    if anchors:
+        torch._foreach_add_(grads, torch._foreach_mul(torch._foreach_sub(weights, anchors), weight_decay))
+    if free_weights:
+        torch._foreach_add_(free_grads, torch._foreach_mul(free_weights, weight_decay))
 
 
 def momentum_update(params: list[torch.Tensor], grads: list[torch.Tensor], buffers: list[torch.Tensor],
@@ -77,9 +75,10 @@ class Step:
 
     def __init__(self, group, dd, cfg, optimiser, autocast, device: torch.device):
         self.group, self.dd, self.cfg, self.optimiser, self.autocast = group, dd, cfg, optimiser, autocast
-        names = list(group.params)
-        self.decayed = [names.index(n) for n in group.weight_names]
-        self.anchors = [group.anchors.get(n) for n in group.weight_names]
+        names = list(group.params)  # the decayed weights by position: with an anchor ρ (T⁻¹(p)), and without
+        self.anchored = [names.index(n) for n in group.weight_names if n in group.anchors]
+        self.anchors = [group.anchors[n] for n in group.weight_names if n in group.anchors]
+        self.free = [names.index(n) for n in group.weight_names if n not in group.anchors]
         self.compiled = None
         if compiles(cfg.compile, device):
             # a fresh cache for this job's step, and a recompile past the limit raises (→ eager, warned), never
@@ -125,7 +124,8 @@ class Step:
         grads, losses, logits = self.gradients(x, y, functional)
         final_grad = final_activation_grad(logits, y, group.params["fc.weight"]) if capture else None
         params = list(group.params.values())
-        add_decay([grads[i] for i in self.decayed], [params[i] for i in self.decayed], self.anchors, cfg.weight_decay)
+        add_decay([grads[i] for i in self.anchored], [params[i] for i in self.anchored], self.anchors,
+                  [grads[i] for i in self.free], [params[i] for i in self.free], cfg.weight_decay)
         momentum_update(params, grads, buffers, lr, cfg.momentum)
         return losses, final_grad
 

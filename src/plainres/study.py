@@ -10,10 +10,18 @@ the interlayer cushion, LW App. C) are weighed at every snapshot epoch (measures
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pandas as pd
 
 from . import scorecard
+
+
+def per_setting(read, done: dict[str, list[str]], experiments: dict[str, tuple[str, str]]) -> pd.DataFrame:
+    """`read` (tables.collect, figures.curves) of every study experiment's done files, with columns `setting` and
+    `experiment` (the experiment of `reads` it stands for); experiments: study experiment → (setting, read)."""
+    return pd.concat([read([Path(f) for f in done[name]]).assign(setting=setting, experiment=exp)
+                      for name, (setting, exp) in experiments.items()], ignore_index=True)
 
 
 def at_epoch(curves: pd.DataFrame, epoch: int) -> pd.DataFrame:
@@ -80,24 +88,23 @@ def effects(curves: pd.DataFrame, config: dict) -> pd.DataFrame:
 
 def _measured_rows(at: pd.DataFrame, epoch: int) -> list[tuple[str, scorecard.Row]]:
     """(case, claim row) of every measured claim at one snapshot epoch of one setting (at: its measurements)."""
-    def values(measure, name, **where):
-        m = at[at.measure == measure]
-        for column, wanted in where.items():
-            m = m[m[column].isin(wanted) if isinstance(wanted, list) else m[column] == wanted]
-        return m.rename(columns={"value": name})
-
     out = []
     for depth, by_depth in at.groupby("depth"):
         case = f"depth {depth}"
+
+        def values(measure, name):
+            return by_depth[by_depth.measure == measure].rename(columns={"value": name})
+
         for measure, claims in (("yt_fig3", scorecard.claims_fig3), ("yt_cushion_full", scorecard.claims_cushion_full)):
-            mu = values(measure, "mu", depth=depth, epoch=epoch)
+            mu = values(measure, "mu")
+            mu = mu[mu.epoch == epoch]
             out += [(case, row) for row in claims(mu)] if len(mu) else []
-        sigma = values("yt_fig12", "sigma", depth=depth)
+        sigma = values("yt_fig12", "sigma")
         sigma = sigma[(sigma.stage == "first") | (sigma.epoch == epoch)]
         if (sigma.stage == "last").any():
             keep = {"yt_fig12.simplified_above", "yt_fig12.full_deep_above"}
             out += [(case, row) for row in scorecard.claims_fig12(sigma) if row.key in keep]
-        norms = values("lw_appc", "absorbed_norm", depth=depth)
+        norms = values("lw_appc", "absorbed_norm")
         norms = norms[norms.epoch <= epoch]
         if norms.epoch.nunique() > 1:
             out += [(case, row) for row in scorecard.claims_lw_appc(norms)]

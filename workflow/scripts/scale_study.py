@@ -6,8 +6,7 @@ import pandas as pd
 from plainres import figures, study, tables
 
 p, out = snakemake.params, snakemake.output  # noqa: F821 (injected by Snakemake)
-curves = pd.concat([figures.curves([Path(f) for f in p.done[name]]).assign(setting=setting, experiment=read)
-                    for name, (setting, read) in p.experiments.items()], ignore_index=True)
+curves = study.per_setting(figures.curves, p.done, p.experiments)
 config = {"scale_study": p.study, "figures": {"yt_fig9": p.study["yt_fig9"]}}
 measured = pd.read_csv(snakemake.input.measured, comment="#")  # noqa: F821
 effects = pd.concat([study.effects(curves, config), study.measured_effects(measured, curves)], ignore_index=True)

@@ -1,18 +1,16 @@
 """Scale study stage: the measured claims' values at every snapshot epoch of the study's runs."""
 from pathlib import Path
 
-import pandas as pd
 import torch
 
-from plainres import grid, tables
+from plainres import grid, study, tables
 from plainres.data import load_cached
 from plainres.measures.over_training import measure
 from plainres.train import TrainingSets
 
 p, out = snakemake.params, snakemake.output  # noqa: F821 (injected by Snakemake)
 torch.set_num_threads(snakemake.threads)  # noqa: F821
-runs = pd.concat([tables.collect([Path(f) for f in p.done[name]]).assign(setting=setting, experiment=read)
-                  for name, (setting, read) in p.experiments.items()], ignore_index=True)
+runs = study.per_setting(tables.collect, p.done, p.experiments)
 sets = TrainingSets(*load_cached(Path(snakemake.input.data)))  # noqa: F821
 measured = measure(runs, grid.study_measures(p.measures), sets, p.measures, p.images)
 tables.write_tidy_csv(Path(out.csv), measured, tables.notes_of(p.caption, tables.provenance(runs, p.config)))
