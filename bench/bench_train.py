@@ -17,7 +17,8 @@ input image), each measured over the last of `--epochs` whole epochs, so warm-up
   (d) engine, seed groups of K      (e) engine, float64
   (f) engine, one run, float32, capturing ∂L/∂a⁽ᴸ⁾ of every sample (YT Fig 10): its cost against (b)
 each engine case eager, or with `+compiled` (`--cases`) its step through torch.compile (step.py; CUDA graphs on
-a GPU), compiled in the first epoch and so outside the timed one.
+a GPU), compiled in the first epoch and so outside the timed one; `+cl` trains it in channels_last, `+nchw` in
+NCHW (without either, as `channels_last: auto` chooses: step.in_channels_last).
 The data is a synthetic CIFAR-shaped set of the real size: throughput does not depend on pixels.
 """
 from __future__ import annotations
@@ -107,15 +108,16 @@ def engine(net: Run, data_path: Path, cfg: TrainConfig, device: torch.device, k:
 
 def case(key: str, net: Run, data_path: Path, cfg: TrainConfig, device: torch.device, workers: int, work: Path):
     """(label, measurement) of one case key: conventional, fp32, bf16, fp64, group<K>, group<K>-bf16, capture;
-    `+compiled` after an engine case compiles its step (TrainConfig compile: on), otherwise it runs eager."""
+    `+compiled` after an engine case compiles its step (TrainConfig compile: on), otherwise it runs eager; `+cl`
+    trains in channels_last and `+nchw` in NCHW (TrainConfig channels_last; without either: auto)."""
     if key == "conventional":
         return (f"(a) conventional loop, {workers} workers, fp32",
                 lambda: {"images_per_s": conventional(net, data_path, cfg, device, workers)})
-    base, _, suffix = key.partition("+")
-    if suffix not in ("", "compiled"):
+    base, *suffixes = key.split("+")
+    if not set(suffixes) <= {"compiled", "cl", "nchw"}:
         raise SystemExit(f"unknown case {key!r}")
-    mode = "compiled" if suffix else "eager"
-    cfg = replace(cfg, compile="on" if suffix else "off")
+    mode = "compiled" if "compiled" in suffixes else "eager"
+    cfg = replace(cfg, compile="on" if "compiled" in suffixes else "off", channels_last="on" if "cl" in suffixes else "off" if "nchw" in suffixes else "auto")
     k, precision = 1, "fp32"
     if base.startswith("group"):
         size, _, rest = base[len("group"):].partition("-")
@@ -130,7 +132,8 @@ def case(key: str, net: Run, data_path: Path, cfg: TrainConfig, device: torch.de
     letter = {"fp32": "b", "bf16": "c", "fp64": "e", "capture": "f"}.get(base, "d")
     what = f"seed group of {k}" if k > 1 else "one run"
     extra = ", capturing ∂L/∂a⁽ᴸ⁾" if base == "capture" else ""
-    return (f"({letter}) engine {mode}, {what}, {precision}{extra}",
+    layout = {"on": ", channels_last", "off": ", NCHW"}.get(cfg.channels_last, "")
+    return (f"({letter}) engine {mode}, {what}, {precision}{layout}{extra}",
             lambda: {"k": k, **engine(net, data_path, cfg, device, k, work, tag=key)})
 
 
@@ -169,7 +172,9 @@ def main():
                         choices=["conventional", "fp32", "bf16", "fp64", "groups", "capture"])
     parser.add_argument("--cases", nargs="*", help="exactly these cases, in this order (instead of (a)–(f) and "
                         "--skip): conventional, fp32, bf16, fp64, group<K>, group<K>-bf16, capture; "
-                        "add +compiled to an engine case to compile its step, e.g. group16-bf16+compiled")
+                        "add +compiled to an engine case to compile its step, +cl or +nchw to train in channels_last or "
+                        "NCHW (default: the engine's auto), "
+                        "e.g. group16-bf16+cl+compiled")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--deadline-s", type=float, default=None,
                         help="start no case after this many seconds (the rest are named as skipped)")

@@ -11,7 +11,8 @@
 #   - the machine, driver, torch and CUDA;
 #   - images/s of the simplified depth-20 net, batch 128, on 8,192 images, the second of two epochs timed (the
 #     first compiles): the conventional DataLoader loop, the engine eager in fp32, compiled in fp32 and bf16,
-#     compiled seed groups of 16, 32 and 8 in bf16 and fp32, and float64 (bench/bench_train.py; a case that
+#     compiled seed groups of 16, 32 and 8 in bf16 and fp32, and float64, all NCHW (`channels_last: auto` on a
+#     GPU); one run and a group of 16 in bf16 also in channels_last (`+cl`) (bench/bench_train.py; a case that
 #     would start after 270 s is named as skipped, so the call ends in time);
 #   - bench/paper_cost.py's GPU-hours for the paper scale at the fastest seed group's throughput.
 # SUBSET, DEADLINE_S and CASES (bench_train.py --cases) override the above, e.g. to try it on a CPU:
@@ -19,8 +20,9 @@
 set -euo pipefail
 out=${1:-bench-out}
 py=${PYTHON:-python3}  # the python that holds torch
-cases=${CASES:-conventional fp32 fp32+compiled bf16+compiled group16-bf16+compiled group16+compiled \
-                group32-bf16+compiled group32+compiled group8-bf16+compiled group8+compiled fp64}
+cases=${CASES:-conventional fp32 fp32+compiled bf16+compiled bf16+cl+compiled group16-bf16+compiled \
+                group16-bf16+cl+compiled group16+compiled group32-bf16+compiled group32+compiled \
+                group8-bf16+compiled group8+compiled fp64}
 mkdir -p "$out"
 export PYTHONPATH="$PWD/src:$PWD/bench${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1
 export TORCHINDUCTOR_COMPILE_THREADS=${TORCHINDUCTOR_COMPILE_THREADS:-$(nproc)}

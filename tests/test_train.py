@@ -402,6 +402,17 @@ def test_snapshot_every_adds_every_kth_epoch_to_the_listed_ones():
 
 # ---------------------------------------------------------------- the compiled step (TrainConfig.compile)
 
+def test_channels_last_auto_means_float32_on_a_cpu():
+    from plainres.step import in_channels_last
+
+    cpu, cuda = torch.device("cpu"), torch.device("cuda")
+    assert in_channels_last("auto", cpu, torch.float32)
+    assert not in_channels_last("auto", cpu, torch.float64) and not in_channels_last("auto", cuda, torch.float32)
+    assert in_channels_last("on", cuda, torch.float64) and not in_channels_last("off", cpu, torch.float32)
+    with pytest.raises(ValueError, match="channels_last must be one of"):
+        TrainConfig(epochs=1, lr=0.1, channels_last="nhwc")
+
+
 def test_compile_auto_means_cuda_only():
     from plainres.step import compiles
 
@@ -411,17 +422,20 @@ def test_compile_auto_means_cuda_only():
         TrainConfig(epochs=1, lr=0.1, compile="yes")
     import yaml  # a bare on/off in config.yaml arrives as a boolean
     assert TrainConfig.from_dict({"epochs": 1, "lr": 0.1, **yaml.safe_load("compile: on")}).compile == "on"
+    assert TrainConfig.from_dict({"epochs": 1, "lr": 0.1, **yaml.safe_load("channels_last: off")}).channels_last == "off"
     assert TrainConfig.from_dict({"epochs": 1, "lr": 0.1, **yaml.safe_load("compile: off")}).compile == "off"
 
 
 @pytest.mark.slow
 @compiled_only
-def test_the_compiled_step_equals_the_eager_step_over_epochs(tmp_path, data_file):
+@pytest.mark.parametrize("channels_last", ["off", "on"])
+def test_the_compiled_step_equals_the_eager_step_over_epochs(tmp_path, data_file, channels_last):
     """An epoch (with its short last minibatch) of a seed group of 2 BN nets and of one simplified net, compiled
     (inductor on the CPU) against eager: the same minibatches, fp32 within 1e-5. Inductor sums in another order;
     measured at lr 0.01: 5e-8 after the first step, 1.7e-6 after the fifth (BN nets on random labels amplify it
     about 3× a step at lr 0.05; the simplified nets 2e-8 after five)."""
-    cfg = replace(FAST, epochs=1, lr=0.01, batch_size=40, log_iterations=True)  # 192 images: 4 × 40 and one 32
+    cfg = replace(FAST, epochs=1, lr=0.01, batch_size=40, log_iterations=True,  # 192 images: 4 × 40 and one 32
+                  channels_last=channels_last)
     for runs in ([Run("fully-fledged", "residual", 8, "kwi", s) for s in (0, 1)], [Run("simplified", "plain", 8, "kwi", 3)]):
         _, eager_outs, eager = train(tmp_path, runs, replace(cfg, compile="off"), data_file, "eager")
         _, compiled_outs, compiled = train(tmp_path, runs, replace(cfg, compile="on"), data_file, "compiled")
@@ -494,3 +508,37 @@ def test_the_functional_gradient_the_compiler_captures_is_autograds_bit_for_bit(
     (g0, l0, b0), (g1, l1, b1) = results
     assert torch.equal(l0, l1) and all(torch.equal(a, b) for a, b in zip(g0, g1))
     assert all(torch.equal(a, b) for a, b in zip(b0, b1))
+
+
+@pytest.mark.parametrize("runs", [
+    [Run("fully-fledged", "residual", 8, "kwi", s) for s in (0, 1)],  # a BN seed group (vmap)
+    [Run("simplified", "plain", 8, "kwi", 3)],                      # one run
+])
+def test_training_in_channels_last_is_the_same_arithmetic_in_another_layout(tmp_path, data_file, runs):
+    """channels_last changes strides, not values: in float64 the weights, BN statistics, every minibatch loss and
+    the metrics match the contiguous run's to rounding, and the weights and images it trains on really are NHWC."""
+    from plainres import train as engine
+
+    cfg = replace(FAST, dtype="float64", log_iterations=True)  # auto: NCHW in float64
+    _, outs, contiguous = train(tmp_path, runs, cfg, data_file, "nchw")
+    seen = []
+    forward = engine.SeedGroup.forward_with
+
+    def spy(self, params, buffers, x, shared_input=False):
+        images = x if shared_input else x[0]  # evaluation's images are shared by the K models
+        seen.append((params["stem.weight"][0].is_contiguous(memory_format=torch.channels_last),
+                     images.is_contiguous(memory_format=torch.channels_last)))
+        return forward(self, params, buffers, x, shared_input)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(engine.SeedGroup, "forward_with", spy)
+        _, cl_outs, nhwc = train(tmp_path, runs, replace(cfg, channels_last="on"), data_file, "nhwc")
+    assert seen and all(w and x for w, x in seen)
+    for a, b, oa, ob in zip(contiguous, nhwc, outs, cl_outs):
+        assert a.keys() == b.keys()
+        for name in a:
+            assert rel(b[name], a[name]) <= 1e-12 if a[name].is_floating_point() else torch.equal(b[name], a[name])
+        for file, column in (("iterations.csv", "minibatch_loss"), ("metrics.csv", "train_loss"),
+                             ("metrics.csv", "test_error")):
+            got = [float(r[column]) for r in read_metrics(ob / file)]
+            assert got == pytest.approx([float(r[column]) for r in read_metrics(oa / file)], rel=1e-12, abs=1e-15)

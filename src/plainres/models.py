@@ -147,7 +147,7 @@ class SimplifiedNet(nn.Module):
     def forward(self, x):
         x = self.stem_post(F.relu(self.stem_pre(self.stem(x))))
         x = self.blocks(x)
-        a_L = self.final(F.adaptive_avg_pool2d(x, 1).flatten(1))
+        a_L = self.final(F.adaptive_avg_pool2d(x.contiguous(), 1).flatten(1))
         return self.fc(a_L)
 
 
@@ -196,7 +196,7 @@ class FullyFledgedNet(nn.Module):
     def forward(self, x):
         x = self.stem_post(F.relu(self.stem_pre(self.stem_bn(self.stem(x)))))
         x = self.blocks(x)
-        return self.fc(self.final(F.adaptive_avg_pool2d(x, 1).flatten(1)))
+        return self.fc(self.final(F.adaptive_avg_pool2d(x.contiguous(), 1).flatten(1)))
 
 
 ARCHS = ("simplified", "dominant", "dominant-full-lower", "fully-fledged")

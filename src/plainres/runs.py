@@ -6,7 +6,7 @@ import dataclasses
 from dataclasses import dataclass
 
 DTYPES = ("float32", "float64")
-COMPILE = ("auto", "on", "off")
+COMPILE = ("auto", "on", "off")  # the modes of `compile` and `channels_last`
 INITS = ("kwi", "hmwi", "t-hmwi")
 
 
@@ -45,6 +45,7 @@ class TrainConfig:
     decay_on_T_inverse: bool = False
     dtype: str = "float32"
     bf16: bool = False
+    channels_last: str = "auto"  # train in NHWC strides: auto (float32 on a CPU), on, off (step.in_channels_last)
     crop_padding: int = 4
     flip: bool = True
     eval_every: int = 1
@@ -68,7 +69,8 @@ class TrainConfig:
                   (self.crop_padding >= 0, "crop_padding must be ≥ 0"),
                   (self.capture_final_grad_epochs >= 0, "capture_final_grad_epochs must be ≥ 0"),
                   (self.snapshot_every >= 0, "snapshot_every must be ≥ 0"),
-                  (self.compile in COMPILE, f"compile must be one of {list(COMPILE)}")]
+                  (self.compile in COMPILE, f"compile must be one of {list(COMPILE)}"),
+                  (self.channels_last in COMPILE, f"channels_last must be one of {list(COMPILE)}")]
         for ok, message in checks:
             if not ok:
                 raise ValueError(f"train config: {message}")
@@ -84,8 +86,9 @@ class TrainConfig:
         """From JSON/YAML, where tuples arrive as lists (and `on`/`off` may arrive as booleans); missing fields
         take their defaults."""
         d = {k: tuple(v) if isinstance(v, list) else v for k, v in d.items()}
-        if isinstance(d.get("compile"), bool):  # YAML 1.1 reads a bare `compile: on` as true
-            d["compile"] = "on" if d["compile"] else "off"
+        for key in ("compile", "channels_last"):
+            if isinstance(d.get(key), bool):  # YAML 1.1 reads a bare `compile: on` as true
+                d[key] = "on" if d[key] else "off"
         return cls(**d)
 
     def lr_at(self, epoch: int) -> float:

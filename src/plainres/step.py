@@ -30,6 +30,13 @@ def compiles(mode: str, device: torch.device) -> bool:
     return mode == "on" or (mode == "auto" and device.type == "cuda")
 
 
+def in_channels_last(mode: str, device: torch.device, dtype: torch.dtype) -> bool:
+    """Whether `channels_last: mode` (TrainConfig: auto, on, off) trains in NHWC strides: `auto` where it was
+    measured faster, float32 on a CPU (oneDNN: 1.37× one simplified net, 1.28× a group of 4, 1.4× a BN net; in
+    float64 0.76×; bench/bench_train.py `+cl`); on a GPU `auto` stays NCHW until bench/device_check.sh says."""
+    return mode == "on" or (mode == "auto" and device.type == "cpu" and dtype == torch.float32)
+
+
 def augment(x: torch.Tensor, dy: torch.Tensor, dx: torch.Tensor, fl: torch.Tensor, pad: int) -> torch.Tensor:
     """Batched random crop of the zero-padded uint8 images and horizontal flip; x is B×C×H×W."""
     b, c, h, w = x.shape
@@ -117,10 +124,12 @@ class Step:
               functional: bool = False):
         """One step in place; returns each model's minibatch loss before it and, with `capture`, ∂L/∂a⁽ᴸ⁾ of its
         samples (K×B×D) before it."""
-        from .train import final_activation_grad
+        from .train import final_activation_grad, nhwc
 
         group, dd, cfg = self.group, self.dd, self.cfg
         x, y = minibatch(dd.train_x, dd.train_y, dd.mean, dd.std, dd.dtype, plan, cfg.crop_padding)
+        if group.channels_last:
+            x = nhwc(x)
         grads, losses, logits = self.gradients(x, y, functional)
         final_grad = final_activation_grad(logits, y, group.params["fc.weight"]) if capture else None
         params = list(group.params.values())

@@ -41,7 +41,7 @@ from .init import initialise
 from .models import build_model
 from .runs import INITS, Run, TrainConfig
 from .sgd import MomentumSGD
-from .step import Step, minibatch
+from .step import Step, in_channels_last, minibatch
 from .transfer import rho, squared_distance, transfer_to_plain, weights
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
@@ -149,13 +149,21 @@ def replay_minibatch(run: Run, cfg: TrainConfig, train: DeviceData, epoch: int, 
 
 # ---------------------------------------------------------------- the group of K models
 
+def nhwc(x: torch.Tensor) -> torch.Tensor:
+    """K×N×C×H×W with each x[k] in channels_last strides (the values unchanged)."""
+    return x.permute(0, 1, 3, 4, 2).contiguous().permute(0, 1, 4, 2, 3)
+
+
 class SeedGroup:
     """K models of one architecture with stacked parameters, trained as one."""
 
-    def __init__(self, models: list[torch.nn.Module], decay_on_T_inverse: bool):
-        self.k = len(models)
+    def __init__(self, models: list[torch.nn.Module], decay_on_T_inverse: bool, channels_last: bool = False):
+        self.k, self.channels_last = len(models), channels_last
         self.base = copy.deepcopy(models[0]).to("meta")
         self.params, self.buffers = stack_module_state(models)
+        if channels_last:  # each model's conv weight O×I×H×W with NHWC strides, as oneDNN and cuDNN prefer
+            self.params = {n: nhwc(v).detach().requires_grad_(v.requires_grad) if v.dim() == 5 else v
+                           for n, v in self.params.items()}
         self.weight_names = [name for name, _ in weights(models[0])]
         anchors = rho(models[0]) if decay_on_T_inverse else {}
         self.anchors = {n: a.to(self.params[n]) for n, a in anchors.items()}
@@ -176,11 +184,13 @@ class SeedGroup:
         return vmap(self._call, in_dims=(0, 0, None if shared_input else 0))(params, buffers, x)
 
     def inference(self, channels_last: bool):
-        """The forward of evaluation, x (B×…, shared) → logits K×B×classes; with `channels_last` (one model)
-        the weights are copied once into that layout, which oneDNN runs fastest on a CPU."""
-        if self.k > 1 or not channels_last:
+        """The forward of evaluation, x (B×…, shared) → logits K×B×classes; with `channels_last` the images go
+        in that layout, and one model's weights are copied once into it (which oneDNN runs fastest on a CPU)."""
+        if not channels_last:
             return lambda x: self.forward(x, shared_input=True)
         layout = torch.channels_last
+        if self.k > 1:
+            return lambda x: self.forward(x.contiguous(memory_format=layout), shared_input=True)
         p = {n: v[0].detach().contiguous(memory_format=layout) if v.dim() == 5 else v[0].detach()
              for n, v in self.params.items()}
         b = {n: v[0] for n, v in self.buffers.items()}
@@ -272,10 +282,11 @@ def read_metrics(path: Path) -> list[dict]:
 def evaluate(group: SeedGroup, dd: DeviceData, x_all: torch.Tensor, y_all: torch.Tensor, batch_size: int,
              autocast) -> tuple[list[float], list[float]]:
     """Each model's mean cross-entropy and error over the un-augmented images x_all (uint8), in eval mode.
-    On a CPU one float32 model's forward runs in channels_last (measured: bench/bench_eval.py)."""
+    In channels_last when the group trains in it, and on a CPU for one float32 model (bench/bench_eval.py)."""
     k, dev = group.k, x_all.device
     group.train(False)
-    forward = group.inference(channels_last=dev.type == "cpu" and dd.dtype == torch.float32)
+    forward = group.inference(channels_last=group.channels_last
+                              or (dev.type == "cpu" and dd.dtype == torch.float32 and k == 1))
     loss_sum = torch.zeros(k, dtype=torch.float64, device=dev)
     wrong = torch.zeros(k, dtype=torch.int64, device=dev)
     with torch.no_grad(), autocast:
@@ -356,7 +367,8 @@ def setup(runs: list[Run], cfg: TrainConfig, data_path: Path, out_dirs: list[Pat
     data, meta = load_cached(Path(data_path))
     dd = DeviceData(data, meta, dev, dtype, cfg.train_subset, cfg.test_subset)
     del data
-    group = SeedGroup([make_model(r, dd.num_classes, dtype).to(dev) for r in runs], cfg.decay_on_T_inverse)
+    group = SeedGroup([make_model(r, dd.num_classes, dtype).to(dev) for r in runs], cfg.decay_on_T_inverse,
+                      in_channels_last(cfg.channels_last, dev, dtype))
     optimiser = MomentumSGD(list(group.params.values()), lr=cfg.lr, momentum=cfg.momentum)
     autocast = torch.autocast(dev.type, dtype=torch.bfloat16, enabled=cfg.bf16)
     run_meta = {"train": dataclasses.asdict(cfg), "data": {k: meta[k] for k in ("dataset", "source", "file_sha256", "counts")},
