@@ -1,6 +1,8 @@
 # Two entry points that work on a fresh machine: `make run` (the pipeline, then its HTML report)
 # and `make test`. Both install into .venv on first use. TORCH picks the torch build (a CUDA machine may keep
-# its own: make TORCH=torch); CONFIG passes Snakemake config overrides.
+# its own: make TORCH=torch); CONFIG passes Snakemake config overrides. `make run` first removes the lock a
+# killed controller left (only when no Snakemake runs here: plainres.lock). `make retrain RUN=<run folder or a
+# file in it>` trains that run's seed group again from scratch, then runs the pipeline (plainres.retrain).
 PYTHON ?= python3
 TORCH ?= torch==2.13.0
 CORES ?= 2
@@ -14,7 +16,7 @@ SNAKEMAKE = $(VENV)/bin/snakemake --cores $(CORES)
 # --config takes every word after it, so it comes last
 CONFIG_ARGS = $(if $(CONFIG),--config $(CONFIG))
 
-.PHONY: run report test install clean-venv
+.PHONY: run report test install clean-venv retrain
 
 install: $(STAMP)
 
@@ -26,11 +28,18 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
+	$(VENV)/bin/python -m plainres.lock
 	$(SNAKEMAKE) $(TARGET) $(CONFIG_ARGS)
 	$(SNAKEMAKE) $(TARGET) --report results/report.html $(CONFIG_ARGS)
 
 report: $(STAMP)
 	$(SNAKEMAKE) $(TARGET) --report results/report.html $(CONFIG_ARGS)
+
+retrain: $(STAMP)
+	@test -n "$(RUN)" || { echo 'make retrain RUN=<run folder, group folder, or a file in one> [CONFIG=…]'; exit 2; }
+	$(VENV)/bin/python -m plainres.lock
+	groups=$$($(VENV)/bin/python -m plainres.retrain $(RUN)) && $(SNAKEMAKE) $$groups $(CONFIG_ARGS)
+	$(MAKE) run
 
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)

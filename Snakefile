@@ -1,7 +1,7 @@
 # plainres: reproduces Yu & Tomasi and Littwin & Wolf from one command. See README.md.
 import os
 
-from snakemake.utils import min_version, validate
+from snakemake.utils import min_version
 
 from plainres import grid
 
@@ -14,8 +14,9 @@ configfile: os.path.join(workflow.basedir, "config.yaml")
 # The effective config: config.yaml, the scale's patch, then what the command line gave.
 # Validated before any job runs; every rule reads C, never the raw `config`.
 C = grid.resolve(config, workflow.config_settings.overwrite_config, checked=False)
-validate(C, "workflow/schemas/config.schema.yaml")
+grid.validate(C, os.path.join(workflow.basedir, "workflow/schemas/config.schema.yaml"))
 grid.check(C)
+grid.check_data_sources(C, cached=lambda dataset: os.path.exists(f"results/data/{dataset}.pt"))
 
 
 report: "workflow/report/workflow.rst"

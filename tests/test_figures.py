@@ -5,9 +5,10 @@ import itertools
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from PIL import Image
 
-from plainres import figures, scorecard
+from plainres import figures, scorecard, tables
 
 
 def frame(curve, nets=(("plain", "kwi"), ("residual", "hmwi")), depths=(20,), seeds=3, epochs=6):
@@ -144,3 +145,97 @@ def test_fig12_plots_every_layer_and_its_ratios():
     assert summary.loc[("simplified", "ratio_18"), "mean"] == pytest.approx((first + last) / 2)
     assert summary.loc[("simplified", "ratio_18"), "paper"] == 4.06
     assert summary.loc[("fully-fledged", "ratio_17"), "paper"] == 3.07
+
+
+# ---------------------------------------------------------------- diverged runs: left out, counted, never a crash
+
+def legend_texts(fig) -> str:
+    return " | ".join(t.get_text() for ax in fig.axes if ax.get_legend() for t in ax.get_legend().get_texts())
+
+
+def panel_texts(fig) -> str:
+    return " | ".join(t.get_text() for ax in fig.axes for t in ax.texts)
+
+
+def with_diverged_run(f: pd.DataFrame, **where) -> pd.DataFrame:
+    """The curves with the run matching `where` diverged: only its epoch-0 row left, status 'diverged'."""
+    hit = np.logical_and.reduce([f[k] == v for k, v in where.items()])
+    names = [f"{n}-{i}-d{d}-s{s}" for n, i, d, s in zip(f.net, f.init, f.depth, f.seed, strict=True)]
+    f = f.assign(status=np.where(hit, "diverged", "finished"), run_id=names)
+    return f[~hit | (f.epoch == 0)]
+
+
+def test_fig2_and_fig9_leave_a_diverged_run_out_of_the_means_and_count_it():
+    f = with_diverged_run(frame(residual_first, epochs=4), net="plain", seed=0)
+    f.loc[(f.status == "diverged"), "L"] = 1e9  # its last evaluated loss would drag the mean at epoch 0
+    fig, data = figures.fig2(f, depth=20, reach_loss=0.01)
+    plain = data[(data.net == "plain") & (data.quantity == "L")]
+    assert (plain.n == 2).all() and plain["mean"].max() < 3
+    assert "plain (KWI), n=2, 1 diverged (left out)" in legend_texts(fig)
+    every = with_diverged_run(frame(fig9_curve, nets=(("plain", "kwi"), ("plain", "t-hmwi")), depths=(20, 32)),
+                              init="kwi", depth=32)  # every KWI run at depth 32
+    fig, data = figures.fig9(every, left_depths=[20, 32])
+    assert data[(data.panel == "left") & (data.init == "kwi") & (data.depth == 32)].empty
+    assert "$p$ (KWI), depth 32, 3 diverged (left out)" in legend_texts(fig)
+    assert set(data[data.panel == "right"].depth) == {20}
+
+
+def test_fig6_without_a_pair_left_says_so():
+    fig, data = figures.fig6([], depth=8, diverged=2)
+    assert data.empty and "abs_diff" in data
+    assert "no pair left: 2 run(s) diverged" in panel_texts(fig) and "2 diverged run(s)" in legend_texts(fig)
+
+
+def test_fig3_counts_the_diverged_runs_and_leaves_out_undefined_cushions():
+    rng = np.random.default_rng(1)
+    cushions = pd.concat([pd.DataFrame({"net": net, "depth": 20, "seed": 1, "mu": rng.normal(c, 0.01, 100)})
+                          for net, c in (("plain", 0.1), ("residual", 0.2))], ignore_index=True)
+    cushions.loc[:4, "mu"] = np.nan  # a dead layer's μ = 0/0 at 5 of the plain net's samples
+    diverged = pd.DataFrame({"net": ["plain", "plain", "residual"], "depth": [20, 32, 32], "run_id": ["a", "b", "c"]})
+    errors = {("plain", 20): 0.3, ("residual", 20): 0.2}
+    fig, data = figures.fig3(cushions, errors, layer=10, diverged=diverged)
+    assert len(fig.axes) == 2 and set(data.depth) == {20}  # depth 32: a panel, nothing drawn
+    assert data.groupby("net")["count"].sum().to_dict() == {"plain": 95, "residual": 100}
+    legends = legend_texts(fig)
+    assert "1 diverged (left out), 5 samples with μ undefined" in legends
+    assert "plain: all 1 run(s) diverged, nothing to draw" in legends and "all runs diverged" in panel_texts(fig)
+
+
+def test_fig7_leaves_out_a_diverged_runs_vectors_and_names_it():
+    w = torch.linspace(-1, 1, 101, dtype=torch.float64)
+    is_id = torch.zeros(101, dtype=torch.bool)
+    is_id[::10] = True
+    fig, data = figures.fig7({"t_0": (w, is_id), "t_end": (w, is_id)}, depth=8, clip=100,
+                             diverged={"p_0": "plain-s0", "p_end": "plain-s0"})
+    assert set(data.vector) == {"t_0", "t_end"} and data[data.panel == "all"]["count"].sum() == 2 * 101
+    assert "$p$ (KWI): run plain-s0 diverged, left out" in legend_texts(fig)
+    rows = scorecard.claims_fig7(data)
+    assert rows[1].verdict == "not testable"
+    fig, data = figures.fig7({}, depth=8, clip=100, diverged={"t_0": "r", "t_end": "r", "p_0": "p", "p_end": "p"})
+    assert data.empty and "run r diverged" in panel_texts(fig)
+
+
+def test_fig10_of_a_diverged_run_is_an_empty_panel_counted_in_the_published_numbers():
+    fig, data = figures.fig10(None, depth=20, iterations=0, diverged=1)
+    assert "all 1 run(s) diverged" in panel_texts(fig)
+    assert [r.verdict for r in scorecard.claims_fig10(data)] == ["not testable"]
+    summary = scorecard.fig10_summary(data)
+    assert (summary.n == 0).all() and summary.apply(tables.cell_text, axis=1).eq("diverged (1)").all()
+
+
+def test_fig12_and_lw_appc_draw_a_panel_whose_runs_all_diverged():
+    sigmas = sigma_frame(paper_like)
+    sigmas = sigmas[~((sigmas.arch == "simplified") & (sigmas.net == "plain"))]
+    diverged = pd.DataFrame({"arch": "simplified", "net": "plain", "depth": 20, "run_id": ["p-s0", "p-s1"]})
+    fig, data = figures.fig12(sigmas, diverged=diverged)
+    assert "plain: all 2 run(s) diverged, nothing to draw" in legend_texts(fig)
+    summary = scorecard.fig12_summary(data, {"panels": {"simplified": {"depth": 20, "ratio_layers": [1]}}})
+    assert summary["mean"].isna().all()
+    fig, data = figures.fig12(pd.DataFrame(), diverged=diverged)
+    assert data.empty and len(fig.axes) == 1
+    norms = pd.DataFrame([{"dataset": "cifar10", "depth": 8, "seed": 0, "epoch": e, "layer": layer,
+                           "absorbed_norm": 5.0 + e, "bn_scale_norm": 1.0} for e in range(3) for layer in (1, 2)])
+    gone = pd.DataFrame({"dataset": ["cifar10", "cifar100"], "depth": 8, "run_id": ["a", "b"]})
+    fig, data = figures.lw_appc(norms, stages=2, milestones={}, diverged=gone)
+    assert set(data.dataset) == {"cifar10"} and "all 1 run(s) diverged" in panel_texts(fig)
+    assert "1 diverged (left out)" in legend_texts(fig)

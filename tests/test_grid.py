@@ -48,7 +48,7 @@ def test_nested_command_line_strings_are_typed_like_yaml():
     ({"scale": "huge"}, "scale: 'huge'"),
     ({"experiments": {"table1": {"depths": [20, 21]}}}, "experiments.table1.depths: depth 21 is not 3N+2"),
     ({"experiments": {"table1": {"nets": [{"net": "plain", "init": "xavier"}]}}}, "experiments.table1.nets[0].init"),
-    ({"train": {"lr": -0.1}}, "train: train config: lr must be > 0"),
+    ({"train": {"lr": -0.1}}, "train: lr must be > 0"),
     ({"experiments": {"table1": {"train": {"lrr": 0.1}}}}, "unknown train key 'lrr'"),
     ({"figures": {"yt_fig6": {"depth": 26}}}, "figures.yt_fig6.depth: depth 26 is not among experiments.table2.depths"),
     ({"figures": {"yt_fig9": {"left_depths": [32, 56]}}}, "figures.yt_fig9.left_depths: depth 56"),

@@ -106,6 +106,34 @@ def test_a_diverged_run_is_left_out_and_named():
     assert "1 diverged run(s) left out: plain-d20-s0" in rows[0].detail
 
 
+def test_a_claim_whose_runs_all_diverged_is_not_testable_and_names_them():
+    r = runs(PAPER_T1)
+    gone = (r.net == "plain") & (r.depth == 44)
+    r.loc[gone, "status"] = "diverged"
+    at_20, at_44, _, _, degradation = scorecard.claims_table1(r)  # L at 20, 44; E at 20, 44; degradation
+    assert at_44.verdict == "not testable" and at_44.effect.n == 0
+    assert "3 diverged run(s) left out: plain-d44-s0, plain-d44-s1, plain-d44-s2" in at_44.detail
+    assert at_20.verdict == "holds" and "diverged" not in at_20.detail
+    assert degradation.verdict == "not testable" and "plain-d44-s2" in degradation.detail  # needs plain L at 44
+    assert verdicts(scorecard.claims_table4(r)) == ["inconclusive", "holds"]  # one cell of four without data
+
+
+def test_a_measured_targets_diverged_runs_are_named_in_its_claims():
+    cushions = pd.concat([pd.DataFrame({"net": net, "depth": 20, "seed": seed, "mu": RNG.normal(c, 0.01, 50)})
+                          for net, c in (("plain", 0.1), ("residual", 0.2)) for seed in range(3)])
+    read = pd.DataFrame([{"net": net, "depth": d, "seed": seed, "run_id": f"{net}-d{d}-s{seed}",
+                          "dir": f"{net}{d}{seed}", "status": "finished" if d == 20 else "diverged"}
+                         for net in ("plain", "residual") for d in (20, 32) for seed in range(3)])
+    assert scorecard.with_diverged(cushions, read[read.status == "finished"]) is cushions  # nothing diverged: as read
+    rows = scorecard.rows_of({"yt_fig3": cushions}, {}, "paper", [], {}, {"yt_fig3": read})
+    assert verdicts(rows) == ["holds", "not testable"]
+    assert "diverged" not in rows[0].detail and "6 diverged run(s) left out: plain-d32-s0" in rows[1].detail
+    norms = pd.DataFrame(columns=["dataset", "depth", "seed", "epoch", "layer", "absorbed_norm"])
+    appc = read[read.depth == 32].assign(dataset="cifar10")
+    (row,) = scorecard.rows_of({"lw_appc": norms}, {}, "paper", [], {}, {"lw_appc": appc})
+    assert row.verdict == "not testable" and "residual-d32-s2" in row.detail
+
+
 def test_table4_claims():
     r = runs(PAPER_T1)
     assert verdicts(scorecard.claims_table4(r)) == ["holds", "holds"]

@@ -1,4 +1,5 @@
 """The pipeline as users run it: Snakemake, the config validated first, the smoke scale end to end."""
+import itertools
 import json
 import re
 import shutil
@@ -28,18 +29,33 @@ def test_synthetic_data_stage_builds_and_is_not_rebuilt(tmp_path):
     ("experiments={table1: {depths: [21]}}", "experiments.table1.depths: depth 21 is not 3N+2"),
     ("experiments={table1: {nets: [{net: plain, init: xavier}]}}", "'xavier' is not one of"),
     ("scale=huge", "'huge' is not one of"),
+    ("scalee=smoke", "'scalee' was unexpected"),
+    ("train={snapshot_epochs: [0, -2, -1, 99]}", "snapshot_epochs [0, -2, -1, 99]: a run of 4 epochs has epochs 0..4"),
+    ("train={snapshot_iterations: [1, 100000]}", "train.snapshot_iterations [100000]: the run takes"),
+    ("train={train_subset: 100000}", "train.train_subset = 100000 is more than the 50000 train images of cifar10"),
+    ("train={test_subset: 100000}", "train.test_subset = 100000 is more than the"),
 ])
 def test_a_misspelt_key_or_bad_value_fails_before_any_job_naming_it(tmp_path, override, named):
     bad = run(tmp_path, "--dry-run", "--config", override)
     out = bad.stdout + bad.stderr
     assert bad.returncode != 0 and named in out, out[-2000:]
+    assert named in out.splitlines()[2] and len(out.splitlines()) < 12, out[-2000:]  # the error first, and short
+    assert not (tmp_path / "results").exists()
+
+
+@pytest.mark.parametrize("dry_run", [["--dry-run"], []])
+def test_a_missing_source_fails_when_planning_in_one_line_and_builds_nothing(tmp_path, dry_run):
+    done = run(tmp_path, "data", *dry_run, "--config", f"data_source={tmp_path / 'nowhere'}")
+    first = (done.stdout + done.stderr).splitlines()[:3]
+    assert done.returncode != 0 and any(f"data_source: {tmp_path / 'nowhere'}: no such file or directory" in line
+                                        for line in first), first
     assert not (tmp_path / "results").exists()
 
 
 def test_a_bad_source_fails_clearly_and_builds_nothing(tmp_path):
-    done = run(tmp_path, "data", "--config", f"data_source={tmp_path / 'nowhere'}")
-    assert done.returncode != 0
-    assert "error: data_source" in done.stderr and "no such file or directory" in done.stderr
+    (tmp_path / "junk.tar.gz").write_bytes(b"not an archive")
+    done = run(tmp_path, "data", "--config", f"data_source={tmp_path / 'junk.tar.gz'}")
+    assert done.returncode != 0 and f"error: {tmp_path / 'junk.tar.gz'}: not a readable tar archive" in done.stderr
     assert not (tmp_path / "results" / "data" / "cifar10.pt").exists()
 
 
@@ -206,3 +222,41 @@ def test_a_sites_partition_account_runtime_memory_and_threads_reach_the_training
         "slurm_partition": "gpu", "slurm_account": "proj", "runtime": "45", "mem_mb": "1234"}
     _, defaults = train_job()
     assert "slurm_partition" not in defaults and "slurm_account" not in defaults
+
+
+DIVERGING = "train={lr: 50}"  # a rate at which some smoke runs diverge and most do not
+
+
+@pytest.mark.slow
+def test_diverged_runs_are_results_every_target_and_the_report_build(tmp_path):
+    """A diverged run is a result, never a crash: `all` and the report build; the diverged runs are left out of the
+    means, counted in the captions and named in the scorecard, where a claim whose runs all diverged is not testable."""
+    made = run(tmp_path, "--config", "scale=smoke", DIVERGING)
+    assert made.returncode == 0, made.stderr[-3000:]
+    results = tmp_path / "results"
+    report = results / "report.html"
+    made = run(tmp_path, "--config", "scale=smoke", DIVERGING, "--report", str(report))
+    assert made.returncode == 0 and report.exists(), made.stderr[-2000:]
+    entries = [(Path(e["dir"]).parent.name, e) for done in (results / "runs").glob("*/_groups/*/done.json")
+               for e in json.loads(done.read_text())["runs"]]
+    diverged = {e["run_id"] for _, e in entries if e["status"] == "diverged"}
+    assert 0 < len(diverged) < len(entries), f"{len(diverged)} of {len(entries)} runs diverged: pick another lr"
+    card = (results / "scorecard.md").read_text()
+    named = {run_id for names in re.findall(r"diverged run\(s\) left out: ([^|;]+)", card)
+             for run_id in names.strip().split(", ")}
+    assert diverged <= named, diverged - named
+    table1 = {e["run_id"]: e["status"] for experiment, e in entries if experiment == "table1"}
+    for net, depth in itertools.product(("plain", "residual"), (5, 8)):  # a Table 1 cell whose runs all diverged:
+        if {status for run_id, status in table1.items() if f"-{net}-d{depth}-" in run_id} == {"diverged"}:
+            claim = rf"below plain at depth {depth} \(Table 1[^|]*\| not testable \|[^|]*\|[^|]*-{net}-d{depth}-"
+            assert re.search(claim, card), (net, depth)
+    captions = {t: (results / "figures" / f"{t}.csv").read_text().splitlines()[0]
+                for t in (*FIGURE_TARGETS, *SIMULATION_TARGETS, *DIAGRAMS)}
+    assert any("Diverged and left out" in caption for caption in captions.values())
+    for target, caption in captions.items():
+        with Image.open(results / "figures" / f"{target}.png") as png:
+            assert caption[2:] in png.info["Description"], target  # the caption, with its count, in the figure too
+    for target in TABLE_TARGETS:
+        assert (results / "tables" / f"{target}.md").exists(), target
+    for target in (*TABLE_TARGETS, *FIGURE_TARGETS, "scorecard"):
+        assert f"{target}." in report.read_text(), target

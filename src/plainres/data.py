@@ -28,6 +28,7 @@ import torch
 CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer",
                    "dog", "frog", "horse", "ship", "truck")
 NUM_CLASSES = {"cifar10": 10, "cifar100": 100}
+COUNTS = {"cifar10": {"train": 50000, "test": 10000}, "cifar100": {"train": 50000, "test": 10000}}  # images
 IMAGE_SHAPE = (3, 32, 32)
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".ppm", ".webp"}
 # Official python-format members: (train members, test member, label key, meta member, names key).

@@ -5,7 +5,6 @@ of exactly the numbers it plots.
 """
 from __future__ import annotations
 
-import csv
 import io
 import json
 import textwrap
@@ -21,6 +20,7 @@ import pandas as pd  # noqa: E402
 import torch  # noqa: E402
 
 from .data import atomic_write_bytes  # noqa: E402
+from .runfiles import read_csv  # noqa: E402
 from .tables import notes_of, read_runs, write_tidy_csv  # noqa: E402
 
 PLAIN, RESIDUAL = "tab:blue", "tab:red"
@@ -39,8 +39,7 @@ def curves(done_files: list[Path]) -> pd.DataFrame:
 
 def iterations(run_dir: str) -> pd.DataFrame:
     """A run's iterations.csv: every SGD step's minibatch loss (float64 repr, exact)."""
-    with open(Path(run_dir) / "iterations.csv", newline="") as f:
-        rows = list(csv.DictReader(f))
+    rows = read_csv(Path(run_dir) / "iterations.csv", ("iteration", "epoch", "minibatch_loss"))
     return pd.DataFrame({"iteration": [int(r["iteration"]) for r in rows],
                          "epoch": [int(r["epoch"]) for r in rows],
                          "L": [float(r["minibatch_loss"]) for r in rows]})
@@ -70,6 +69,39 @@ def histogram(ax, values: np.ndarray, edges: np.ndarray, color: str, label: str,
     return pd.DataFrame({**columns, "left": edges[:-1], "right": edges[1:], "count": counts})
 
 
+def split_diverged(runs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(the rows of runs that finished, those of runs that diverged): a diverged run is in no mean or histogram."""
+    if "status" not in runs:
+        return runs, runs.iloc[:0]
+    gone = runs.status == "diverged"
+    return runs[~gone], runs[gone]
+
+
+def count_diverged(diverged: pd.DataFrame | None, **where) -> int:
+    """How many of the diverged runs match `where` (column = value)."""
+    if diverged is None or diverged.empty:
+        return 0
+    hit = diverged
+    for column, wanted in where.items():
+        hit = hit[hit[column] == wanted]
+    return hit.run_id.nunique() if "run_id" in hit else len(hit)
+
+
+def left_out(n: int) -> str:
+    """A legend's note of the diverged runs left out of its line or histogram."""
+    return f", {n} diverged (left out)" if n else ""
+
+
+def nothing_drawn(ax, text: str) -> None:
+    """A panel with nothing to draw says why (its runs all diverged)."""
+    ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", color="0.4", wrap=True)
+
+
+def stacked(parts: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
+    """The plotted parts as one frame; an empty one with `columns` when nothing was drawn."""
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
+
+
 def loss_axis(ax, label: str):
     """A log-scale loss axis whose ticks read as plain numbers, also over a narrow range."""
     def minor(v, _):  # minor ticks are labelled only when the axis spans less than a decade
@@ -97,14 +129,14 @@ def first_reaching(stats: pd.DataFrame, x: str, level: float):
 
 def fig2(frame: pd.DataFrame, depth: int, reach_loss: float):
     """L (log) and E against epoch, plain (KWI) vs residual (HMWI) at one depth, mean ± sd over seeds."""
-    frame = frame[frame.depth == depth]
+    frame, diverged = split_diverged(frame[frame.depth == depth])
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4), constrained_layout=True)
     data = []
     for net, color in (("plain", PLAIN), ("residual", RESIDUAL)):
         runs = frame[frame.net == net]
         n = runs.seed.nunique()
         loss, error = mean_sd(runs, [], "epoch", "L"), mean_sd(runs, [], "epoch", "E")
-        label = f"{net} ({'KWI' if net == 'plain' else 'HMWI'}), n={n}"
+        label = f"{net} ({'KWI' if net == 'plain' else 'HMWI'}), n={n}" + left_out(count_diverged(diverged, net=net))
         errorbars(left, loss, "epoch", color, label)
         errorbars(right, error.assign(mean=100 * error["mean"], sd=100 * error["sd"]), "epoch", color, label)
         data += [loss.assign(net=net, depth=depth), error.assign(net=net, depth=depth)]
@@ -112,6 +144,9 @@ def fig2(frame: pd.DataFrame, depth: int, reach_loss: float):
         left.annotate(f"{net}: L ≤ {reach_loss:g} " + (f"at epoch {reached}" if reached is not None else "not reached"),
                       xy=(0.98, 0.93 if net == "plain" else 0.86), xycoords="axes fraction", ha="right",
                       color=color, fontsize=9)
+    if frame.empty:
+        for ax in (left, right):
+            nothing_drawn(ax, f"all {count_diverged(diverged)} runs diverged: nothing to draw")
     loss_axis(left, "training loss $\\mathcal{L}$ (log scale)")
     left.set_title(f"risk $\\mathcal{{L}}$, depth {depth}")
     right.set(ylabel="test error $\\mathcal{E}$ (%)", title=f"error $\\mathcal{{E}}$, depth {depth}")
@@ -124,11 +159,17 @@ def fig2(frame: pd.DataFrame, depth: int, reach_loss: float):
 
 # ---------------------------------------------------------------- YT Fig 6
 
-def fig6(pairs: list[tuple[int, pd.DataFrame, pd.DataFrame]], depth: int):
+def fig6(pairs: list[tuple[int, pd.DataFrame, pd.DataFrame]], depth: int, diverged: int = 0):
     """Per SGD step: the minibatch loss of the plain net at t₀ = T(r₀) and of the residual net at r₀
-    (same minibatches, float64), and their absolute difference, both on log axes."""
+    (same minibatches, float64), and their absolute difference, both on log axes; the pairs with a diverged
+    run (`diverged` of them) left out."""
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4), constrained_layout=True)
     data = []
+    if diverged:
+        right.plot([], [], " ", label=f"{diverged} diverged run(s): their pairs left out")
+    if not pairs:
+        for ax in (left, right):
+            nothing_drawn(ax, f"no pair left: {diverged} run(s) diverged")
     for i, (seed, plain, residual) in enumerate(pairs):
         joined = plain.merge(residual, on=["iteration", "epoch"], suffixes=("_plain", "_residual"))
         joined["abs_diff"] = (joined["L_plain"] - joined["L_residual"]).abs()
@@ -147,8 +188,9 @@ def fig6(pairs: list[tuple[int, pd.DataFrame, pd.DataFrame]], depth: int):
               title="|plain − residual|; exact zeros not drawn")
     for ax in (left, right):
         ax.grid(alpha=0.3, which="both")
-        ax.legend(fontsize=8, markerscale=4)
-    return fig, pd.concat(data, ignore_index=True)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=8, markerscale=4)
+    return fig, stacked(data, ["iteration", "epoch", "L_plain", "L_residual", "abs_diff", "seed"])
 
 
 # ---------------------------------------------------------------- YT Fig 9
@@ -156,25 +198,32 @@ def fig6(pairs: list[tuple[int, pd.DataFrame, pd.DataFrame]], depth: int):
 def fig9(frame: pd.DataFrame, left_depths: list[int]):
     """Left: L of plain nets from p₀ ~ KWI (blue) and from t₀ = T(r₀) (red) at two depths, the final
     mean written at each curve's end. Right: L(p) − L(t) against epoch at every depth (log)."""
+    frame, diverged = split_diverged(frame)
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2), constrained_layout=True)
     data = []
     for init, color, name in (("kwi", PLAIN, "$p$ (KWI)"), ("t-hmwi", RESIDUAL, "$t=\\mathcal{T}(r)$ (HMWI)")):
         for depth, style in zip(left_depths, DEPTH_STYLES):
             stats = mean_sd(frame[(frame.init == init) & (frame.depth == depth)], [], "epoch", "L")
-            errorbars(left, stats, "epoch", color, f"{name}, depth {depth}", style)
-            last = stats.iloc[-1]
-            left.annotate(f"{last['mean']:.3g}", (last["epoch"], last["mean"]), xytext=(4, 0),
-                          textcoords="offset points", color=color, fontsize=8, va="center")
+            errorbars(left, stats, "epoch", color,
+                      f"{name}, depth {depth}" + left_out(count_diverged(diverged, init=init, depth=depth)), style)
+            if len(stats):
+                last = stats.iloc[-1]
+                left.annotate(f"{last['mean']:.3g}", (last["epoch"], last["mean"]), xytext=(4, 0),
+                              textcoords="offset points", color=color, fontsize=8, va="center")
             data.append(stats.assign(init=init, depth=depth, panel="left"))
-    paired = frame.pivot_table(index=["depth", "seed", "epoch"], columns="init", values="L").dropna().reset_index()
+    paired = frame.pivot_table(index=["depth", "seed", "epoch"], columns="init", values="L")
+    paired = paired.reindex(columns=["kwi", "t-hmwi"]).dropna().reset_index()  # both inits of a seed, where left
     paired["gap"] = paired["kwi"] - paired["t-hmwi"]
     colours = plt.cm.viridis(np.linspace(0.0, 0.85, paired.depth.nunique()))
     for (depth, runs), colour in zip(paired.groupby("depth"), colours):
         stats = mean_sd(runs, [], "epoch", "gap")
         positive = stats[stats["mean"] > 0]
         hidden = f"; ≤ 0 at {len(stats) - len(positive)} of {len(stats)} epochs" if len(positive) < len(stats) else ""
-        errorbars(right, positive, "epoch", colour, f"depth {depth} (n={runs.seed.nunique()}){hidden}")
+        errorbars(right, positive, "epoch", colour,
+                  f"depth {depth} (n={runs.seed.nunique()}){left_out(count_diverged(diverged, depth=depth))}{hidden}")
         data.append(stats.assign(init="kwi − t-hmwi", depth=depth, panel="right"))
+    if paired.empty:
+        nothing_drawn(right, "no seed with both initialisations left: their runs diverged")
     loss_axis(left, "training loss $\\mathcal{L}$ (log scale)")
     left.set_title("plain nets from two initialisations")
     loss_axis(right, "$\\mathcal{L}(p) - \\mathcal{L}(t)$ (log scale)")
@@ -188,11 +237,12 @@ def fig9(frame: pd.DataFrame, left_depths: list[int]):
 
 # ---------------------------------------------------------------- YT Fig 3
 
-def fig3(cushions: pd.DataFrame, errors: dict, layer: int, bins: int = 30):
+def fig3(cushions: pd.DataFrame, errors: dict, layer: int, bins: int = 30, diverged: pd.DataFrame | None = None):
     """Histograms of the per-sample layer cushion μ_ℓ(x) at one layer, plain (blue) vs residual (red),
     one panel per depth, the measured seeds pooled; cushions has columns net, depth, seed, mu; errors maps
-    (net, depth) → test error (the seeds' mean)."""
-    depths = sorted(cushions.depth.unique())
+    (net, depth) → test error (the seeds' mean); diverged: the runs (net, depth, run_id) left out, counted."""
+    gone = diverged if diverged is not None else pd.DataFrame(columns=["net", "depth", "run_id"])
+    depths = sorted(set(cushions.depth) | set(gone.depth))
     fig, axes = plt.subplots(1, len(depths), figsize=(5 * len(depths), 4), constrained_layout=True, squeeze=False)
     data = []
     for ax, depth in zip(axes[0], depths):
@@ -200,18 +250,27 @@ def fig3(cushions: pd.DataFrame, errors: dict, layer: int, bins: int = 30):
         for net, color in (("plain", PLAIN), ("residual", RESIDUAL)):
             cell = at[at.net == net]
             mu = cell.mu.to_numpy()
+            finite = np.isfinite(mu.astype(float))  # μ is 0/0 where the layer's input is all zero (a dead net)
+            mu, lost, undefined = mu[finite], count_diverged(gone, net=net, depth=depth), int((~finite).sum())
+            if not len(mu):
+                ax.plot([], [], " ", label=f"{net}: all {lost} run(s) diverged, nothing to draw" if cell.empty else
+                        f"{net}: μ undefined for all {undefined} samples" + left_out(lost))
+                continue
             seeds = cell.seed.nunique() if "seed" in cell else 1
             # each net its own log-spaced bins: the two can be a decade apart and each is narrow
             edges = np.geomspace(mu.min(), mu.max() * (1 + 1e-9), bins + 1)
             data.append(histogram(ax, mu, edges, color,
                                   f"{net}: μ {mu.mean():.3g} ± {mu.std(ddof=1):.2g}, E = {errors[net, depth]:.4g}"
-                                  + (f" ({seeds} seeds pooled)" if seeds > 1 else ""),
+                                  + (f" ({seeds} seeds pooled)" if seeds > 1 else "") + left_out(lost)
+                                  + (f", {undefined} samples with μ undefined" if undefined else ""),
                                   net=net, depth=depth, mean=mu.mean(), sd=mu.std(ddof=1), n=len(mu), seeds=seeds))
+        if not any(part.depth.iloc[0] == depth for part in data):
+            nothing_drawn(ax, "nothing to draw: " + ("all runs diverged" if at.empty else "μ undefined"))
         ax.set(xscale="log", xlabel=f"layer cushion $\\mu_{{{layer}}}(x)$ (log scale)", ylabel="training samples",
                title=f"layer {layer} of depth {depth}")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
-    return fig, pd.concat(data, ignore_index=True)
+    return fig, stacked(data, ["net", "depth", "mean", "sd", "n", "seeds", "left", "right", "count"])
 
 
 # ---------------------------------------------------------------- YT Fig 7
@@ -219,78 +278,104 @@ def fig3(cushions: pd.DataFrame, errors: dict, layer: int, bins: int = 30):
 FIG7_LARGE = 0.7  # YT App. C counts the weights of p with magnitude above 0.7 (1 before, 26 after training)
 
 
-def fig7(vectors: dict[str, tuple], depth: int, clip: float, bins: int = 200):
+def fig7(vectors: dict[str, tuple], depth: int, clip: float, bins: int = 200, diverged: dict[str, str] | None = None):
     """Histograms of all weights of p (blue) and t = T(r) (red), the y-axis clipped at `clip`, and of
-    t's ID entries alone; before training (left) and after (right). vectors: name → (w, is_id).
+    t's ID entries alone; before training (left) and after (right). vectors: name → (w, is_id), for the runs
+    that finished; diverged: name → the id of the diverged run whose vector is left out.
     The data also holds, per vector, the exact number of weights with |w| > FIG7_LARGE."""
     fig, axes = plt.subplots(2, 2, figsize=(10, 6.5), constrained_layout=True)
-    lo = min(v[0].min().item() for v in vectors.values())
-    hi = max(v[0].max().item() for v in vectors.values())
-    edges = np.linspace(lo, hi, bins + 1)
+    diverged = diverged or {}
+    if vectors:
+        lo = min(v[0].min().item() for v in vectors.values())
+        hi = max(v[0].max().item() for v in vectors.values())
+        edges = np.linspace(lo, hi, bins + 1)
     data = []
     for col, (when, title) in enumerate((("0", "before training"), ("end", "after training"))):
         top, bottom = axes[0, col], axes[1, col]
         for name, color, label in ((f"p_{when}", PLAIN, "$p$ (KWI)"), (f"t_{when}", RESIDUAL, "$t=\\mathcal{T}(r)$")):
+            if name not in vectors:
+                top.plot([], [], " ", label=f"{label}: run {diverged.get(name, '?')} diverged, left out")
+                continue
             w, _ = vectors[name]
             large = int((w.abs() > FIG7_LARGE).sum())
             data.append(histogram(top, w.numpy(), edges, color,
                                   f"{label}: {len(w)} weights, {large} with |w| > {FIG7_LARGE:g}",
                                   vector=name, panel="all", large=large))
-        w, is_id = vectors[f"t_{when}"]
-        id_edges = np.linspace(w[is_id].min().item(), w[is_id].max().item(), 41)
-        data.append(histogram(bottom, w[is_id].numpy(), id_edges, RESIDUAL, f"ID entries of $t$: {int(is_id.sum())}",
-                              alpha=0.6, vector=f"t_{when}", panel="id"))
+        if f"t_{when}" in vectors:
+            w, is_id = vectors[f"t_{when}"]
+            id_edges = np.linspace(w[is_id].min().item(), w[is_id].max().item(), 41)
+            data.append(histogram(bottom, w[is_id].numpy(), id_edges, RESIDUAL,
+                                  f"ID entries of $t$: {int(is_id.sum())}", alpha=0.6, vector=f"t_{when}", panel="id"))
+        else:
+            nothing_drawn(bottom, f"run {diverged.get(f't_{when}', '?')} diverged")
         top.set(ylim=(0, clip), xlabel="weight value", ylabel=f"count (clipped at {clip:g})",
                 title=f"all weights, depth {depth}, {title}")
         bottom.set(xlabel="weight value", ylabel="count", title=f"ID entries of $t$, {title}")
         for ax in (top, bottom):
             ax.grid(alpha=0.3)
-            ax.legend(fontsize=8)
-    return fig, pd.concat(data, ignore_index=True)
+            if ax.get_legend_handles_labels()[0]:
+                ax.legend(fontsize=8)
+    return fig, stacked(data, ["vector", "panel", "large", "left", "right", "count"])
 
 
 # ---------------------------------------------------------------- YT Fig 10
 
-def fig10(grads: torch.Tensor, depth: int, iterations: int, bins: int = 201):
-    """Histogram (log counts) of every captured ∂L/∂a⁽ᴸ⁾ value, with its mean and sd."""
-    values = grads.flatten().double().numpy()
-    mean, sd = values.mean(), values.std(ddof=1)
-    edges = np.linspace(values.min(), values.max(), bins + 1)
+def fig10(grads: torch.Tensor | None, depth: int, iterations: int, bins: int = 201, diverged: int = 0):
+    """Histogram (log counts) of every captured ∂L/∂a⁽ᴸ⁾ value, with its mean and sd; the runs that diverged
+    (`diverged`; grads None when all did) left out and counted."""
     fig, ax = plt.subplots(figsize=(8, 4.5), constrained_layout=True)
-    data = histogram(ax, values, edges, RESIDUAL,
-                     f"residual, depth {depth}: mean {mean:.3g}, sd {sd:.3g}\n{len(values):,} values, {iterations} iterations",
-                     alpha=0.6, net="residual", depth=depth, mean=mean, sd=sd, n=len(values), iterations=iterations)
+    if grads is None:
+        nothing_drawn(ax, f"all {diverged} run(s) diverged: no gradients to draw")
+        data = pd.DataFrame({"net": ["residual"], "depth": depth, "mean": np.nan, "sd": np.nan, "n": 0,
+                             "iterations": 0, "diverged": diverged})
+    else:
+        values = grads.flatten().double().numpy()
+        mean, sd = values.mean(), values.std(ddof=1)
+        edges = np.linspace(values.min(), values.max(), bins + 1)
+        data = histogram(ax, values, edges, RESIDUAL,
+                         f"residual, depth {depth}: mean {mean:.3g}, sd {sd:.3g}\n{len(values):,} values, "
+                         f"{iterations} iterations{left_out(diverged)}",
+                         alpha=0.6, net="residual", depth=depth, mean=mean, sd=sd, n=len(values), iterations=iterations)
     ax.set(yscale="log", xlabel="$\\partial\\mathcal{L} / \\partial a^{(L)}$", ylabel="count (log scale)",
            title="gradients of the final activations")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="upper right")
+    if grads is not None:
+        ax.legend(fontsize=8, loc="upper right")
     return fig, data
 
 
 STAGE_STYLES = {"first": ("-", "after the first iteration"), "last": (":", "at the first iteration of the last epoch")}
 
 
-def fig12(sigmas: pd.DataFrame):
+def fig12(sigmas: pd.DataFrame, diverged: pd.DataFrame | None = None):
     """σ⁽ˡ⁾ against layer, one panel per architecture: plain blue, residual red; solid after the first
-    iteration, dotted at the first iteration of the last epoch; mean ± sd over seeds."""
-    panels = list(dict.fromkeys(sigmas.arch))
+    iteration, dotted at the first iteration of the last epoch; mean ± sd over seeds; diverged: the runs
+    (arch, net, depth, run_id) left out, counted in the legends."""
+    gone = diverged if diverged is not None else pd.DataFrame(columns=["arch", "net", "depth", "run_id"])
+    if sigmas.empty:
+        sigmas = pd.DataFrame(columns=["arch", "net", "depth", "seed", "stage", "layer", "sigma"])
+    panels = list(dict.fromkeys([*sigmas.arch, *gone.arch]))
     fig, axes = plt.subplots(1, len(panels), figsize=(6.5 * len(panels), 4.5), constrained_layout=True, squeeze=False)
     plotted = []
     for ax, arch in zip(axes[0], panels):
         cell = sigmas[sigmas.arch == arch]
-        depth = int(cell.depth.iloc[0])
+        depth = int((cell if len(cell) else gone[gone.arch == arch]).depth.iloc[0])
         for net, color in (("plain", PLAIN), ("residual", RESIDUAL)):
+            lost = count_diverged(gone, arch=arch, net=net)
+            if cell[cell.net == net].empty:
+                ax.plot([], [], " ", label=f"{net}: all {lost} run(s) diverged, nothing to draw")
+                continue
             for stage, (style, words) in STAGE_STYLES.items():
                 stats = mean_sd(cell[(cell.net == net) & (cell.stage == stage)], [], "layer", "sigma")
-                errorbars(ax, stats, "layer", color, f"{net}, {words}", style)
+                errorbars(ax, stats, "layer", color, f"{net}, {words}" + left_out(lost), style)
                 plotted.append(stats.assign(arch=arch, depth=depth, net=net, stage=stage))
         ax.set(xlabel="layer ℓ", ylabel="σ⁽ˡ⁾: fraction of dominant gradient flows (Eq. 13)", ylim=(0, 1.02),
                title=f"{arch}, depth {depth}")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8, loc="upper left")
-    data = pd.concat(plotted, ignore_index=True)[["arch", "depth", "net", "stage", "layer", "mean", "sd", "n"]]
-    return fig, data
+    columns = ["arch", "depth", "net", "stage", "layer", "mean", "sd", "n"]
+    return fig, stacked(plotted, columns)[columns]
 
 
 # ---------------------------------------------------------------- simulations: YT Figs 11 and 13
@@ -529,15 +614,26 @@ def stage_epochs(epochs, stages: int) -> list[int]:
     return [epochs[i] for i in dict.fromkeys(picks)]
 
 
-def lw_appc(norms: pd.DataFrame, stages: int, milestones: dict[str, tuple]):
+def lw_appc(norms: pd.DataFrame, stages: int, milestones: dict[str, tuple], diverged: pd.DataFrame | None = None):
     """Per dataset (column pairs): the norm of each conv layer with its BN scale absorbed at `stages` epochs
-    (later epochs darker) and their mean over layers against epoch (top); the same for the BN scales (bottom)."""
-    datasets = list(dict.fromkeys(norms.dataset))
+    (later epochs darker) and their mean over layers against epoch (top); the same for the BN scales (bottom);
+    diverged: the runs (dataset, depth, run_id) left out, counted in the legends."""
+    gone = diverged if diverged is not None else pd.DataFrame(columns=["dataset", "depth", "run_id"])
+    if norms.empty:
+        norms = pd.DataFrame(columns=["dataset", "depth", "seed", "epoch", "layer", "absorbed_norm", "bn_scale_norm"])
+    datasets = list(dict.fromkeys([*norms.dataset, *gone.dataset]))
     fig, axes = plt.subplots(2, 2 * len(datasets), figsize=(10 * len(datasets), 8), constrained_layout=True,
                              squeeze=False)
     plotted = []
     for d, dataset in enumerate(datasets):
         cell = norms[norms.dataset == dataset]
+        lost = count_diverged(gone, dataset=dataset)
+        if cell.empty:
+            depth = int(gone[gone.dataset == dataset].depth.iloc[0])
+            for ax in axes[:, 2 * d:2 * d + 2].flat:
+                nothing_drawn(ax, f"all {lost} run(s) diverged: nothing to draw")
+                ax.set_title(f"{dataset}, ResNet-{depth}")
+            continue
         depth = int(cell.depth.iloc[0])
         shown = stage_epochs(cell.epoch.unique(), stages)
         colours = plt.cm.viridis_r(np.linspace(0.15, 1.0, len(shown)))
@@ -554,7 +650,7 @@ def lw_appc(norms: pd.DataFrame, stages: int, milestones: dict[str, tuple]):
             per_layer.legend(fontsize=7, ncol=2, title="later = darker", title_fontsize=7)
             per_run = cell.groupby(["seed", "epoch"])[quantity].mean().rename(quantity).reset_index()
             stats = mean_sd(per_run, [], "epoch", quantity)
-            errorbars(over_epochs, stats, "epoch", RESIDUAL, "mean over conv layers (± sd over seeds)")
+            errorbars(over_epochs, stats, "epoch", RESIDUAL, "mean over conv layers (± sd over seeds)" + left_out(lost))
             for m in milestones.get(dataset, ()):
                 over_epochs.axvline(m, color="0.5", ls="--", lw=0.8)
             over_epochs.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -564,8 +660,8 @@ def lw_appc(norms: pd.DataFrame, stages: int, milestones: dict[str, tuple]):
             plotted.append(stats.assign(dataset=dataset, depth=depth, view="mean_over_layers"))
     for ax in axes.flat:
         ax.grid(alpha=0.3)
-    data = pd.concat(plotted, ignore_index=True)
-    return fig, data[["dataset", "depth", "view", "quantity", "epoch", "layer", "mean", "sd", "n"]]
+    columns = ["dataset", "depth", "view", "quantity", "epoch", "layer", "mean", "sd", "n"]
+    return fig, stacked(plotted, columns)[columns]
 
 
 # ---------------------------------------------------------------- the scale study
@@ -623,10 +719,13 @@ def build(target: str, frame: pd.DataFrame, spec: dict):
     if target == "yt_fig6":
         at = frame[(frame.depth == spec["depth"]) & (frame.epoch == 0)]
         dirs = {(r.net, r.seed): r.dir for r in at.itertuples()}
-        seeds = sorted(s for net, s in dirs if net == "plain" and ("residual", s) in dirs)
-        if not seeds:
+        if not any(net == "plain" and ("residual", s) in dirs for net, s in dirs):
             raise ValueError(f"yt_fig6: no plain/residual pair at depth {spec['depth']}")
-        return fig6([(s, iterations(dirs["plain", s]), iterations(dirs["residual", s])) for s in seeds], spec["depth"])
+        ok, diverged = split_diverged(at)
+        dirs = {(r.net, r.seed): r.dir for r in ok.itertuples()}
+        seeds = sorted(s for net, s in dirs if net == "plain" and ("residual", s) in dirs)
+        return fig6([(s, iterations(dirs["plain", s]), iterations(dirs["residual", s])) for s in seeds], spec["depth"],
+                    count_diverged(diverged))
     if target == "yt_fig9":
         return fig9(frame, spec["left_depths"])
     raise ValueError(f"no figure {target!r}")

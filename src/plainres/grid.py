@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, fields
+from pathlib import Path
 
 import yaml
 
+from .data import COUNTS
 from .models import ARCHS
 from .runs import INITS, Run, TrainConfig
 
@@ -156,7 +158,41 @@ def train_config(base: dict, *patches: dict, key: str) -> TrainConfig:
     try:
         return TrainConfig.from_dict(merged)
     except ValueError as e:
-        raise ConfigError(f"{key}: {e}") from e
+        raise ConfigError(f"{key}: {str(e).removeprefix('train config: ')}") from e
+
+
+def validate(config: dict, schema_path) -> None:
+    """The schema's verdict as one line: the key, the value and the rule it breaks (not the schema's dump)."""
+    import jsonschema
+
+    with open(schema_path) as f:
+        schema = yaml.safe_load(f)
+    errors = list(jsonschema.Draft202012Validator(schema).iter_errors(config))
+    if errors:
+        error = jsonschema.exceptions.best_match(errors)
+        key = ".".join(map(str, error.absolute_path)) or "the config's top level"
+        more = f" ({len(errors) - 1} more error(s) after fixing this)" if len(errors) > 1 else ""
+        raise ConfigError(f"{key}: {error.message[:300]} [schema rule: {error.validator}]{more}")
+
+
+def data_counts(config: dict, dataset: str) -> dict[str, int]:
+    """The images of each split the config's source of `dataset` holds: its synthetic sizes, or the dataset's."""
+    if dataset_source(config, dataset) == "synthetic":
+        return {split: config["data"]["synthetic"][split] for split in ("train", "test")}
+    return COUNTS[dataset]
+
+
+def check_data_sources(config: dict, cached) -> None:
+    """Every local data source the pipeline will read exists, unless its dataset is cached already
+    (`cached(dataset)`): checked when planning, so a dry run fails too."""
+    datasets = {experiment_dataset(config, name) for name in config["experiments"]}
+    for dataset in sorted(datasets):
+        source = dataset_source(config, dataset)
+        if source in (None, "official", "synthetic") or cached(dataset) or Path(source).exists():
+            continue
+        key = "data_source" if dataset == config["dataset"] else f"data_sources.{dataset}"
+        raise ConfigError(f"{key}: {source}: no such file or directory (give 'official', 'synthetic' or the path "
+                          f"of a local copy of {dataset}; relative paths start in {Path.cwd()})")
 
 
 def check(config: dict) -> None:
@@ -171,10 +207,30 @@ def check(config: dict) -> None:
                 raise ConfigError(f"{key}.nets[{i}].init: {net['init']!r} is not one of {INITS}")
         for depth in exp["depths"]:
             _check_depth(exp["arch"], depth, f"{key}.depths")
-        experiment_runs(config, name)  # builds, and so validates, every merged TrainConfig
+        _check_sizes(config, name)  # builds, and so validates, every merged TrainConfig
     _check_readers(config)
     _check_study(config)
     _check_simulations(config["simulations"])
+
+
+def _check_sizes(config: dict, name: str) -> None:
+    """What a run's train config asks of its data: subsets no larger than it, snapshot iterations within the run."""
+    dataset = experiment_dataset(config, name)
+    counts = data_counts(config, dataset)
+    data = f"the synthetic {dataset} (data.synthetic)" if dataset_source(config, dataset) == "synthetic" else dataset
+    for run, cfg in experiment_runs(config, name):
+        key = f"experiments.{name} ({run.net}, depth {run.depth})"
+        for split in ("train", "test"):
+            subset = getattr(cfg, f"{split}_subset")
+            if subset is not None and subset > counts[split]:
+                raise ConfigError(f"{key}: train.{split}_subset = {subset} is more than the {counts[split]} "
+                                  f"{split} images of {data}")
+        steps = cfg.iterations(cfg.train_subset or counts["train"])
+        beyond = [i for i in cfg.snapshot_iterations if i > steps]
+        if beyond:
+            raise ConfigError(f"{key}: train.snapshot_iterations {beyond}: the run takes {steps} SGD steps "
+                              f"({cfg.epochs} epochs of {cfg.train_subset or counts['train']} images in "
+                              f"minibatches of {cfg.batch_size})")
 
 
 def _check_simulations(sims: dict) -> None:

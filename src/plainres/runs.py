@@ -69,6 +69,12 @@ class TrainConfig:
                   (self.crop_padding >= 0, "crop_padding must be ≥ 0"),
                   (self.capture_final_grad_epochs >= 0, "capture_final_grad_epochs must be ≥ 0"),
                   (self.snapshot_every >= 0, "snapshot_every must be ≥ 0"),
+                  (all(-self.epochs - 1 <= e <= self.epochs for e in self.snapshot_epochs),
+                   f"snapshot_epochs {list(self.snapshot_epochs)}: a run of {self.epochs} epochs has epochs 0..{self.epochs} "
+                   f"(or −1..−{self.epochs + 1}, counted from the end)"),
+                  (all(i >= 1 for i in self.snapshot_iterations), "snapshot_iterations must be ≥ 1"),
+                  (all(n is None or n >= 1 for n in (self.train_subset, self.test_subset)),
+                   "train_subset and test_subset must be ≥ 1 (or null: all the data)"),
                   (self.compile in COMPILE, f"compile must be one of {list(COMPILE)}"),
                   (self.channels_last in COMPILE, f"channels_last must be one of {list(COMPILE)}")]
         for ok, message in checks:
@@ -97,6 +103,10 @@ class TrainConfig:
 
     def resolve_epochs(self, epochs) -> set[int]:
         return {e if e >= 0 else self.epochs + 1 + e for e in epochs}
+
+    def iterations(self, n_train: int) -> int:
+        """SGD steps of the whole run on `n_train` images (the last minibatch of an epoch may be short)."""
+        return self.epochs * -(-n_train // self.batch_size)
 
     def snapshot_epochs_resolved(self) -> set[int]:
         """The epochs whose end (0: the initialisation) leaves a snapshot epoch_<e>.pt."""

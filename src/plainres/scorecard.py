@@ -45,6 +45,7 @@ def by_seed(frame: pd.DataFrame, value: str, **where) -> pd.Series:
 
 
 def diverged_note(runs: pd.DataFrame, **where) -> str:
+    """The evidence's note naming the runs matching `where` that diverged (none: '')."""
     if "status" not in runs:
         return ""
     hit = runs
@@ -54,12 +55,23 @@ def diverged_note(runs: pd.DataFrame, **where) -> str:
     return f"; {len(gone)} diverged run(s) left out: {', '.join(gone.run_id)}" if len(gone) else ""
 
 
-def all_of(target: str, key: str, claim: str, cases: dict[str, Effect], what: str = "cases") -> Row:
+def with_diverged(data: pd.DataFrame, runs: pd.DataFrame | None) -> pd.DataFrame:
+    """A target's measured data and a row (identity, status 'diverged', no values) for each run it read that
+    diverged, so that its claims leave them out and name them; data that has a status column holds every run."""
+    if runs is None or "status" in data or not (runs.status == "diverged").any():
+        return data
+    gone = runs[runs.status == "diverged"].drop_duplicates("dir" if "dir" in runs else "run_id")
+    identity = [c for c in ("arch", "net", "dataset", "depth", "seed", "run_id", "status") if c in gone]
+    return pd.concat([data, gone[identity]], ignore_index=True)
+
+
+def all_of(target: str, key: str, claim: str, cases: dict[str, Effect], what: str = "cases", note: str = "") -> Row:
     """'The effect is there in every case': holds if every case holds, fails if any fails, not testable
-    if none has data, else inconclusive; the weakest case (smallest effect/se) is the evidence shown."""
+    if none has data, else inconclusive; the weakest case (smallest effect/se) is the evidence shown;
+    `note` (the diverged runs left out) ends the detail."""
     known = {k: e for k, e in cases.items() if not e.missing}
     if not known:
-        return Row(target, key, claim, NOT_TESTABLE, NO_DATA, f"no {what} with data")
+        return Row(target, key, claim, NOT_TESTABLE, NO_DATA, f"no {what} with data{note}")
     verdicts = {k: e.verdict() for k, e in known.items()}
 
     def z(e: Effect) -> float:
@@ -75,7 +87,8 @@ def all_of(target: str, key: str, claim: str, cases: dict[str, Effect], what: st
         pick = pick or min(known, key=lambda k: z(known[k]))
     held = sum(v == HOLDS for v in verdicts.values())
     missing = f", {len(cases) - len(known)} without data" if len(known) < len(cases) else ""
-    return Row(target, key, claim, verdict, known[pick], f"{held} of {len(cases)} {what} hold{missing}; weakest: {pick}")
+    return Row(target, key, claim, verdict, known[pick],
+               f"{held} of {len(cases)} {what} hold{missing}; weakest: {pick}{note}")
 
 
 def final_rows(curves: pd.DataFrame) -> pd.DataFrame:
@@ -105,7 +118,7 @@ def claims_table1(runs: pd.DataFrame, spec: dict | None = None) -> list[Row]:
                            f"plain L degrades more than residual L from depth {lo} to {hi} (paper: 6.85× vs 1.73×, 20→44)",
                            paired(growth["plain"], growth["residual"]),
                            f"log L({hi})/L({lo}), plain − residual; geometric mean ratios plain "
-                           f"{fmt(ratio['plain'], 3)}×, residual {fmt(ratio['residual'], 3)}×"))
+                           f"{fmt(ratio['plain'], 3)}×, residual {fmt(ratio['residual'], 3)}×" + diverged_note(runs)))
     return out
 
 
@@ -115,15 +128,16 @@ def claims_table4(runs: pd.DataFrame, spec: dict | None = None) -> list[Row]:
     cases = {f"{net} d{d}": one_sample(np.log10(by_seed(ok, "L", net=net, depth=d) / by_seed(ok, "reg", net=net, depth=d)) - 1)
              for net in ("plain", "residual") for d in sorted(runs.depth.unique())}
     d = min(runs.depth.unique())
-    init = paired(np.log10(by_seed(runs, "reg_before", net="plain", depth=d)),
-                  np.log10(by_seed(runs, "reg_before", net="residual", depth=d)) + 1)
+    before = {net: by_seed(ok, "reg_before", net=net, depth=d) for net in ("plain", "residual")}
+    init = paired(np.log10(before["plain"]), np.log10(before["residual"]) + 1)
     return [all_of("yt_table4", "yt_table4.reg_small",
                    "the weight regularisation is small against L after training: L/reg > 10 (paper: ≥ 80.67)", cases,
-                   "cells (net, depth) of log₁₀(L/reg) − 1"),
+                   "cells (net, depth) of log₁₀(L/reg) − 1", diverged_note(runs)),
             weighed("yt_table4", "yt_table4.reg_init",
                     "before training, plain regularisation ≫ residual's: more than 10× (paper: 268× at depth 20)", init,
                     f"log₁₀(reg plain / reg residual) − 1 at depth {d}; ratio of means "
-                    f"{fmt(by_seed(runs, 'reg_before', net='plain', depth=d).mean() / by_seed(runs, 'reg_before', net='residual', depth=d).mean(), 3)}×")]
+                    f"{fmt(before['plain'].mean() / before['residual'].mean(), 3)}×"
+                    + diverged_note(runs, depth=d))]
 
 
 def claims_table2(runs: pd.DataFrame, spec: dict | None = None) -> list[Row]:
@@ -136,8 +150,8 @@ def claims_table2(runs: pd.DataFrame, spec: dict | None = None) -> list[Row]:
     return [exact("yt_table2", "yt_table2.equal",
                   "equivalently initialised plain and residual nets reach the same L, each seed within 10 % (paper: 4 %)",
                   None if worst is None else worst[2] < 0.1,
-                  "" if worst is None else f"largest gap {100 * worst[2]:.2g} % (depth {worst[0]}, seed {worst[1]}) "
-                  f"over {len(gaps)} pairs" + diverged_note(runs))]
+                  ("no pair" if worst is None else f"largest gap {100 * worst[2]:.2g} % (depth {worst[0]}, seed "
+                   f"{worst[1]}) over {len(gaps)} pairs") + diverged_note(runs))]
 
 
 def trained_alike(runs: pd.DataFrame, like: pd.DataFrame) -> pd.DataFrame:
@@ -155,28 +169,34 @@ def claims_table5(runs: pd.DataFrame, spec: dict | None = None) -> list[Row]:
     out.append(all_of("yt_table5", "yt_table5.better_than_chance",
                       "T′ nets classify far better than chance: E < 0.9 at every depth (paper: ≈ 0.32)",
                       {f"d{d}": one_sample(0.9 - by_seed(ok, "E", net="dominant", depth=d)) for d in depths},
-                      "depths (0.9 − E)"))
+                      "depths (0.9 − E)", diverged_note(runs, net="dominant")))
     for d in depths:
         dominant = ok[(ok.net == "dominant") & (ok.depth == d)]
         residual = ok[(ok.net == "residual") & (ok.depth == d)]
         claim = f"T′ nets far behind the residual nets at depth {d}: L(T′) − L(residual) > 0 (paper: 0.94 vs 0.041)"
         key = "yt_table5.behind_residual"
+        note = diverged_note(runs[runs.net.isin(["dominant", "residual"])], depth=d)
         alike = trained_alike(residual, dominant).drop_duplicates("seed")
-        if residual.empty or dominant.empty:
-            out.append(exact("yt_table5", key, claim, None, "no residual runs at this depth"))
+        if dominant.empty:
+            out.append(exact("yt_table5", key, claim, None, "no T′ run left at this depth" + note))
+        elif residual.empty:
+            out.append(exact("yt_table5", key, claim, None, "no residual runs at this depth" + note))
         elif alike.empty:
-            out.append(exact("yt_table5", key, claim, None, "no residual runs trained on T′'s images, epochs and dtype"))
+            out.append(exact("yt_table5", key, claim, None, "no residual runs trained on T′'s images, epochs and dtype"
+                             + note))
         else:
             out.append(weighed("yt_table5", key, claim, paired(by_seed(dominant, "L"), by_seed(alike, "L")),
                                f"means {fmt(by_seed(dominant, 'L').mean())} vs {fmt(by_seed(alike, 'L').mean())} "
-                               f"(residual nets of {alike.epochs.iloc[0]} epochs on the same images, {alike.dtype.iloc[0]})"))
+                               f"(residual nets of {alike.epochs.iloc[0]} epochs on the same images, "
+                               f"{alike.dtype.iloc[0]}){note}"))
     if len(depths) >= 2:
         lo, hi = depths[0], depths[-1]
         growth = np.log(by_seed(ok, "L", net="dominant", depth=hi) / by_seed(ok, "L", net="dominant", depth=lo))
         out.append(weighed("yt_table5", "yt_table5.no_degradation",
                            f"T′ nets do not degrade with depth: L({hi})/L({lo}) < 1.1 (paper: 1.001, 20→44)",
                            one_sample(math.log(1.1) - growth),
-                           f"log 1.1 − log L({hi})/L({lo}); geometric mean ratio {fmt(math.exp(growth.mean()), 3)}×"))
+                           f"log 1.1 − log L({hi})/L({lo}); geometric mean ratio {fmt(math.exp(growth.mean()), 3)}×"
+                           + diverged_note(runs, net="dominant")))
     common = sorted(set(depths) & set(runs[runs.net == "dominant-full-lower"].depth.unique()))
     if common:
         d = common[0]
@@ -184,27 +204,31 @@ def claims_table5(runs: pd.DataFrame, spec: dict | None = None) -> list[Row]:
                            f"a full lower half in the doubling kernels lowers T′'s error at depth {d} "
                            "(paper: 31.52 % → 21.31 %, depth 20)",
                            paired(by_seed(ok, "E", net="dominant", depth=d), by_seed(ok, "E", net="dominant-full-lower", depth=d)),
-                           "E(T′) − E(full lower half)"))
+                           "E(T′) − E(full lower half)"
+                           + diverged_note(runs[runs.net.isin(["dominant", "dominant-full-lower"])], depth=d)))
     return out
 
 
 def claims_table3(per_run: pd.DataFrame, spec: dict | None = None) -> list[Row]:
     """Table 3's reading (YT App. C) from the statistics of each seed's four vectors (vector, seed, …)."""
+    ok = finished(per_run)
+    t_note, p_note = diverged_note(per_run, net="residual"), diverged_note(per_run, net="plain")
+
     def stat(vector, quantity):
-        return by_seed(per_run, quantity, vector=vector)
+        return by_seed(ok, quantity, vector=vector)
 
     share_t = stat("t_end", "mass_id") / stat("t_end", "mass_large")
     share_p = stat("p_end", "mass_id") / stat("p_end", "mass_large")
     change = (stat("p_end", "mass_id") - stat("p_0", "mass_id")).abs() / stat("p_0", "mass_id")
     return [weighed("yt_table3", "yt_table3.t_id_share",
                     "after training, t's ID entries still carry most of the mass of |w| ≥ 0.25 (paper: 1000/1300)",
-                    one_sample(share_t - 0.5), f"share − 0.5; mean share {fmt(share_t.mean(), 3)}"),
+                    one_sample(share_t - 0.5), f"share − 0.5; mean share {fmt(share_t.mean(), 3)}{t_note}"),
             weighed("yt_table3", "yt_table3.p_id_share", "p's ID entries carry a small share of it (paper: 72/700 = 10 %)",
-                    one_sample(0.5 - share_p), f"0.5 − share; mean share {fmt(share_p.mean(), 3)}"),
+                    one_sample(0.5 - share_p), f"0.5 − share; mean share {fmt(share_p.mean(), 3)}{p_note}"),
             weighed("yt_table3", "yt_table3.p_id_mass", "training barely changes the ID mass of p: by less than 25 % "
                     "(paper: 67 → 72)", one_sample(0.25 - change),
                     f"0.25 − relative change; mean ID mass {fmt(stat('p_0', 'mass_id').mean(), 3)} → "
-                    f"{fmt(stat('p_end', 'mass_id').mean(), 3)}")]
+                    f"{fmt(stat('p_end', 'mass_id').mean(), 3)}{p_note}")]
 
 
 # ---------------------------------------------------------------- YT Figures
@@ -236,58 +260,68 @@ def claims_fig2(curves: pd.DataFrame, spec: dict) -> list[Row]:
     claim = f"residual nets reach L = {level:g} first (Fig 8a; the paper's level 2e-3)"
     if len(ok) and all(never[net] == len(epochs[net]) for net in epochs):
         out.append(Row("yt_fig2", "yt_fig2.reach", claim, INCONCLUSIVE,
-                       detail=f"no run reached L = {level:g} in {last} epochs: a level too low for this scale"))
+                       detail=f"no run reached L = {level:g} in {last} epochs: a level too low for this scale"
+                       + diverged_note(curves)))
     else:
         out.append(weighed("yt_fig2", "yt_fig2.reach", claim, paired(epochs["plain"], epochs["residual"]),
                            f"epoch(plain) − epoch(residual), a run that never reaches it counted at epoch {last + 1}; "
                            f"mean epochs {fmt(epochs['plain'].mean(), 3)} vs {fmt(epochs['residual'].mean(), 3)}; "
-                           f"never reached: plain {never['plain']}, residual {never['residual']}"))
+                           f"never reached: plain {never['plain']}, residual {never['residual']}"
+                           + diverged_note(curves)))
     return out
 
 
 def claims_fig3(samples: pd.DataFrame, spec: dict | None = None) -> list[Row]:
-    """Fig 3 from every measured image's cushion (net, depth, seed, mu): the seeds' mean cushions, paired."""
-    means = samples.groupby(["net", "depth", "seed"]).mu.mean().reset_index()
+    """Fig 3 from every measured image's cushion (net, depth, seed, mu): the seeds' mean cushions, paired
+    (the depths whose runs all diverged are not testable)."""
+    means = finished(samples).groupby(["net", "depth", "seed"]).mu.mean().reset_index()
     out = []
     for d in sorted(samples.depth.unique()):
         r, p = by_seed(means, "mu", net="residual", depth=d), by_seed(means, "mu", net="plain", depth=d)
         out.append(weighed("yt_fig3", "yt_fig3.cushion",
                            f"residual nets have larger layer cushions than plain nets at depth {d} (Fig 3: red right of blue)",
-                           paired(r, p), f"mean μ(residual) − mean μ(plain); {fmt(r.mean(), 3)} vs {fmt(p.mean(), 3)}"))
+                           paired(r, p), f"mean μ(residual) − mean μ(plain); {fmt(r.mean(), 3)} vs {fmt(p.mean(), 3)}"
+                           + diverged_note(samples, depth=d)))
     return out
 
 
 def claims_fig6(data: pd.DataFrame, spec: dict | None = None) -> list[Row]:
-    """Fig 6 from every step's |ΔL| (columns seed, iteration, epoch, abs_diff): exact checks."""
+    """Fig 6 from every step's |ΔL| (columns seed, iteration, epoch, abs_diff): exact checks (the pairs with a
+    diverged run left out)."""
     first_claim = "the float64 pair's |ΔL| starts at rounding level, below 1e-12 (Fig 6)"
     growth_claim = "|ΔL| grows slowly: below 1e-10 through the first epoch, larger by the last (Fig 6)"
+    data, note = finished(data), diverged_note(data)
     if data.empty:
-        return [exact("yt_fig6", "yt_fig6.first_step", first_claim, None, "no steps"),
-                exact("yt_fig6", "yt_fig6.growth", growth_claim, None, "no steps")]
+        return [exact("yt_fig6", "yt_fig6.first_step", first_claim, None, "no steps" + note),
+                exact("yt_fig6", "yt_fig6.growth", growth_claim, None, "no steps" + note)]
     first_step = data[data.iteration == 1].abs_diff.max()
     first, last = data.epoch.min(), data.epoch.max()
     early, late = data[data.epoch == first].abs_diff.max(), data[data.epoch == last].abs_diff.max()
     seeds = data.seed.nunique()
-    growth_detail = f"largest |ΔL| in epoch {first}: {fmt(early, 3)}; in epoch {last}: {fmt(late, 3)}"
+    growth_detail = f"largest |ΔL| in epoch {first:g}: {fmt(early, 3)}; in epoch {last:g}: {fmt(late, 3)}{note}"
     if first == last or late == 0:  # too short to tell: one epoch, or the pair has not parted yet
         growth = Row("yt_fig6", "yt_fig6.growth", growth_claim, INCONCLUSIVE, detail=growth_detail + (
             "; one epoch only" if first == last else "; the pair is still exactly equal in the last epoch"))
     else:
         growth = exact("yt_fig6", "yt_fig6.growth", growth_claim, bool(early < 1e-10 and late > early), growth_detail)
     return [exact("yt_fig6", "yt_fig6.first_step", first_claim, first_step < 1e-12,
-                  f"largest |ΔL| at the first step over {seeds} seeds: {fmt(first_step, 3)}"), growth]
+                  f"largest |ΔL| at the first step over {seeds} seeds: {fmt(first_step, 3)}{note}"), growth]
 
 
 def claims_fig7(data: pd.DataFrame, spec: dict | None = None) -> list[Row]:
     """Fig 7 from the plotted histograms of one seed (vector, panel, left, right, count, large): descriptive
-    checks of that seed's weights, as the paper's figure is of one net."""
+    checks of that seed's weights, as the paper's figure is of one net (a diverged run's vectors are missing)."""
     ids = data[(data.vector == "t_end") & (data.panel == "id")]
     mode = None if ids.empty else float(((ids.left + ids.right) / 2).loc[ids["count"].idxmax()])
-    large = {v: int(data[(data.vector == v) & (data.panel == "all")]["large"].iloc[0]) for v in ("p_0", "p_end")}
+    counted = data[data.panel == "all"].groupby("vector")["large"].first()
+    large = {v: int(counted[v]) for v in ("p_0", "p_end") if v in counted}
+    t_note, p_note = diverged_note(data, net="residual"), diverged_note(data, net="plain")
     return [exact("yt_fig7", "yt_fig7.id_mode", "after training, the ID entries of t still peak near 1 (Fig 7: mode around 0.9)",
-                  None if mode is None else mode > 0.5, "" if mode is None else f"mode {fmt(mode, 3)} (one seed)"),
+                  None if mode is None else mode > 0.5,
+                  ("no ID entries of t" if mode is None else f"mode {fmt(mode, 3)} (one seed)") + t_note),
             exact("yt_fig7", "yt_fig7.few_large", "very few weights of p exceed 0.7 in magnitude (Fig 7: 1 before training, 26 after)",
-                  max(large.values()) < 100, ", ".join(f"{v}: {n}" for v, n in large.items()) + " (one seed)")]
+                  max(large.values()) < 100 if len(large) == 2 else None,
+                  (", ".join(f"{v}: {n}" for v, n in large.items()) or "no vector of p") + " (one seed)" + p_note)]
 
 
 def fig9_steps_epoch(curves: pd.DataFrame, steps: int) -> int:
@@ -315,7 +349,7 @@ def claims_fig9(curves: pd.DataFrame, spec: dict) -> list[Row]:
                            f"adding layers ({lo}→{hi}) slows p more than t (Fig 9a: blue curves part, red stay close)",
                            paired(growth["kwi"], growth["t-hmwi"]),
                            f"log L({hi})/L({lo}), p − t; geometric mean ratios p {fmt(math.exp(growth['kwi'].mean()), 3)}×, "
-                           f"t {fmt(math.exp(growth['t-hmwi'].mean()), 3)}×"))
+                           f"t {fmt(math.exp(growth['t-hmwi'].mean()), 3)}×" + diverged_note(curves)))
     cases = {}
     for d in sorted(curves.depth.unique()):
         at = ok[ok.depth == d]
@@ -333,22 +367,31 @@ def claims_fig9(curves: pd.DataFrame, spec: dict) -> list[Row]:
     out.append(all_of("yt_fig9", "yt_fig9.gap_widens",
                       f"the gap L(p) − L(t) widens from the start of training (Fig 9b: until about epoch 15, "
                       f"{spec['widening_steps']:,} SGD steps)", cases,
-                      "depths of gap(epoch nearest those steps, or the end) − gap(first evaluated epoch)"))
+                      "depths of gap(epoch nearest those steps, or the end) − gap(first evaluated epoch)",
+                      diverged_note(curves)))
     return out
 
 
 def claims_fig10(data: pd.DataFrame, spec: dict | None = None) -> list[Row]:
-    first = data.iloc[0]
-    return [exact("yt_fig10", "yt_fig10.centred", "∂L/∂a⁽ᴸ⁾ is centred near zero: |mean| < 0.1 sd (Fig 10: 1.44e-4 against sd 0.011)",
+    """Fig 10 from the plotted histogram (mean, sd, n, iterations in every row; n = 0 when its run diverged)."""
+    claim = "∂L/∂a⁽ᴸ⁾ is centred near zero: |mean| < 0.1 sd (Fig 10: 1.44e-4 against sd 0.011)"
+    drawn = finished(data)
+    drawn = drawn[drawn.n > 0]
+    if drawn.empty:
+        return [exact("yt_fig10", "yt_fig10.centred", claim, None, "no gradients" + diverged_note(data))]
+    first = drawn.iloc[0]
+    return [exact("yt_fig10", "yt_fig10.centred", claim,
                   abs(first["mean"]) < 0.1 * first["sd"], f"mean {fmt(first['mean'], 3)}, sd {fmt(first['sd'], 3)}, "
-                  f"{int(first.n):,} values over {int(first.iterations)} iterations of one run")]
+                  f"{int(first.n):,} values over {int(first.iterations)} iterations of one run" + diverged_note(data))]
 
 
 def claims_fig12(sigmas: pd.DataFrame, spec: dict | None = None) -> list[Row]:
     """Fig 12 from every measured σ (arch, net, depth, seed, stage, layer, sigma). The last layer feeds the
     pooling alone, so its σ is 1 for every net and is left out of the comparisons."""
+    ok, none = finished(sigmas), pd.Series(dtype=float)
+
     def sigma(arch, net, stage):  # seeds × layers, the last layer dropped
-        cell = sigmas[(sigmas.arch == arch) & (sigmas.net == net) & (sigmas.stage == stage)]
+        cell = ok[(ok.arch == arch) & (ok.net == net) & (ok.stage == stage)]
         table = cell.pivot_table(index="seed", columns="layer", values="sigma")
         return table.iloc[:, :-1]
 
@@ -357,20 +400,22 @@ def claims_fig12(sigmas: pd.DataFrame, spec: dict | None = None) -> list[Row]:
         cases = {}
         for stage in ("first", "last"):
             r, p = sigma("simplified", "residual", stage), sigma("simplified", "plain", stage)
-            cases |= {f"{stage}, layer {layer}": paired(r[layer], p[layer]) for layer in r.columns}
+            cases |= {f"{stage}, layer {layer}": paired(r[layer], p.get(layer, none)) for layer in r.columns}
         out.append(all_of("yt_fig12", "yt_fig12.simplified_above",
                           "simplified nets: residual σ above plain σ at every layer, at both stages (Fig 12a)", cases,
-                          "(stage, layer) cases of σ(residual) − σ(plain)"))
+                          "(stage, layer) cases of σ(residual) − σ(plain)", diverged_note(sigmas, arch="simplified")))
         rise = sigma("simplified", "residual", "first")
+        low, high = (rise.iloc[:, 0], rise.iloc[:, -1]) if rise.shape[1] else (none, none)
+        top = f"{rise.columns[-1]:g}" if rise.shape[1] else "L−1"
         out.append(weighed("yt_fig12", "yt_fig12.rises",
                            "simplified residual nets: σ rises with the layer early in training (Fig 12a, red solid line)",
-                           one_sample(rise.iloc[:, -1] - rise.iloc[:, 0]),
-                           f"σ(layer {rise.columns[-1]}) − σ(layer 1); means {fmt(rise.iloc[:, 0].mean(), 3)} → "
-                           f"{fmt(rise.iloc[:, -1].mean(), 3)}"))
+                           one_sample(high - low), f"σ(layer {top}) − σ(layer 1); means {fmt(low.mean(), 3)} → "
+                           f"{fmt(high.mean(), 3)}"
+                           + diverged_note(sigmas, arch="simplified", net="residual")))
     cases = {f"{arch} {net}": one_sample(sigma(arch, net, "first").mean(axis=1) - sigma(arch, net, "last").mean(axis=1))
              for arch in dict.fromkeys(sigmas.arch) for net in ("plain", "residual")}
     out.append(all_of("yt_fig12", "yt_fig12.falls", "σ decreases as training continues (mean over layers, every net; Fig 12)",
-                      cases, "nets of mean σ(first) − mean σ(last)"))
+                      cases, "nets of mean σ(first) − mean σ(last)", diverged_note(sigmas)))
     if "fully-fledged" in set(sigmas.arch):
         cases = {}
         for stage in ("first", "last"):
@@ -379,20 +424,22 @@ def claims_fig12(sigmas: pd.DataFrame, spec: dict | None = None) -> list[Row]:
             cases[stage] = paired(r.iloc[:, half:].mean(axis=1), p.iloc[:, half:].mean(axis=1))
         out.append(all_of("yt_fig12", "yt_fig12.full_deep_above",
                           "fully-fledged nets: residual σ above plain σ in the deeper half of the layers (Fig 12b)", cases,
-                          "stages of the deeper half's mean σ(residual) − σ(plain)"))
+                          "stages of the deeper half's mean σ(residual) − σ(plain)",
+                          diverged_note(sigmas, arch="fully-fledged")))
     return out
 
 
 def claims_cushion_full(samples: pd.DataFrame, spec: dict | None = None) -> list[Row]:
     """The interlayer cushion from every measured image (net, depth, seed, mu): the seeds' means, paired."""
-    means = samples.groupby(["net", "depth", "seed"]).mu.mean().reset_index()
+    means = finished(samples).groupby(["net", "depth", "seed"]).mu.mean().reset_index()
     out = []
     for d in sorted(samples.depth.unique()):
         r, p = by_seed(means, "mu", net="residual", depth=d), by_seed(means, "mu", net="plain", depth=d)
         out.append(weighed("yt_cushion_full", "yt_cushion_full.above",
                            f"the residual block's interlayer cushion exceeds the plain block's at depth {d} "
                            "(YT §4: 0.20 vs 2.7e-7 at depth 20)", paired(r, p),
-                           f"mean μ(residual) − mean μ(plain); {fmt(r.mean(), 3)} vs {fmt(p.mean(), 3)}"))
+                           f"mean μ(residual) − mean μ(plain); {fmt(r.mean(), 3)} vs {fmt(p.mean(), 3)}"
+                           + diverged_note(samples, depth=d)))
     return out
 
 
@@ -519,23 +566,31 @@ def claims_lw_fig1_e(data: pd.DataFrame, spec: dict | None = None) -> list[Row]:
 def claims_lw_appc(norms: pd.DataFrame, spec: dict | None = None) -> list[Row]:
     """LW App. C Fig 2(b, d) from every seed's per-layer norms (dataset, seed, epoch, layer, absorbed_norm): the
     mean over conv layers grows from the first to the last epoch, seed by seed."""
-    out = []
-    for dataset, g in norms.groupby("dataset"):
+    ok, out = finished(norms), []
+    for dataset in sorted(norms.dataset.unique()):
+        g, note = ok[ok.dataset == dataset], diverged_note(norms, dataset=dataset)
+        claim = f"{dataset}: the mean BN-absorbed conv norm grows during training (LW App. C Fig 2)"
+        if g.empty:
+            out.append(weighed("lw_appc", "lw_appc.grows", claim, NO_DATA, "no run left" + note))
+            continue
         per_seed = g.groupby(["seed", "epoch"]).absorbed_norm.mean().unstack("epoch").sort_index(axis=1)
         first, last = per_seed.columns[0], per_seed.columns[-1]
-        out.append(weighed("lw_appc", "lw_appc.grows", f"{dataset}: the mean BN-absorbed conv norm grows during training "
-                           "(LW App. C Fig 2)", one_sample(per_seed[last] - per_seed[first]),
-                           f"epoch {last} − epoch {first}; means {fmt(per_seed[first].mean(), 4)} → {fmt(per_seed[last].mean(), 4)}"))
+        out.append(weighed("lw_appc", "lw_appc.grows", claim, one_sample(per_seed[last] - per_seed[first]),
+                           f"epoch {last:g} − epoch {first:g}; means {fmt(per_seed[first].mean(), 4)} → "
+                           f"{fmt(per_seed[last].mean(), 4)}{note}"))
     return out
 
 
 # ---------------------------------------------------------------- published numbers from figures
 
+SUMMARY_COLUMNS = ["net", "depth", "quantity", "mean", "sd", "n", "diverged"]
+
+
 def fig10_summary(data: pd.DataFrame) -> pd.DataFrame:
-    """Fig 10's mean and sd of ∂L/∂a⁽ᴸ⁾ beside the paper's (1.44e-4, 0.011)."""
+    """Fig 10's mean and sd of ∂L/∂a⁽ᴸ⁾ beside the paper's (1.44e-4, 0.011); n = 0 where its runs diverged."""
     first = data.iloc[0]
     rows = [{"net": "residual", "depth": int(first.depth), "quantity": q, "mean": float(first[q]), "sd": math.nan,
-             "n": int(first.n), "diverged": 0} for q in ("mean", "sd")]
+             "n": int(first.n), "diverged": int(first.get("diverged", 0))} for q in ("mean", "sd")]
     return with_paper(pd.DataFrame(rows), "yt_fig10")
 
 
@@ -546,22 +601,24 @@ def fig9_summary(data: pd.DataFrame) -> pd.DataFrame:
     names = {"kwi": "p", "t-hmwi": "t"}
     rows = [{"net": names[r.init], "depth": int(r.depth), "quantity": "L", "mean": r.mean, "sd": r.sd,
              "n": int(r.n), "diverged": 0} for r in last.itertuples()]
-    return with_paper(pd.DataFrame(rows), "yt_fig9")
+    return with_paper(pd.DataFrame(rows, columns=SUMMARY_COLUMNS), "yt_fig9")
 
 
 def fig12_summary(data: pd.DataFrame, spec: dict) -> pd.DataFrame:
     """σ(residual) / σ(plain) at each panel's ratio layers, the mean of the two stages' ratios of seed means
-    (the paper's "on average … through the whole training process"), beside the paper's values."""
+    (the paper's "on average … through the whole training process"), beside the paper's values; a net whose
+    runs all diverged leaves the ratio undefined."""
     rows = []
     for arch, panel in spec["panels"].items():
         cell = data[data.arch == arch]
         for layer in panel["ratio_layers"]:
             ratios = []
             for stage in ("first", "last"):
-                at = cell[(cell.stage == stage) & (cell.layer == layer)].set_index("net")
-                ratios.append(at.loc["residual", "mean"] / at.loc["plain", "mean"])
+                at = cell[(cell.stage == stage) & (cell.layer == layer)].set_index("net")["mean"]
+                ratios.append(at.get("residual", math.nan) / at.get("plain", math.nan))
             rows.append({"net": arch, "depth": panel["depth"], "quantity": f"ratio_{layer}",
-                         "mean": sum(ratios) / len(ratios), "sd": math.nan, "n": int(cell["n"].min()), "diverged": 0})
+                         "mean": sum(ratios) / len(ratios), "sd": math.nan,
+                         "n": int(cell["n"].min()) if len(cell) else 0, "diverged": 0})
     return with_paper(pd.DataFrame(rows), "yt_fig12")
 
 
@@ -580,10 +637,12 @@ CLAIMS = {"yt_table1": claims_table1, "yt_table2": claims_table2, "yt_table3": c
 
 
 def rows_of(claim_data: dict[str, pd.DataFrame], specs: dict, scale: str, ladder: list[str],
-            show_from: dict[str, str]) -> list[Row]:
-    """Every claim of the targets in `claim_data`, weighed, then marked `below scale` where the scale is too small."""
-    rows = []
+            show_from: dict[str, str], runs: dict[str, pd.DataFrame] | None = None) -> list[Row]:
+    """Every claim of the targets in `claim_data`, weighed, then marked `below scale` where the scale is too small;
+    runs: the runs a measured target read, whose diverged ones its claims name (`with_diverged`)."""
+    rows, runs = [], runs or {}
     for target, data in claim_data.items():
+        data = with_diverged(data, runs.get(target))
         rows += [at_scale(row, scale, ladder, show_from) for row in CLAIMS[target](data, specs.get(target))]
     made = {row.key for row in rows}
     unknown = sorted(key for key in show_from if key.split(".")[0] in claim_data and key not in made)
@@ -598,9 +657,10 @@ def _cell(text: str) -> str:
 
 
 def render(summaries: dict[str, pd.DataFrame], figures: dict[str, pd.DataFrame], claim_data: dict[str, pd.DataFrame],
-           specs: dict, scale: str, data_source: str, ladder: list[str], show_from: dict[str, str]) -> str:
+           specs: dict, scale: str, data_source: str, ladder: list[str], show_from: dict[str, str],
+           runs: dict[str, pd.DataFrame] | None = None) -> str:
     """Markdown: the verdict counts, the published numbers beside ours, then every claim with its evidence."""
-    rows = rows_of(claim_data, specs, scale, ladder, show_from)
+    rows = rows_of(claim_data, specs, scale, ladder, show_from, runs)
     counts = {v: sum(r.verdict == v for r in rows) for v in VERDICTS}
     lines = ["# Scorecard", "", f"Scale: **{scale}**; data: {data_source}.", "",
              f"**{len(rows)} claims: " + ", ".join(f"{counts[v]} {v}" for v in VERDICTS) + ".**", "",

@@ -4,7 +4,6 @@ its provenance in comment lines.
 """
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import json
@@ -17,6 +16,7 @@ import yaml
 
 from .data import atomic_write_bytes
 from .provenance import environment
+from .runfiles import read_csv, read_json
 
 
 def published() -> dict:
@@ -26,11 +26,10 @@ def published() -> dict:
 def read_runs(done_files: list[Path]):
     """Every run the training jobs recorded: (identity and provenance, its evaluated metric rows)."""
     for done in done_files:
-        for entry in json.loads(Path(done).read_text())["runs"]:
+        for entry in read_json(done)["runs"]:
             folder = Path(entry["dir"])
-            config = json.loads((folder / "config.json").read_text())
-            with open(folder / "metrics.csv", newline="") as f:
-                metrics = [r for r in csv.DictReader(f) if r["train_loss"] != ""]
+            config = read_json(folder / "config.json")
+            metrics = [r for r in read_csv(folder / "metrics.csv", ("epoch", "train_loss")) if r["train_loss"] != ""]
             run = config["run"]
             # simplified and fully-fledged nets are 'plain'/'residual' (their arch is a column of its own);
             # the dominant-path nets of Table 5 are named by their arch
@@ -90,7 +89,7 @@ def fmt(x: float, digits: int = 4) -> str:
 
 def cell_text(row) -> str:
     if row["n"] == 0:
-        return f"diverged ({row['diverged']})"
+        return f"diverged ({row['diverged']})" if row["diverged"] else "—"
     text = fmt(row["mean"]) + (f" ± {fmt(row['sd'], 2)}" if row["n"] > 1 else "") + f" (n={row['n']})"
     return text + (f", {row['diverged']} diverged" if row["diverged"] else "")
 
@@ -145,6 +144,14 @@ def write_tidy_csv(path: Path, frame: pd.DataFrame, notes: list[str]) -> None:
         text.write(f"# {line}\n")
     frame.to_csv(text, index=False)
     atomic_write_bytes(path, text.getvalue().encode())
+
+
+def diverged_caption(caption: str, runs: pd.DataFrame) -> str:
+    """The caption, naming the runs read that diverged (left out of every mean and histogram), where any did."""
+    gone = runs[runs.status == "diverged"]
+    if gone.empty:
+        return caption
+    return f"{caption} Diverged and left out: {len(gone)} of {len(runs)} runs ({', '.join(gone.run_id)})."
 
 
 def notes_of(caption: str, prov: dict) -> list[str]:

@@ -27,6 +27,7 @@ import json
 import math
 import sys
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,6 +40,7 @@ from . import provenance
 from .data import ImageData, atomic_write_bytes, load_cached
 from .init import initialise
 from .models import build_model
+from .runfiles import RunFileError, load_torch, read_csv, read_json, save_torch
 from .runs import INITS, Run, TrainConfig
 from .sgd import MomentumSGD
 from .step import Step, in_channels_last, minibatch
@@ -91,14 +93,16 @@ class DeviceData:
     """The cached dataset on the training device (uint8), with its normalisation."""
 
     def __init__(self, data: ImageData, meta: dict, device, dtype, train_subset=None, test_subset=None):
-        def take(x, y, n):
-            if n is None or n >= len(y):
+        def take(x, y, n, key="train_subset"):
+            if n is not None and n > len(y):
+                raise ValueError(f"train config: {key} = {n} is more than the {len(y)} images of the data")
+            if n is None or n == len(y):
                 return x, y
             keep = torch.randperm(len(y), generator=torch.Generator().manual_seed(SUBSET_SEED))[:n].sort().values
             return x[keep], y[keep]
 
         self.train_x, self.train_y = (t.to(device) for t in take(data.train_x, data.train_y, train_subset))
-        self.test_x, self.test_y = (t.to(device) for t in take(data.test_x, data.test_y, test_subset))
+        self.test_x, self.test_y = (t.to(device) for t in take(data.test_x, data.test_y, test_subset, "test_subset"))
         self.num_classes = len(data.classes)
         self.mean = torch.tensor(meta["channel_mean"], dtype=dtype, device=device)[:, None, None]
         self.std = torch.tensor(meta["channel_std"], dtype=dtype, device=device)[:, None, None]
@@ -130,7 +134,7 @@ class TrainingSets:
 
 def run_record(run_dir: Path) -> tuple[Run, TrainConfig]:
     """The identity and train config a run recorded in its config.json."""
-    config = json.loads((Path(run_dir) / "config.json").read_text())
+    config = read_json(Path(run_dir) / "config.json")
     return Run(**config["run"]), TrainConfig.from_dict(config["train"])
 
 
@@ -243,12 +247,6 @@ def fingerprint(runs, cfg: TrainConfig, data_sha256: str) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
-def atomic_save(obj, path: Path):
-    buffer = io.BytesIO()
-    torch.save(obj, buffer)
-    atomic_write_bytes(path, buffer.getvalue())
-
-
 def final_activation_grad(logits: torch.Tensor, y: torch.Tensor, fc_weight: torch.Tensor) -> torch.Tensor:
     """∂L/∂a⁽ᴸ⁾ per sample, L the minibatch-mean cross-entropy and logits = W a⁽ᴸ⁾ + b:
     (softmax(logits) − onehot(y)) W / B. Exactly what a hook on a⁽ᴸ⁾ sees, for K models at once
@@ -273,8 +271,8 @@ def write_iterations(path: Path, losses: list[float], cfg: TrainConfig, batches:
 
 
 def read_metrics(path: Path) -> list[dict]:
-    with open(path, newline="") as f:
-        return list(csv.DictReader(f))
+    """The rows of a run's metrics.csv or iterations.csv."""
+    return read_csv(path)
 
 
 # ---------------------------------------------------------------- the engine
@@ -388,7 +386,14 @@ def resume(job: Job) -> _State:
     fresh = _State(metrics=[[] for _ in job.runs], iterations=[[] for _ in job.runs], status=["running"] * job.k)
     if not job.checkpoint.is_file():
         return fresh
-    saved = torch.load(job.checkpoint, map_location=job.dev, weights_only=False)
+    try:
+        saved = load_torch(job.checkpoint, map_location=job.dev)
+    except RunFileError as error:  # set aside, never fatal: the job trains afresh
+        aside = job.checkpoint.with_name(f"{job.checkpoint.name}.corrupt-{time.strftime('%Y%m%dT%H%M%S')}")
+        job.checkpoint.rename(aside)
+        warnings.warn(f"{job.checkpoint} cannot be read ({error.__cause__}); set aside as {aside}; "
+                      f"training {job.name} afresh", stacklevel=2)
+        return fresh
     if saved.get("fingerprint") != job.key:
         log(job, f"{job.checkpoint} belongs to another configuration; starting afresh")
         return fresh
@@ -410,7 +415,10 @@ def log(job: Job, message: str):
 
 
 def write_run_configs(job: Job):
-    """Each run's config.json: the run, its seed group, the resolved train config, data, device, versions."""
+    """Each run's config.json: the run, its seed group, the resolved train config, data, device, versions; and
+    beside the checkpoint, job.json: which run folders this job trains (what plainres.retrain reads)."""
+    atomic_write_bytes(job.checkpoint.with_name("job.json"), (json.dumps(
+        {"runs": [r.run_id for r in job.runs], "out_dirs": [str(o) for o in job.out_dirs]}, indent=2) + "\n").encode())
     for run, out in zip(job.runs, job.out_dirs):
         (out / "snapshots").mkdir(parents=True, exist_ok=True)
         if job.cfg.capture_final_grad_epochs:
@@ -450,8 +458,8 @@ def train_epoch(job: Job, state: _State, epoch: int) -> torch.Tensor:
             snapshot(job, state, f"iter_{state.iteration}")
     if capture:
         for kk, out in enumerate(job.out_dirs):
-            atomic_save({"grad": grads[kk].cpu(), "epoch": epoch, "batch_size": cfg.batch_size,
-                         "run_id": job.runs[kk].run_id}, out / "final_grad" / f"epoch_{epoch}.pt")
+            save_torch({"grad": grads[kk].cpu(), "epoch": epoch, "batch_size": cfg.batch_size,
+                        "run_id": job.runs[kk].run_id}, out / "final_grad" / f"epoch_{epoch}.pt")
     if dev.type == "cuda":
         torch.cuda.synchronize(dev)
     return losses
@@ -491,17 +499,17 @@ def snapshot(job: Job, state: _State, tag: str):
     """snapshots/<tag>.pt of every live run: its weights, epoch and iteration."""
     for kk, out in enumerate(job.out_dirs):
         if state.status[kk] != "diverged":
-            atomic_save({"state_dict": job.group.state_of(kk), "epoch": state.epoch, "iteration": state.iteration,
-                         "run_id": job.runs[kk].run_id}, out / "snapshots" / f"{tag}.pt")
+            save_torch({"state_dict": job.group.state_of(kk), "epoch": state.epoch, "iteration": state.iteration,
+                        "run_id": job.runs[kk].run_id}, out / "snapshots" / f"{tag}.pt")
 
 
 def write_epoch_files(job: Job, state: _State):
     """The checkpoint (weights, optimiser, state), then each run's metrics.csv (and iterations.csv), atomically."""
     began = time.perf_counter()
     group = job.group
-    atomic_save({"fingerprint": job.key, "code_version": job.run_meta["code_version"], "params": group.params,
-                 "buffers": group.buffers, "optimiser": job.optimiser.state_dict(),
-                 "state": dataclasses.asdict(state)}, job.checkpoint)
+    save_torch({"fingerprint": job.key, "code_version": job.run_meta["code_version"], "params": group.params,
+                "buffers": group.buffers, "optimiser": job.optimiser.state_dict(),
+                "state": dataclasses.asdict(state)}, job.checkpoint)
     for kk, out in enumerate(job.out_dirs):
         write_csv(out / "metrics.csv", state.metrics[kk])
         if job.cfg.log_iterations:
@@ -513,8 +521,8 @@ def write_final(job: Job, state: _State):
     """final.pt of every run: its weights, last epoch and status."""
     began = time.perf_counter()
     for kk, out in enumerate(job.out_dirs):
-        atomic_save({"state_dict": job.group.state_of(kk), "run_id": job.runs[kk].run_id, "epoch": state.epoch,
-                     "status": state.status[kk]}, out / "final.pt")
+        save_torch({"state_dict": job.group.state_of(kk), "run_id": job.runs[kk].run_id, "epoch": state.epoch,
+                    "status": state.status[kk]}, out / "final.pt")
     job.seconds["write"] += time.perf_counter() - began
 
 

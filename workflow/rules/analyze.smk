@@ -10,7 +10,8 @@ rule yt_table3:
         csv="results/tables/yt_table3.csv",
         md=report("results/tables/yt_table3.md", caption="../report/caption.rst", category="Tables"),
         tex="results/tables/yt_table3.tex",
-        runs="results/measures/yt_table3/weights.csv",
+        weights="results/measures/yt_table3/weights.csv",
+        runs="results/measures/yt_table3/runs.csv",
     benchmark:
         "results/benchmarks/yt_table3.tsv"
     params:
@@ -31,6 +32,7 @@ rule yt_fig7:
         png=report("results/figures/yt_fig7.png", caption="../report/caption.rst", category="Figures"),
         pdf="results/figures/yt_fig7.pdf",
         csv="results/figures/yt_fig7.csv",
+        runs="results/measures/yt_fig7/runs.csv",
     benchmark:
         "results/benchmarks/yt_fig7.tsv"
     params:
@@ -53,6 +55,7 @@ rule yt_fig3:
         pdf="results/figures/yt_fig3.pdf",
         csv="results/figures/yt_fig3.csv",
         samples="results/measures/yt_fig3/cushion.csv",
+        runs="results/measures/yt_fig3/runs.csv",
     benchmark:
         "results/benchmarks/yt_fig3.tsv"
     params:
@@ -76,6 +79,7 @@ rule yt_fig10:
         png=report("results/figures/yt_fig10.png", caption="../report/caption.rst", category="Figures"),
         pdf="results/figures/yt_fig10.pdf",
         csv="results/figures/yt_fig10.csv",
+        runs="results/measures/yt_fig10/runs.csv",
     benchmark:
         "results/benchmarks/yt_fig10.tsv"
     params:
@@ -98,6 +102,7 @@ rule yt_fig12:
         pdf="results/figures/yt_fig12.pdf",
         csv="results/figures/yt_fig12.csv",
         samples="results/measures/yt_fig12/sigma.csv",
+        runs="results/measures/yt_fig12/runs.csv",
     benchmark:
         "results/benchmarks/yt_fig12.tsv"
     params:
@@ -123,6 +128,7 @@ rule yt_cushion_full:
         md=report("results/tables/yt_cushion_full.md", caption="../report/caption.rst", category="Tables"),
         tex="results/tables/yt_cushion_full.tex",
         samples="results/measures/yt_cushion_full/cushion.csv",
+        runs="results/measures/yt_cushion_full/runs.csv",
     benchmark:
         "results/benchmarks/yt_cushion_full.tsv"
     params:
@@ -146,6 +152,7 @@ rule lw_appc:
         pdf="results/figures/lw_appc.pdf",
         csv="results/figures/lw_appc.csv",
         samples="results/measures/lw_appc/norms.csv",
+        runs="results/measures/lw_appc/runs.csv",
     benchmark:
         "results/benchmarks/lw_appc.tsv"
     params:

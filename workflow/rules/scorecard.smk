@@ -9,7 +9,7 @@ CLAIM_DATA = {
     **{t: f"results/measures/{t}/runs.csv" for t in TABLES},
     # T′ against residual nets trained alike: Table 1's (float32, the same images and epochs), not only Table 2's
     "yt_table5": ["results/measures/yt_table5/runs.csv", "results/measures/yt_table1/runs.csv"],
-    "yt_table3": rules.yt_table3.output.runs,
+    "yt_table3": rules.yt_table3.output.weights,
     "yt_cushion_full": rules.yt_cushion_full.output.samples,
     "yt_fig2": rules.yt_fig2.output.runs,
     "yt_fig3": rules.yt_fig3.output.samples,
@@ -21,6 +21,13 @@ CLAIM_DATA = {
     "lw_appc": rules.lw_appc.output.samples,
     **{t: f"results/figures/{t}.csv" for t in SCORED_SIMULATIONS},
 }
+# The runs each measured target read, with their status: its claims leave out and name the runs that diverged (the
+# tables' runs and the figures' curves carry their status themselves).
+READ_RUNS = {
+    "yt_fig6": rules.yt_fig6.output.runs,
+    **{t: getattr(rules, t).output.runs for t in ("yt_table3", "yt_fig3", "yt_fig7", "yt_fig10", "yt_fig12",
+                                                  "yt_cushion_full", "lw_appc")},
+}
 
 
 rule scorecard:
@@ -28,6 +35,7 @@ rule scorecard:
         summaries=[f"results/tables/{t}.csv" for t in [*TABLES, *MEASURED_TABLES]],
         figures=[f"results/figures/{t}.csv" for t in SUMMARISED_FIGURES],
         claims=[f for files in CLAIM_DATA.values() for f in ([files] if isinstance(files, str) else files)],
+        runs=list(READ_RUNS.values()),
         data=DATA.replace(".pt", ".json"),
     output:
         report("results/scorecard.md", caption="../report/caption.rst", category="Scorecard"),
@@ -36,6 +44,7 @@ rule scorecard:
         figures=SUMMARISED_FIGURES,
         # plain strings: a rule's output file carries its rule, which a script's params cannot pickle
         claims={t: [str(files)] if isinstance(files, str) else [str(f) for f in files] for t, files in CLAIM_DATA.items()},
+        runs={t: str(f) for t, f in READ_RUNS.items()},
         specs={**C["figures"], **C["measures"]},  # the simulations' claims need only their data
         claims_config=C["claims"],
         caption="Every published number of the built targets beside ours, and each claim with its effect, its "

@@ -1,11 +1,12 @@
 """Interlayer cushion stage: μ_{i,j}(xⁱ) of one block of the trained fully-fledged nets over their
-training images (YT §4), with the standard errors its random projections leave."""
+training images (YT §4), with the standard errors its random projections leave (diverged runs left out and
+counted)."""
 from pathlib import Path
 
 import pandas as pd
 import torch
 
-from plainres import tables
+from plainres import figures, tables
 from plainres.data import load_cached
 from plainres.measures.cushion import interlayer_cushion
 from plainres.measures.weights import load_net
@@ -17,8 +18,10 @@ torch.set_num_threads(snakemake.threads)  # noqa: F821
 runs = tables.collect([Path(f) for f in snakemake.input.done])  # noqa: F821
 runs = runs[(runs.depth == spec["depth"]) & (runs.seed < spec["seeds"])]
 sets = TrainingSets(*load_cached(Path(snakemake.input.data)))  # noqa: F821
-samples, per_run = [], []
-for run in runs.itertuples():
+ok, diverged = figures.split_diverged(runs)
+samples = [pd.DataFrame(columns=["net", "depth", "seed", "mu", "se"])] if ok.empty else []
+per_run = [{"net": r.net, "depth": r.depth, "seed": r.seed, "status": r.status} for r in diverged.itertuples()]
+for run in ok.itertuples():
     train = sets(run.train_subset)  # the images this run trained on
     images = train.train_x[:spec["images"]]
     result = interlayer_cushion(load_net(run.dir, "final"), spec["block"], images, spec["probes"],
@@ -28,9 +31,11 @@ for run in runs.itertuples():
     per_run.append({"net": run.net, "depth": run.depth, "seed": run.seed, "status": run.status,
                     "images": len(images), "probes": spec["probes"],
                     **{k: result[k] for k in ("mean", "mean_se", "sd", "sd_se")}})
-prov = tables.provenance(runs, p.config)
-tables.write_tidy_csv(Path(out.samples), pd.concat(samples, ignore_index=True), tables.notes_of(p.caption, prov))
+prov, caption = tables.provenance(runs, p.config), tables.diverged_caption(p.caption, runs)
+tables.write_tidy_csv(Path(out.samples), pd.concat(samples, ignore_index=True), tables.notes_of(caption, prov))
+tables.write_tidy_csv(Path(out.runs), runs, tables.notes_of(caption, prov))
 quantities = ["mean", "mean_se", "sd", "sd_se"]
-summary = tables.with_paper(tables.summarise(pd.DataFrame(per_run), quantities), "yt_cushion_full")
+per_run = pd.DataFrame(per_run, columns=["net", "depth", "seed", "status", "images", "probes", *quantities])
+summary = tables.with_paper(tables.summarise(per_run, quantities), "yt_cushion_full")
 tables.write(Path(out.csv).with_suffix(""), summary, tables.wide_by_quantity(summary, ["plain", "residual"], quantities),
-             p.caption, prov)
+             caption, prov)

@@ -1,16 +1,21 @@
-"""Fig 10 stage: every ∂L/∂a⁽ᴸ⁾ the residual run captured during its first epochs → histogram."""
+"""Fig 10 stage: every ∂L/∂a⁽ᴸ⁾ the residual run captured during its first epochs → histogram (diverged runs left
+out and counted)."""
 import math
 from pathlib import Path
 
 import torch
 
 from plainres import figures, tables
+from plainres.runfiles import load_torch
 
-p = snakemake.params  # noqa: F821 (injected by Snakemake)
+p, out = snakemake.params, snakemake.output  # noqa: F821 (injected by Snakemake)
 runs = tables.collect([Path(f) for f in snakemake.input.done])  # noqa: F821
 runs = runs[runs.depth == p.spec["depth"]]
-captured = [torch.load(f, weights_only=False) for d in runs.dir for f in sorted(Path(d).glob("final_grad/epoch_*.pt"))]
-grads = torch.cat([c["grad"] for c in captured])
-iterations = sum(math.ceil(len(c["grad"]) / c["batch_size"]) for c in captured) // len(runs)  # SGD steps per run
-fig, data = figures.fig10(grads, p.spec["depth"], iterations)
-figures.save(fig, data, Path(snakemake.output.png).with_suffix(""), p.caption, tables.provenance(runs, p.config))  # noqa: F821
+ok, diverged = figures.split_diverged(runs)
+captured = [load_torch(f) for d in ok.dir for f in sorted(Path(d).glob("final_grad/epoch_*.pt"))]
+grads = torch.cat([c["grad"] for c in captured]) if captured else None
+iterations = sum(math.ceil(len(c["grad"]) / c["batch_size"]) for c in captured) // max(len(ok), 1)  # SGD steps per run
+fig, data = figures.fig10(grads, p.spec["depth"], iterations, diverged=len(diverged))
+prov, caption = tables.provenance(runs, p.config), tables.diverged_caption(p.caption, runs)
+figures.save(fig, data, Path(out.png).with_suffix(""), caption, prov)
+tables.write_tidy_csv(Path(out.runs), runs, tables.notes_of(caption, prov))

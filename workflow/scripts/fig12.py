@@ -1,5 +1,6 @@
 """Fig 12 stage: σ⁽ˡ⁾ (YT Eq. 13) of every layer of the plain and residual runs of each panel, after the
-first iteration and at the first iteration of the last epoch, on the minibatches the runs drew there."""
+first iteration and at the first iteration of the last epoch, on the minibatches the runs drew there (diverged
+runs left out and counted)."""
 from pathlib import Path
 
 import pandas as pd
@@ -16,14 +17,14 @@ sets = TrainingSets(*load_cached(Path(snakemake.input.data)))  # noqa: F821
 runs = tables.collect([Path(f) for f in snakemake.input.done])  # noqa: F821
 read, rows = [], []
 for arch, panel in p.spec["panels"].items():
-    chosen = runs[(runs.arch == arch) & (runs.depth == panel["depth"]) & (runs.seed < p.spec["seeds"])
-                  & (runs.status != "diverged")]
-    read.append(chosen)
-    for run in chosen.itertuples():
+    read.append(runs[(runs.arch == arch) & (runs.depth == panel["depth"]) & (runs.seed < p.spec["seeds"])])
+    for run in figures.split_diverged(read[-1])[0].itertuples():
         for row in run_flow_fractions(Path(run.dir), sets):
             rows.append({"arch": arch, "net": run.net, "depth": run.depth, "seed": run.seed, **row})
+read = pd.concat(read)
 sigmas = pd.DataFrame(rows)
-prov = tables.provenance(pd.concat(read), p.config)
-tables.write_tidy_csv(Path(out.samples), sigmas, tables.notes_of(p.caption, prov))
-fig, plotted = figures.fig12(sigmas)
-figures.save(fig, plotted, Path(out.png).with_suffix(""), p.caption, prov)
+prov, caption = tables.provenance(read, p.config), tables.diverged_caption(p.caption, read)
+tables.write_tidy_csv(Path(out.samples), sigmas, tables.notes_of(caption, prov))
+tables.write_tidy_csv(Path(out.runs), read, tables.notes_of(caption, prov))
+fig, plotted = figures.fig12(sigmas, diverged=figures.split_diverged(read)[1])
+figures.save(fig, plotted, Path(out.png).with_suffix(""), caption, prov)

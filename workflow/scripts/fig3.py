@@ -1,4 +1,5 @@
-"""Fig 3 stage: per-sample layer cushions of the trained Table 1 nets over their training images."""
+"""Fig 3 stage: per-sample layer cushions of the trained Table 1 nets over their training images (diverged runs
+left out and counted)."""
 from pathlib import Path
 
 import pandas as pd
@@ -14,15 +15,18 @@ p, out = snakemake.params, snakemake.output  # noqa: F821 (injected by Snakemake
 torch.set_num_threads(snakemake.threads)  # noqa: F821
 runs = tables.collect([Path(f) for f in snakemake.input.done])  # noqa: F821
 runs = runs[runs.depth.isin(p.spec["depths"]) & (runs.seed < p.spec["seeds"])]
+ok, diverged = figures.split_diverged(runs)
 sets = TrainingSets(*load_cached(Path(snakemake.input.data)))  # noqa: F821
-cushions = []
-for run in runs.itertuples():
+cushions = [pd.DataFrame(columns=["net", "depth", "seed", "mu"])] if ok.empty else []
+for run in ok.itertuples():
     train = sets(run.train_subset)  # the images this run trained on
     images = train.train_x[:p.spec["images"]]
     mu = layer_cushion(load_net(run.dir, "final"), p.spec["layer"], images, prepare=train.normalise)
     cushions.append(pd.DataFrame({"net": run.net, "depth": run.depth, "seed": run.seed, "mu": mu.numpy()}))
 cushions = pd.concat(cushions, ignore_index=True)
-prov = tables.provenance(runs, p.config)
-tables.write_tidy_csv(Path(out.samples), cushions, tables.notes_of(p.caption, prov))
-fig, plotted = figures.fig3(cushions, runs.groupby(["net", "depth"]).E.mean().to_dict(), p.spec["layer"])
-figures.save(fig, plotted, Path(out.png).with_suffix(""), p.caption, prov)
+prov, caption = tables.provenance(runs, p.config), tables.diverged_caption(p.caption, runs)
+tables.write_tidy_csv(Path(out.samples), cushions, tables.notes_of(caption, prov))
+tables.write_tidy_csv(Path(out.runs), runs, tables.notes_of(caption, prov))
+fig, plotted = figures.fig3(cushions, ok.groupby(["net", "depth"]).E.mean().to_dict(), p.spec["layer"],
+                            diverged=diverged)
+figures.save(fig, plotted, Path(out.png).with_suffix(""), caption, prov)

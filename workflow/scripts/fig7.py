@@ -1,15 +1,21 @@
-"""Fig 7 stage: weight histograms of p and t = T(r) of one seed, before and after training."""
+"""Fig 7 stage: weight histograms of p and t = T(r) of one seed, before and after training (a diverged run's
+vectors left out and named)."""
 from pathlib import Path
 
 from plainres import figures, tables
 from plainres.measures import weights
 
-p = snakemake.params  # noqa: F821 (injected by Snakemake)
+p, out = snakemake.params, snakemake.output  # noqa: F821 (injected by Snakemake)
 runs = tables.collect([Path(f) for f in snakemake.input.done])  # noqa: F821
 runs = runs[(runs.depth == p.spec["depth"]) & (runs.seed == p.spec["seed"])]
-vectors = {}
+vectors, diverged = {}, {}
 for name, net, snapshot in weights.VECTORS:
-    (folder,) = runs[runs.net == net].dir
-    vectors[name] = weights.parameter_vector(weights.load_plain_view(folder, snapshot))
-fig, data = figures.fig7(vectors, p.spec["depth"], p.spec["clip"])
-figures.save(fig, data, Path(snakemake.output.png).with_suffix(""), p.caption, tables.provenance(runs, p.config))  # noqa: F821
+    (run,) = runs[runs.net == net].itertuples()
+    if run.status == "diverged":
+        diverged[name] = run.run_id
+    else:
+        vectors[name] = weights.parameter_vector(weights.load_plain_view(run.dir, snapshot))
+fig, data = figures.fig7(vectors, p.spec["depth"], p.spec["clip"], diverged=diverged)
+prov, caption = tables.provenance(runs, p.config), tables.diverged_caption(p.caption, runs)
+figures.save(fig, data, Path(out.png).with_suffix(""), caption, prov)
+tables.write_tidy_csv(Path(out.runs), runs, tables.notes_of(caption, prov))

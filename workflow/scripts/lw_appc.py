@@ -1,5 +1,6 @@
 """LW App. C stage: per conv layer of each trained ResNet, the norm of the kernel with its BN scale
-absorbed and the norm of the BN scale, at every snapshot epoch; the figure per dataset."""
+absorbed and the norm of the BN scale, at every snapshot epoch; the figure per dataset (diverged runs left out
+and counted)."""
 from pathlib import Path
 
 import pandas as pd
@@ -12,15 +13,17 @@ from plainres.train import run_record
 p, out = snakemake.params, snakemake.output  # noqa: F821 (injected by Snakemake)
 torch.set_num_threads(snakemake.threads)  # noqa: F821
 runs = tables.collect([Path(f) for f in snakemake.input.done])  # noqa: F821
-runs = runs[(runs.depth == p.spec["depth"]) & (runs.seed < p.spec["seeds"]) & (runs.status != "diverged")]
+runs = runs[(runs.depth == p.spec["depth"]) & (runs.seed < p.spec["seeds"])]
+ok, diverged = figures.split_diverged(runs)
 rows, milestones = [], {}
-for run in runs.itertuples():
+for run in ok.itertuples():
     _, cfg = run_record(Path(run.dir))
     milestones[run.dataset] = cfg.milestones
     for row in run_layer_norms(Path(run.dir), sorted(cfg.snapshot_epochs_resolved())):
         rows.append({"dataset": run.dataset, "depth": run.depth, "seed": run.seed, **row})
 norms = pd.DataFrame(rows)
-prov = tables.provenance(runs, p.config)
-tables.write_tidy_csv(Path(out.samples), norms, tables.notes_of(p.caption, prov))
-fig, plotted = figures.lw_appc(norms, p.spec["stages"], milestones)
-figures.save(fig, plotted, Path(out.png).with_suffix(""), p.caption, prov)
+prov, caption = tables.provenance(runs, p.config), tables.diverged_caption(p.caption, runs)
+tables.write_tidy_csv(Path(out.samples), norms, tables.notes_of(caption, prov))
+tables.write_tidy_csv(Path(out.runs), runs, tables.notes_of(caption, prov))
+fig, plotted = figures.lw_appc(norms, p.spec["stages"], milestones, diverged=diverged)
+figures.save(fig, plotted, Path(out.png).with_suffix(""), caption, prov)

@@ -13,4 +13,5 @@ torch.set_num_threads(snakemake.threads)  # noqa: F821
 runs = study.per_setting(tables.collect, p.done, p.experiments)
 sets = TrainingSets(*load_cached(Path(snakemake.input.data)))  # noqa: F821
 measured = measure(runs, grid.study_measures(p.measures), sets, p.measures, p.images)
-tables.write_tidy_csv(Path(out.csv), measured, tables.notes_of(p.caption, tables.provenance(runs, p.config)))
+caption = tables.diverged_caption(p.caption, runs)  # measure() leaves the diverged runs out
+tables.write_tidy_csv(Path(out.csv), measured, tables.notes_of(caption, tables.provenance(runs, p.config)))

@@ -12,8 +12,9 @@ summaries = {t: tables.read_summary(Path(f)) for t, f in zip(p.summaries, i.summ
 figures = {t: pd.read_csv(f, comment="#") for t, f in zip(p.figures, i.figures)}
 claim_data = {t: pd.concat([pd.read_csv(f, comment="#") for f in files], ignore_index=True)
               for t, files in p.claims.items()}
+runs = {t: pd.read_csv(f, comment="#") for t, f in p.runs.items()}
 source = json.loads(Path(i.data).read_text())["source"]
 text = scorecard.render(summaries, figures, claim_data, p.specs, p.config["scale"],
                         f"{source['kind']} {source.get('location') or ''}".strip(),
-                        p.claims_config["ladder"], p.claims_config["show_from"])
+                        p.claims_config["ladder"], p.claims_config["show_from"], runs)
 atomic_write_bytes(Path(snakemake.output[0]), text.encode())  # noqa: F821

@@ -10,6 +10,6 @@ if "nets" in p.spec:
     runs = runs[runs.net.isin(p.spec["nets"])]
 summary = tables.with_paper(tables.summarise(runs, p.spec["quantities"]), p.target)
 table = tables.wide(summary, p.spec["quantities"])
-prov = tables.provenance(runs, p.config)
-tables.write(Path(snakemake.output.csv).with_suffix(""), summary, table, p.caption, prov)  # noqa: F821
-tables.write_tidy_csv(Path(snakemake.output.runs), runs, tables.notes_of(p.caption, prov))  # noqa: F821
+prov, caption = tables.provenance(runs, p.config), tables.diverged_caption(p.caption, runs)
+tables.write(Path(snakemake.output.csv).with_suffix(""), summary, table, caption, prov)  # noqa: F821
+tables.write_tidy_csv(Path(snakemake.output.runs), runs, tables.notes_of(caption, prov))  # noqa: F821

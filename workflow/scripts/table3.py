@@ -1,16 +1,28 @@
-"""Table 3 stage: weight statistics of p and t = T(r) at the start and end of the Table 1 runs."""
+"""Table 3 stage: weight statistics of p and t = T(r) at the start and end of the Table 1 runs (diverged runs
+left out and counted)."""
 from pathlib import Path
 
-from plainres import tables
+import pandas as pd
+
+from plainres import figures, tables
 from plainres.measures import weights
 
 p, out = snakemake.params, snakemake.output  # noqa: F821 (injected by Snakemake)
 runs = tables.collect([Path(f) for f in snakemake.input.done])  # noqa: F821
 runs = runs[runs.depth == p.spec["depth"]]
-per_run = weights.table3_runs(runs, p.spec["threshold"])
-prov = tables.provenance(runs, p.config)
-tables.write_tidy_csv(Path(out.runs), per_run, tables.notes_of(p.caption, prov))
-summary = tables.with_paper(tables.summarise(per_run.rename(columns={"vector": "net"}).assign(status="finished"),
-                                             list(weights.STATISTICS)), "yt_table3")
+ok, diverged = figures.split_diverged(runs)
+columns = ["vector", "seed", "depth", "run_id", *weights.STATISTICS]
+per_run = weights.table3_runs(ok, p.spec["threshold"]) if len(ok) else pd.DataFrame(columns=columns)
+prov, caption = tables.provenance(runs, p.config), tables.diverged_caption(p.caption, runs)
+tables.write_tidy_csv(Path(out.weights), per_run, tables.notes_of(caption, prov))
+tables.write_tidy_csv(Path(out.runs), runs, tables.notes_of(caption, prov))
+measured = per_run.assign(status="finished")
+if len(diverged):  # each diverged run's vectors: counted, not averaged
+    gone = pd.DataFrame([{"vector": vector, "seed": run.seed, "depth": run.depth, "run_id": run.run_id,
+                          "status": run.status} for run in diverged.itertuples()
+                         for vector, net, _ in weights.VECTORS if run.net == net], columns=[*columns, "status"])
+    measured = pd.concat([measured, gone], ignore_index=True)
+summary = tables.with_paper(tables.summarise(measured.rename(columns={"vector": "net"}), list(weights.STATISTICS)),
+                            "yt_table3")
 table = tables.wide_by_quantity(summary, [v for v, *_ in weights.VECTORS], list(weights.STATISTICS))
-tables.write(Path(out.csv).with_suffix(""), summary, table, p.caption, prov)
+tables.write(Path(out.csv).with_suffix(""), summary, table, caption, prov)

@@ -3,13 +3,13 @@ mean, sd and L1 mass of all weights, of those with |w| ≥ 0.25 and of the ID en
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pandas as pd
 import torch
 
 from ..models import build_model
+from ..runfiles import load_torch, read_json
 from ..transfer import rho, transfer_to_plain, weights
 
 
@@ -38,9 +38,9 @@ def plain_view(run: dict, state_dict: dict) -> torch.nn.Module:
 
 def load_state(run_dir: Path, snapshot: str) -> tuple[dict, dict]:
     """The run's identity and the state dict of `snapshot` ('epoch_0', 'iter_1', 'final', …)."""
-    run = json.loads((Path(run_dir) / "config.json").read_text())["run"]
+    run = read_json(Path(run_dir) / "config.json")["run"]
     path = Path(run_dir) / ("final.pt" if snapshot == "final" else f"snapshots/{snapshot}.pt")
-    return run, torch.load(path, map_location="cpu", weights_only=False)["state_dict"]
+    return run, load_torch(path)["state_dict"]
 
 
 def load_net(run_dir: Path, snapshot: str) -> torch.nn.Module:
