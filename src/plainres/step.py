@@ -10,7 +10,7 @@ loss-plus-penalty form. Momentum buffers start at 0, so the first step's buf is 
 
 `compile` (TrainConfig): `auto` compiles on CUDA (CUDA graphs: `mode="reduce-overhead"`) and not on a CPU, where
 the compiled step ran 1.1× the eager one but its compile took ~40 s, longer than a CPU-scale job trains
-(bench/bench_train.py --cases fp32 fp32+compiled; README, Throughput); `on` compiles anywhere; `off` never.
+(bench/bench_train.py --cases fp32 fp32+compiled; docs/engine.md, Throughput); `on` compiles anywhere; `off` never.
 A step that fails to compile falls back to eager with one warning. Static shapes: a full minibatch and the
 epoch's last, shorter one are two graphs; lr is an input of the graph (dynamo does not specialise floats),
 so a milestone recompiles nothing.
