@@ -38,12 +38,12 @@ import torch
 import torch.nn.functional as F
 
 from plainres.data import load_cached, save_cached, synthetic
+from plainres.runfolder import RunFolder
 from plainres.train import (
     Run,
     TrainConfig,
     make_model,
     pick_device,
-    read_metrics,
     train_group,
 )
 from plainres.transfer import weight_penalty
@@ -99,9 +99,9 @@ def engine(net: Run, data_path: Path, cfg: TrainConfig, device: torch.device, k:
     runs = [replace(net, seed=s) for s in range(k)]
     outs = [work / tag / r.run_id for r in runs]
     train_group(runs, cfg, data_path, outs, work / tag / "checkpoint.pt", str(device))
-    rows = read_metrics(outs[0] / "metrics.csv")
+    rows = RunFolder(outs[0]).metrics()
     seconds = float(rows[-1]["wall_s"]) - float(rows[-1 - timed_epochs]["wall_s"])
-    n = cfg.train_subset or int(json.loads((outs[0] / "config.json").read_text())["data_used"]["train"])
+    n = cfg.train_subset or int(RunFolder(outs[0]).config()["data_used"]["train"])
     first = float(rows[1]["wall_s"]) - float(rows[0]["wall_s"])
     return {"images_per_s": k * n * timed_epochs / seconds, "first_epoch_extra_s": first - seconds / timed_epochs}
 

@@ -16,7 +16,8 @@ import tempfile
 from dataclasses import replace
 from pathlib import Path
 
-from plainres.train import Run, TrainConfig, read_metrics, train_group
+from plainres.runfolder import RunFolder
+from plainres.train import Run, TrainConfig, train_group
 
 PAIR = (Run("simplified", "plain", 20, "kwi", 0), Run("simplified", "residual", 20, "hmwi", 0))
 
@@ -26,7 +27,7 @@ def final_metrics(data: Path, run: Run, cfg: TrainConfig, seeds: int, work: Path
     tag = f"{run.run_id}-{'bf16' if cfg.bf16 else 'fp32'}"
     outs = [work / tag / r.run_id for r in runs]
     train_group(runs, cfg, data, outs, work / tag / "checkpoint.pt", device)
-    rows = [read_metrics(o / "metrics.csv")[-1] for o in outs]
+    rows = [RunFolder(o).metrics()[-1] for o in outs]
     return [float(r["train_loss"]) for r in rows], [float(r["test_error"]) for r in rows]
 
 

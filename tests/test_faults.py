@@ -6,7 +6,6 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -15,10 +14,10 @@ import torch
 from conftest import REPO, SNAKEMAKE, run
 from plainres import lock, retrain
 from plainres.data import save_cached, synthetic
-from plainres.measures.weights import load_state
-from plainres.runfiles import RunFileError, load_torch, save_torch
+from plainres.files import Unreadable, load_torch, save_torch
+from plainres.runfolder import RunFileError, RunFolder
 from plainres.tables import collect
-from plainres.train import Run, TrainConfig, run_record, train_group
+from plainres.train import Run, TrainConfig, train_group
 
 CFG = TrainConfig(epochs=2, lr=0.05, milestones=(1,), batch_size=32, snapshot_epochs=(0, -1))
 RUNS = [Run("simplified", "residual", 5, "hmwi", seed=s) for s in (0, 1)]
@@ -67,7 +66,7 @@ def test_a_torch_file_is_checked_against_its_sha256_and_still_reads_with_torch_l
     for damage, name in ((flip_a_byte, "flipped.pt"), (truncate, "cut.pt")):
         shutil.copy(tmp_path / "a.pt", tmp_path / name)
         damage(tmp_path / name)
-        with pytest.raises(RunFileError, match=f"{tmp_path / name} cannot be read"):
+        with pytest.raises(Unreadable, match=f"{tmp_path / name} cannot be read"):
             load_torch(tmp_path / name)
     flip_a_byte(tmp_path / "legacy.pt")  # what the footer prevents: no error, wrong values
     assert not torch.equal(torch.load(tmp_path / "legacy.pt", weights_only=False)["w"], weights["w"])
@@ -102,13 +101,13 @@ def test_each_unreadable_run_file_is_named_with_the_command_that_rebuilds_it(tmp
     flip_a_byte(outs[0] / "final.pt")
     for snapshot, file in (("epoch_0", "snapshots/epoch_0.pt"), ("final", "final.pt")):
         with pytest.raises(RunFileError) as error:
-            load_state(outs[0], snapshot)
+            RunFolder(outs[0]).state(snapshot)
         assert str(outs[0] / file) in str(error.value) and f"make retrain RUN={outs[0]} " in str(error.value)
     (outs[0] / "metrics.csv").write_text("epoch,wall_s\n")
     with pytest.raises(RunFileError, match=r"metrics\.csv cannot be read .*no column train_loss.*make retrain"):
         collect([done])
     (outs[0] / "config.json").write_text('{"run": ')
-    for read in (lambda: collect([done]), lambda: run_record(outs[0]), lambda: load_state(outs[0], "final")):
+    for read in (lambda: collect([done]), lambda: RunFolder(outs[0]).record(), lambda: RunFolder(outs[0]).net("final")):
         with pytest.raises(RunFileError, match=r"config\.json cannot be read \(JSONDecodeError"):
             read()
 

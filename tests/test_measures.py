@@ -66,7 +66,7 @@ def test_weights_at_init_match_table3s_before_training_columns(net, init, vector
     assert abs(mean["mean"] - paper["mean"]) < 0.001
     if vector == "p_0":
         assert mean["mass_all"] == pytest.approx(paper["mass_all"], rel=0.04)
-    else:  # a recorded gap (README): our t₀ carries ~2015 against the paper's 1900 (at most 1949)
+    else:  # a recorded gap (docs/targets.md, yt_table3): our t₀ carries ~2015 against the paper's 1900 (at most 1949)
         assert 1.03 < mean["mass_all"] / (paper["mass_all"] + 49) < 1.1
 
 
@@ -224,14 +224,12 @@ def test_replayed_minibatches_are_those_training_drew(tmp_path):
     snapshot on the first minibatch of epoch E, give the minibatch losses the run logged there."""
     from plainres.data import load_cached, save_cached, synthetic
     from plainres.measures.gradflow import fig12_stages
-    from plainres.measures.weights import load_net
+    from plainres.runfolder import RunFolder
     from plainres.train import (
         Run,
         TrainConfig,
         TrainingSets,
-        read_metrics,
         replay_minibatch,
-        run_record,
         train_group,
     )
 
@@ -242,16 +240,16 @@ def test_replayed_minibatches_are_those_training_drew(tmp_path):
         run = Run(arch, "residual", 8, "kwi" if arch == "fully-fledged" else "hmwi", 0)
         out = tmp_path / arch / run.run_id
         train_group([run], cfg, tmp_path / "d.pt", [out], tmp_path / arch / "ckpt.pt", device="cpu")
-        logged = [float(r["minibatch_loss"]) for r in read_metrics(out / "iterations.csv")]
+        logged = [float(r["minibatch_loss"]) for r in RunFolder(out).iterations()]
         batches = 3  # 80 images in minibatches of 32
         sets = TrainingSets(*load_cached(tmp_path / "d.pt"))
-        assert run_record(out) == (run, cfg)
+        assert RunFolder(out).record() == (run, cfg)
         # one set per subset, however pandas spelt it (80.0; NaN for None)
         assert sets(80.0) is sets(80) and len(sets(80).train_y) == 80 and sets(float("nan")) is sets(None)
         for _, snapshot, epoch, it in fig12_stages(cfg.epochs):
             images, labels = replay_minibatch(run, cfg, sets(80), epoch, it)
             assert len(images) == (32 if it < batches - 1 else 16)
-            loss = F.cross_entropy(load_net(out, snapshot).train()(images), labels).item()
+            loss = F.cross_entropy(RunFolder(out).net(snapshot).train()(images), labels).item()
             assert loss == pytest.approx(logged[(epoch - 1) * batches + it], rel=1e-12)
         with pytest.raises(ValueError, match="no minibatch 3 of epoch 1"):
             replay_minibatch(run, cfg, sets(80), 1, 3)
@@ -418,7 +416,7 @@ def test_the_scale_study_measures_each_snapshot_as_the_targets_measure_a_run(tmp
     from plainres.measures.cushion import interlayer_cushion, layer_cushion
     from plainres.measures.gradflow import run_flow_fractions
     from plainres.measures.over_training import measure
-    from plainres.measures.weights import load_net
+    from plainres.runfolder import RunFolder
     from plainres.train import Run, TrainConfig, TrainingSets, train_group
 
     save_cached(synthetic(96, 32, seed=2), {"kind": "synthetic"}, "cifar10", tmp_path / "d.pt", tmp_path / "d.json")
@@ -439,13 +437,13 @@ def test_the_scale_study_measures_each_snapshot_as_the_targets_measure_a_run(tmp
     table1, full = dirs["simplified"], dirs["fully-fledged"]
     for e in (1, 2, 3):
         at = got[got.epoch == e]
-        want = layer_cushion(load_net(table1, f"epoch_{e}"), 3, images, prepare=prepare)
+        want = layer_cushion(RunFolder(table1).net(f"epoch_{e}"), 3, images, prepare=prepare)
         assert at[at.measure == "yt_fig3"].value.tolist() == want.tolist()
-        want = interlayer_cushion(load_net(full, f"epoch_{e}"), 2, images, 4, prepare=prepare)["mu"]
+        want = interlayer_cushion(RunFolder(full).net(f"epoch_{e}"), 2, images, 4, prepare=prepare)["mu"]
         assert at[at.measure == "yt_cushion_full"].value.tolist() == want.tolist()
     norms = got[got.measure == "lw_appc"]
     assert sorted(set(norms.epoch)) == [0, 1, 2, 3]
-    assert norms[norms.epoch == 3].value.tolist() == [r["absorbed_norm"] for r in layer_norms(load_net(full, "epoch_3"))]
+    assert norms[norms.epoch == 3].value.tolist() == [r["absorbed_norm"] for r in layer_norms(RunFolder(full).net("epoch_3"))]
     assert not got[(got.measure != "lw_appc") & (got.epoch == 0) & (got.stage != "first")].size
     for arch, run_dir in (("simplified", table1), ("fully-fledged", full)):
         sigma = got[(got.measure == "yt_fig12") & (got.arch == arch)]

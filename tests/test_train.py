@@ -15,6 +15,7 @@ from conftest import SHARED_DATA
 
 from plainres.data import acquire, load_cached, save_cached, synthetic
 from plainres.models import record
+from plainres.runfolder import RunFolder
 from plainres.step import augment
 from plainres.train import (
     DeviceData,
@@ -22,7 +23,6 @@ from plainres.train import (
     TrainConfig,
     epoch_plan,
     make_model,
-    read_metrics,
     train_group,
 )
 from plainres.transfer import transfer_to_plain, transfer_to_residual, weight_penalty
@@ -153,8 +153,8 @@ def test_a_group_of_bn_nets_keeps_each_models_running_statistics(tmp_path, data_
         assert got.keys() == alone.keys() and "stem_bn.running_var" in got
         for name in alone:
             assert rel(got[name].double(), alone[name].double()) <= 1e-12, name
-        loss_in_group = float(read_metrics(out / "metrics.csv")[-1]["train_loss"])
-        assert loss_in_group == pytest.approx(float(read_metrics(alone_out / "metrics.csv")[-1]["train_loss"]), rel=1e-12)
+        loss_in_group = float(RunFolder(out).metrics()[-1]["train_loss"])
+        assert loss_in_group == pytest.approx(float(RunFolder(alone_out).metrics()[-1]["train_loss"]), rel=1e-12)
     assert not torch.equal(grouped[0]["stem_bn.running_mean"], grouped[1]["stem_bn.running_mean"])
 
 
@@ -177,7 +177,7 @@ def test_engine_equals_a_plain_pytorch_loop_in_float64(tmp_path, data_file):
             opt.step()
     for name, value in model.state_dict().items():
         assert rel(final[name], value) <= 1e-12, name
-    last = read_metrics(out / "metrics.csv")[-1]
+    last = RunFolder(out).metrics()[-1]
     with torch.no_grad():
         reg = cfg.weight_decay / 2 * weight_penalty(model, True).item() / cfg.batch_size
         full = F.cross_entropy(model(dd.normalise(dd.train_x)), dd.train_y).item()
@@ -202,11 +202,11 @@ def test_equivalent_plain_and_residual_runs_stay_equivalent_in_the_engine(tmp_pa
     back = transfer_to_residual(plain).state_dict()
     for name in r_final:
         assert rel(back[name], r_final[name]) <= 1e-10, name
-    for a, b in zip(read_metrics(p_out / "metrics.csv"), read_metrics(r_out / "metrics.csv")):
+    for a, b in zip(RunFolder(p_out).metrics(), RunFolder(r_out).metrics()):
         for col in ("train_loss", "weight_reg", "cost", "test_loss"):
             assert float(a[col]) == pytest.approx(float(b[col]), rel=1e-10)
     # YT Fig 6: every step's minibatch loss, the same minibatch in both runs, apart only by rounding
-    steps_p, steps_r = read_metrics(p_out / "iterations.csv"), read_metrics(r_out / "iterations.csv")
+    steps_p, steps_r = RunFolder(p_out).iterations(), RunFolder(r_out).iterations()
     assert [int(r["iteration"]) for r in steps_p] == list(range(1, 13))
     assert [int(r["epoch"]) for r in steps_p] == [1] * 6 + [2] * 6
     gaps = [abs(float(a["minibatch_loss"]) - float(b["minibatch_loss"])) for a, b in zip(steps_p, steps_r)]
@@ -217,7 +217,7 @@ def test_iteration_log_is_the_minibatch_loss_before_each_step(tmp_path, data_fil
     run = Run("simplified", "residual", 5, "hmwi", 2)
     cfg = replace(FAST, epochs=1, dtype="float64", log_iterations=True)
     _, (out,), _ = train(tmp_path, [run], cfg, data_file)
-    steps = read_metrics(out / "iterations.csv")
+    steps = RunFolder(out).iterations()
     model = make_model(run, dtype=torch.float64)
     dd = device_data(data_file, torch.float64)
     plan = epoch_plan(len(dd.train_y), 2, 1, 4, True)[None]
@@ -229,7 +229,7 @@ def test_iteration_log_is_the_minibatch_loss_before_each_step(tmp_path, data_fil
         opt.zero_grad()
         (loss + cfg.weight_decay / 2 * weight_penalty(model)).backward()
         opt.step()
-    metrics = read_metrics(out / "metrics.csv")
+    metrics = RunFolder(out).metrics()
     assert float(metrics[-1]["minibatch_loss"]) == pytest.approx(
         sum(float(r["minibatch_loss"]) for r in steps) / len(steps), rel=1e-12)
 
@@ -264,7 +264,7 @@ def test_snapshots_and_files_of_a_run(tmp_path, data_file):
     _, (out,), (final,) = train(tmp_path, [run], cfg, data_file)
     snaps = sorted(p.name for p in (out / "snapshots").iterdir())
     assert snaps == ["epoch_0.pt", "epoch_2.pt", "epoch_3.pt", "iter_1.pt", "iter_7.pt"]
-    rows = read_metrics(out / "metrics.csv")
+    rows = RunFolder(out).metrics()
     assert [int(r["epoch"]) for r in rows] == [0, 2, 3]
     config = json.loads((out / "config.json").read_text())
     assert config["run_id"] == "simplified-residual-d5-hmwi-s1" and config["device"] == "cpu"
@@ -302,7 +302,7 @@ def test_sigkill_mid_epoch_then_rerun_is_bit_identical_to_an_uninterrupted_run(t
     deadline = time.monotonic() + 120
     metrics = out / "metrics.csv"
     while time.monotonic() < deadline:  # wait for the checkpoint after epoch 2, then kill inside epoch 3
-        if metrics.exists() and len(read_metrics(metrics)) >= 3:
+        if metrics.exists() and len(RunFolder(out).metrics()) >= 3:
             break
         time.sleep(0.02)
     time.sleep(0.15)
@@ -316,20 +316,20 @@ def test_sigkill_mid_epoch_then_rerun_is_bit_identical_to_an_uninterrupted_run(t
     a = torch.load(ref / "final.pt", weights_only=False)["state_dict"]
     b = torch.load(out / "final.pt", weights_only=False)["state_dict"]
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
-    rows_a, rows_b = read_metrics(ref / "metrics.csv"), read_metrics(out / "metrics.csv")
+    rows_a, rows_b = RunFolder(ref).metrics(), RunFolder(out).metrics()
     assert len(rows_a) == len(rows_b) == 7
     for ra, rb in zip(rows_a, rows_b):
         ra.pop("wall_s"), rb.pop("wall_s")
         assert ra == rb
     assert (ref / "iterations.csv").read_bytes() == (out / "iterations.csv").read_bytes()
-    assert len(read_metrics(out / "iterations.csv")) == 6 * 12
+    assert len(RunFolder(out).iterations()) == 6 * 12
 
 
 def test_a_changed_config_does_not_resume_a_stale_checkpoint(tmp_path, data_file):
     run = Run("simplified", "residual", 5, "hmwi", 1)
     train(tmp_path, [run], replace(FAST, epochs=1), data_file)
     _, (out,), _ = train(tmp_path, [run], replace(FAST, epochs=1, lr=0.01), data_file)
-    assert [float(r["lr"]) for r in read_metrics(out / "metrics.csv")] == [0.01, 0.01]
+    assert [float(r["lr"]) for r in RunFolder(out).metrics()] == [0.01, 0.01]
 
 
 def test_divergence_ends_the_run_cleanly_with_exit_status_0(tmp_path, data_file):
@@ -337,7 +337,7 @@ def test_divergence_ends_the_run_cleanly_with_exit_status_0(tmp_path, data_file)
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "diverged" in done.stderr
-    rows = read_metrics(out / "metrics.csv")
+    rows = RunFolder(out).metrics()
     assert rows[-1]["status"] == "diverged" and rows[-1]["epoch"] == "1"
     assert torch.load(out / "final.pt", weights_only=False)["status"] == "diverged"
 
@@ -351,7 +351,7 @@ def test_depth20_residual_learns_real_cifar10_on_cpu(tmp_path):
     cfg = TrainConfig(epochs=4, lr=0.01, batch_size=128, train_subset=10_000, test_subset=1000, eval_every=2)
     statuses, (out,), _ = train(tmp_path, [Run("simplified", "residual", 20, "hmwi", 0)], cfg,
                                 tmp_path / "cifar10.pt")
-    rows = read_metrics(out / "metrics.csv")
+    rows = RunFolder(out).metrics()
     losses = [float(r["train_loss"]) for r in rows]
     assert statuses == ["finished"] and [int(r["epoch"]) for r in rows] == [0, 2, 4]
     assert losses[-1] < losses[0] - 0.3 and all(b < a for a, b in zip(losses, losses[1:]))
@@ -441,8 +441,8 @@ def test_the_compiled_step_equals_the_eager_step_over_epochs(tmp_path, data_file
         _, compiled_outs, compiled = train(tmp_path, runs, replace(cfg, compile="on"), data_file, "compiled")
         for e, c, eo, co in zip(eager, compiled, eager_outs, compiled_outs):
             assert rel(flat(c), flat(e)) <= 1e-5, rel(flat(c), flat(e))
-            le = [float(r["minibatch_loss"]) for r in read_metrics(eo / "iterations.csv")]
-            lc = [float(r["minibatch_loss"]) for r in read_metrics(co / "iterations.csv")]
+            le = [float(r["minibatch_loss"]) for r in RunFolder(eo).iterations()]
+            lc = [float(r["minibatch_loss"]) for r in RunFolder(co).iterations()]
             assert len(lc) == 5 and lc == pytest.approx(le, rel=1e-5)
 
 
@@ -538,7 +538,7 @@ def test_training_in_channels_last_is_the_same_arithmetic_in_another_layout(tmp_
         assert a.keys() == b.keys()
         for name in a:
             assert rel(b[name], a[name]) <= 1e-12 if a[name].is_floating_point() else torch.equal(b[name], a[name])
-        for file, column in (("iterations.csv", "minibatch_loss"), ("metrics.csv", "train_loss"),
-                             ("metrics.csv", "test_error")):
-            got = [float(r[column]) for r in read_metrics(ob / file)]
-            assert got == pytest.approx([float(r[column]) for r in read_metrics(oa / file)], rel=1e-12, abs=1e-15)
+        for rows, column in (("iterations", "minibatch_loss"), ("metrics", "train_loss"), ("metrics", "test_error")):
+            got = [float(r[column]) for r in getattr(RunFolder(ob), rows)()]
+            want = [float(r[column]) for r in getattr(RunFolder(oa), rows)()]
+            assert got == pytest.approx(want, rel=1e-12, abs=1e-15)

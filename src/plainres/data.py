@@ -25,6 +25,8 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 import torch
 
+from .files import atomic_write_bytes, umask
+
 CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer",
                    "dog", "frog", "horse", "ship", "truck")
 NUM_CLASSES = {"cifar10": 10, "cifar100": 100}
@@ -100,28 +102,6 @@ def sidecar_sha256(path: Path) -> str | None:
     return None
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write via a temporary file in the same folder and rename: readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.chmod(tmp, 0o666 & ~_umask())
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 # ---------------------------------------------------------------- official archive: download
 
 def download(url: str, dest: Path, md5: str, timeout: float = 30.0) -> dict[str, str]:
@@ -156,7 +136,7 @@ def download(url: str, dest: Path, md5: str, timeout: float = 30.0) -> dict[str,
         if digests["md5"] != md5:
             raise DataError(f"{url}: MD5 checksum mismatch: expected {md5}, got {digests['md5']} "
                             "(corrupt or truncated download)")
-        os.chmod(tmp, 0o666 & ~_umask())
+        os.chmod(tmp, 0o666 & ~umask())
         os.replace(tmp, dest)
     finally:
         Path(tmp).unlink(missing_ok=True)

@@ -19,8 +19,8 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import torch  # noqa: E402
 
-from .data import atomic_write_bytes  # noqa: E402
-from .runfiles import read_csv  # noqa: E402
+from .files import atomic_write_bytes  # noqa: E402
+from .runfolder import RunFolder  # noqa: E402
 from .tables import notes_of, read_runs, write_tidy_csv  # noqa: E402
 
 PLAIN, RESIDUAL = "tab:blue", "tab:red"
@@ -39,7 +39,7 @@ def curves(done_files: list[Path]) -> pd.DataFrame:
 
 def iterations(run_dir: str) -> pd.DataFrame:
     """A run's iterations.csv: every SGD step's minibatch loss (float64 repr, exact)."""
-    rows = read_csv(Path(run_dir) / "iterations.csv", ("iteration", "epoch", "minibatch_loss"))
+    rows = RunFolder(run_dir).iterations()
     return pd.DataFrame({"iteration": [int(r["iteration"]) for r in rows],
                          "epoch": [int(r["epoch"]) for r in rows],
                          "L": [float(r["minibatch_loss"]) for r in rows]})

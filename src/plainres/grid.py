@@ -13,9 +13,9 @@ import yaml
 
 from .data import COUNTS
 from .models import ARCHS
+from .runfolder import group_folder, run_folder
 from .runs import INITS, Run, TrainConfig
 
-RUNS_DIR = "results/runs"
 
 
 class ConfigError(ValueError):
@@ -357,10 +357,10 @@ class Group:
 
     @property
     def folder(self) -> str:
-        return f"{RUNS_DIR}/{self.experiment}/_groups/{self.group_id}"
+        return group_folder(self.experiment, self.group_id)
 
     def run_dirs(self) -> list[str]:
-        return [f"{RUNS_DIR}/{self.experiment}/{r.run_id}" for r in self.runs]
+        return [run_folder(self.experiment, r.run_id) for r in self.runs]
 
 
 def experiment_groups(config: dict, name: str) -> list[Group]:

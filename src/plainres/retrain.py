@@ -15,7 +15,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from .runfiles import GROUPS, RunFileError, read_json
+from .runfolder import GROUPS, GroupFolder
 
 
 def group_folder(path: Path) -> Path:
@@ -30,31 +30,15 @@ def group_folder(path: Path) -> Path:
         run = run.parent
     experiment = run.parent
     for group in sorted((experiment / GROUPS).glob("*")):
-        for record in ("job.json", "done.json"):
-            try:
-                dirs = members(read_json(group / record))
-            except RunFileError:
-                continue
-            if any(Path(d).name == run.name for d in dirs):
-                return group
+        if any(Path(d).name == run.name for d in GroupFolder(group).members()):
+            return group
     raise SystemExit(f"no training job under {experiment / GROUPS} records the run {run.name} (in its job.json "
                      f"or done.json); name the group's folder instead: {experiment / GROUPS}/<group>")
 
 
-def members(record: dict) -> list[str]:
-    """The run folders a job.json (out_dirs) or a done.json (runs[].dir) lists."""
-    return record.get("out_dirs") or [r["dir"] for r in record.get("runs", [])]
-
-
 def reset(group: Path) -> Path:
     """Remove what the group's job wrote; return its done.json path (the target that retrains it)."""
-    runs = []
-    for record in ("job.json", "done.json"):
-        try:
-            runs = members(read_json(group / record))
-            break
-        except RunFileError:
-            continue
+    runs = GroupFolder(group).members()
     experiment = group.parent.parent
     for run in runs:
         folder = experiment / Path(run).name

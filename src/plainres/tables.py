@@ -14,9 +14,9 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from .data import atomic_write_bytes
+from .files import atomic_write_bytes
 from .provenance import environment
-from .runfiles import read_csv, read_json
+from .runfolder import GroupFolder, RunFolder
 
 
 def published() -> dict:
@@ -26,15 +26,15 @@ def published() -> dict:
 def read_runs(done_files: list[Path]):
     """Every run the training jobs recorded: (identity and provenance, its evaluated metric rows)."""
     for done in done_files:
-        for entry in read_json(done)["runs"]:
-            folder = Path(entry["dir"])
-            config = read_json(folder / "config.json")
-            metrics = [r for r in read_csv(folder / "metrics.csv", ("epoch", "train_loss")) if r["train_loss"] != ""]
+        for entry in GroupFolder(Path(done).parent).done():
+            folder = RunFolder(entry["dir"])
+            config = folder.config()
+            metrics = [r for r in folder.metrics() if r["train_loss"] != ""]
             run = config["run"]
             # simplified and fully-fledged nets are 'plain'/'residual' (their arch is a column of its own);
             # the dominant-path nets of Table 5 are named by their arch
             label = run["net"] if run["arch"] in ("simplified", "fully-fledged") else run["arch"]
-            yield {**run, "net": label, "run_id": entry["run_id"], "status": entry["status"], "dir": str(folder),
+            yield {**run, "net": label, "run_id": entry["run_id"], "status": entry["status"], "dir": str(folder.path),
                    "train_subset": config["train"]["train_subset"], "dtype": config["train"]["dtype"],
                    "dataset": config["data"]["dataset"],
                    "device": config["device_name"], "torch": config["torch_version"], "code": config["code_version"],

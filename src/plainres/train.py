@@ -19,10 +19,8 @@ live in runs.py.
 from __future__ import annotations
 
 import copy
-import csv
 import dataclasses
 import hashlib
-import io
 import json
 import math
 import sys
@@ -37,20 +35,17 @@ import torch.nn.functional as F
 from torch.func import functional_call, stack_module_state, vmap
 
 from . import provenance
-from .data import ImageData, atomic_write_bytes, load_cached
+from .data import ImageData, load_cached
+from .files import Unreadable, load_torch, save_torch
 from .init import initialise
 from .models import build_model
-from .runfiles import RunFileError, load_torch, read_csv, read_json, save_torch
+from .runfolder import METRICS, GroupFolder, RunFolder
 from .runs import INITS, Run, TrainConfig
 from .sgd import MomentumSGD
 from .step import Step, in_channels_last, minibatch
 from .transfer import rho, squared_distance, transfer_to_plain, weights
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
-METRICS = ("epoch", "iteration", "lr", "train_loss", "weight_reg", "cost", "test_error", "test_loss",
-           "minibatch_loss", "wall_s", "status")
-ITERATIONS = ("iteration", "epoch", "lr", "minibatch_loss")
-
 
 def make_model(run: Run, num_classes: int = 10, dtype: torch.dtype = torch.float32) -> torch.nn.Module:
     """Build and initialise one run's net: drawn (and transferred) in float64, then cast to `dtype`,
@@ -130,12 +125,6 @@ class TrainingSets:
         if subset not in self._sets:
             self._sets[subset] = DeviceData(self.data, self.meta, "cpu", self.dtype, subset)
         return self._sets[subset]
-
-
-def run_record(run_dir: Path) -> tuple[Run, TrainConfig]:
-    """The identity and train config a run recorded in its config.json."""
-    config = read_json(Path(run_dir) / "config.json")
-    return Run(**config["run"]), TrainConfig.from_dict(config["train"])
 
 
 def replay_minibatch(run: Run, cfg: TrainConfig, train: DeviceData, epoch: int, it: int
@@ -256,25 +245,6 @@ def final_activation_grad(logits: torch.Tensor, y: torch.Tensor, fc_weight: torc
     return torch.einsum("kbc,kcd->kbd", residual, fc_weight) / y.shape[1]
 
 
-def write_csv(path: Path, rows: list[dict], columns=METRICS):
-    text = io.StringIO()
-    writer = csv.DictWriter(text, fieldnames=columns, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    atomic_write_bytes(path, text.getvalue().encode())
-
-
-def write_iterations(path: Path, losses: list[float], cfg: TrainConfig, batches: int):
-    """One row per SGD step: the loss of the minibatch it stepped on, before the step (repr: exact)."""
-    write_csv(path, [{"iteration": i + 1, "epoch": i // batches + 1, "lr": cfg.lr_at(i // batches + 1),
-                      "minibatch_loss": repr(v)} for i, v in enumerate(losses)], ITERATIONS)
-
-
-def read_metrics(path: Path) -> list[dict]:
-    """The rows of a run's metrics.csv or iterations.csv."""
-    return read_csv(path)
-
-
 # ---------------------------------------------------------------- the engine
 
 def evaluate(group: SeedGroup, dd: DeviceData, x_all: torch.Tensor, y_all: torch.Tensor, batch_size: int,
@@ -388,7 +358,7 @@ def resume(job: Job) -> _State:
         return fresh
     try:
         saved = load_torch(job.checkpoint, map_location=job.dev)
-    except RunFileError as error:  # set aside, never fatal: the job trains afresh
+    except Unreadable as error:  # set aside, never fatal: the job trains afresh
         aside = job.checkpoint.with_name(f"{job.checkpoint.name}.corrupt-{time.strftime('%Y%m%dT%H%M%S')}")
         job.checkpoint.rename(aside)
         warnings.warn(f"{job.checkpoint} cannot be read ({error.__cause__}); set aside as {aside}; "
@@ -417,15 +387,11 @@ def log(job: Job, message: str):
 def write_run_configs(job: Job):
     """Each run's config.json: the run, its seed group, the resolved train config, data, device, versions; and
     beside the checkpoint, job.json: which run folders this job trains (what plainres.retrain reads)."""
-    atomic_write_bytes(job.checkpoint.with_name("job.json"), (json.dumps(
-        {"runs": [r.run_id for r in job.runs], "out_dirs": [str(o) for o in job.out_dirs]}, indent=2) + "\n").encode())
+    GroupFolder(job.checkpoint.parent).write_job(job.runs, job.out_dirs)
     for run, out in zip(job.runs, job.out_dirs):
-        (out / "snapshots").mkdir(parents=True, exist_ok=True)
-        if job.cfg.capture_final_grad_epochs:
-            (out / "final_grad").mkdir(exist_ok=True)
-        atomic_write_bytes(out / "config.json", (json.dumps({"run": dataclasses.asdict(run), "run_id": run.run_id,
-                                                              "seed_group": [r.run_id for r in job.runs], **job.run_meta},
-                                                             indent=2, default=list) + "\n").encode())
+        RunFolder(out).write_config({"run": dataclasses.asdict(run), "run_id": run.run_id,
+                                     "seed_group": [r.run_id for r in job.runs], **job.run_meta},
+                                    capture=job.cfg.capture_final_grad_epochs > 0)
 
 
 def train_step(job: Job, plans: torch.Tensor, it: int, capture: bool = False
@@ -458,8 +424,8 @@ def train_epoch(job: Job, state: _State, epoch: int) -> torch.Tensor:
             snapshot(job, state, f"iter_{state.iteration}")
     if capture:
         for kk, out in enumerate(job.out_dirs):
-            save_torch({"grad": grads[kk].cpu(), "epoch": epoch, "batch_size": cfg.batch_size,
-                        "run_id": job.runs[kk].run_id}, out / "final_grad" / f"epoch_{epoch}.pt")
+            RunFolder(out).save_final_grad(epoch, {"grad": grads[kk].cpu(), "epoch": epoch, "batch_size": cfg.batch_size,
+                                                   "run_id": job.runs[kk].run_id})
     if dev.type == "cuda":
         torch.cuda.synchronize(dev)
     return losses
@@ -499,8 +465,8 @@ def snapshot(job: Job, state: _State, tag: str):
     """snapshots/<tag>.pt of every live run: its weights, epoch and iteration."""
     for kk, out in enumerate(job.out_dirs):
         if state.status[kk] != "diverged":
-            save_torch({"state_dict": job.group.state_of(kk), "epoch": state.epoch, "iteration": state.iteration,
-                        "run_id": job.runs[kk].run_id}, out / "snapshots" / f"{tag}.pt")
+            RunFolder(out).save_snapshot(tag, {"state_dict": job.group.state_of(kk), "epoch": state.epoch,
+                                               "iteration": state.iteration, "run_id": job.runs[kk].run_id})
 
 
 def write_epoch_files(job: Job, state: _State):
@@ -511,9 +477,12 @@ def write_epoch_files(job: Job, state: _State):
                 "buffers": group.buffers, "optimiser": job.optimiser.state_dict(),
                 "state": dataclasses.asdict(state)}, job.checkpoint)
     for kk, out in enumerate(job.out_dirs):
-        write_csv(out / "metrics.csv", state.metrics[kk])
-        if job.cfg.log_iterations:
-            write_iterations(out / "iterations.csv", state.iterations[kk], job.cfg, job.batches)
+        RunFolder(out).write_metrics(state.metrics[kk])
+        if job.cfg.log_iterations:  # one row per SGD step: the loss of its minibatch before the step (repr: exact)
+            cfg, batches = job.cfg, job.batches
+            RunFolder(out).write_iterations([{"iteration": i + 1, "epoch": i // batches + 1,
+                                              "lr": cfg.lr_at(i // batches + 1), "minibatch_loss": repr(v)}
+                                             for i, v in enumerate(state.iterations[kk])])
     job.seconds["write"] += time.perf_counter() - began
 
 
@@ -521,8 +490,8 @@ def write_final(job: Job, state: _State):
     """final.pt of every run: its weights, last epoch and status."""
     began = time.perf_counter()
     for kk, out in enumerate(job.out_dirs):
-        save_torch({"state_dict": job.group.state_of(kk), "run_id": job.runs[kk].run_id, "epoch": state.epoch,
-                    "status": state.status[kk]}, out / "final.pt")
+        RunFolder(out).save_snapshot("final", {"state_dict": job.group.state_of(kk), "run_id": job.runs[kk].run_id,
+                                               "epoch": state.epoch, "status": state.status[kk]})
     job.seconds["write"] += time.perf_counter() - began
 
 

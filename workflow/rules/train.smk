@@ -31,7 +31,7 @@ rule train:
     input:
         data=lambda wc: data_file(wc.experiment),
     output:
-        done=f"{grid.RUNS_DIR}/{{experiment}}/_groups/{{group}}/done.json",
+        done=grid.group_folder("{experiment}", "{group}") + "/done.json",
     benchmark:
         "results/benchmarks/train/{experiment}/{group}.tsv"
     params:

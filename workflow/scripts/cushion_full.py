@@ -9,7 +9,7 @@ import torch
 from plainres import figures, tables
 from plainres.data import load_cached
 from plainres.measures.cushion import interlayer_cushion
-from plainres.measures.weights import load_net
+from plainres.runfolder import RunFolder
 from plainres.train import TrainingSets
 
 p, out = snakemake.params, snakemake.output  # noqa: F821 (injected by Snakemake)
@@ -24,7 +24,7 @@ per_run = [{"net": r.net, "depth": r.depth, "seed": r.seed, "status": r.status} 
 for run in ok.itertuples():
     train = sets(run.train_subset)  # the images this run trained on
     images = train.train_x[:spec["images"]]
-    result = interlayer_cushion(load_net(run.dir, "final"), spec["block"], images, spec["probes"],
+    result = interlayer_cushion(RunFolder(run.dir).net("final"), spec["block"], images, spec["probes"],
                                 prepare=train.normalise)
     samples.append(pd.DataFrame({"net": run.net, "depth": run.depth, "seed": run.seed,
                                  "mu": result["mu"].numpy(), "se": result["se"].numpy()}))

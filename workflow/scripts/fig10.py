@@ -6,13 +6,13 @@ from pathlib import Path
 import torch
 
 from plainres import figures, tables
-from plainres.runfiles import load_torch
+from plainres.runfolder import RunFolder
 
 p, out = snakemake.params, snakemake.output  # noqa: F821 (injected by Snakemake)
 runs = tables.collect([Path(f) for f in snakemake.input.done])  # noqa: F821
 runs = runs[runs.depth == p.spec["depth"]]
 ok, diverged = figures.split_diverged(runs)
-captured = [load_torch(f) for d in ok.dir for f in sorted(Path(d).glob("final_grad/epoch_*.pt"))]
+captured = [c for d in ok.dir for c in RunFolder(d).final_grads()]
 grads = torch.cat([c["grad"] for c in captured]) if captured else None
 iterations = sum(math.ceil(len(c["grad"]) / c["batch_size"]) for c in captured) // max(len(ok), 1)  # SGD steps per run
 fig, data = figures.fig10(grads, p.spec["depth"], iterations, diverged=len(diverged))

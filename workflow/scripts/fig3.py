@@ -8,7 +8,7 @@ import torch
 from plainres import figures, tables
 from plainres.data import load_cached
 from plainres.measures.cushion import layer_cushion
-from plainres.measures.weights import load_net
+from plainres.runfolder import RunFolder
 from plainres.train import TrainingSets
 
 p, out = snakemake.params, snakemake.output  # noqa: F821 (injected by Snakemake)
@@ -21,7 +21,7 @@ cushions = [pd.DataFrame(columns=["net", "depth", "seed", "mu"])] if ok.empty el
 for run in ok.itertuples():
     train = sets(run.train_subset)  # the images this run trained on
     images = train.train_x[:p.spec["images"]]
-    mu = layer_cushion(load_net(run.dir, "final"), p.spec["layer"], images, prepare=train.normalise)
+    mu = layer_cushion(RunFolder(run.dir).net("final"), p.spec["layer"], images, prepare=train.normalise)
     cushions.append(pd.DataFrame({"net": run.net, "depth": run.depth, "seed": run.seed, "mu": mu.numpy()}))
 cushions = pd.concat(cushions, ignore_index=True)
 prov, caption = tables.provenance(runs, p.config), tables.diverged_caption(p.caption, runs)

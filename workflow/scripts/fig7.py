@@ -2,6 +2,7 @@
 vectors left out and named)."""
 from pathlib import Path
 
+from plainres.runfolder import RunFolder
 from plainres import figures, tables
 from plainres.measures import weights
 
@@ -14,7 +15,8 @@ for name, net, snapshot in weights.VECTORS:
     if run.status == "diverged":
         diverged[name] = run.run_id
     else:
-        vectors[name] = weights.parameter_vector(weights.load_plain_view(run.dir, snapshot))
+        folder = RunFolder(run.dir)
+        vectors[name] = weights.parameter_vector(weights.plain_view(folder.config()["run"], folder.state(snapshot)))
 fig, data = figures.fig7(vectors, p.spec["depth"], p.spec["clip"], diverged=diverged)
 prov, caption = tables.provenance(runs, p.config), tables.diverged_caption(p.caption, runs)
 figures.save(fig, data, Path(out.png).with_suffix(""), caption, prov)

@@ -8,7 +8,7 @@ import torch
 
 from plainres import figures, tables
 from plainres.measures.absorb import run_layer_norms
-from plainres.train import run_record
+from plainres.runfolder import RunFolder
 
 p, out = snakemake.params, snakemake.output  # noqa: F821 (injected by Snakemake)
 torch.set_num_threads(snakemake.threads)  # noqa: F821
@@ -17,7 +17,7 @@ runs = runs[(runs.depth == p.spec["depth"]) & (runs.seed < p.spec["seeds"])]
 ok, diverged = figures.split_diverged(runs)
 rows, milestones = [], {}
 for run in ok.itertuples():
-    _, cfg = run_record(Path(run.dir))
+    _, cfg = RunFolder(run.dir).record()
     milestones[run.dataset] = cfg.milestones
     for row in run_layer_norms(Path(run.dir), sorted(cfg.snapshot_epochs_resolved())):
         rows.append({"dataset": run.dataset, "depth": run.depth, "seed": run.seed, **row})

@@ -5,7 +5,7 @@ from pathlib import Path
 import pandas as pd
 
 from plainres import scorecard, tables
-from plainres.data import atomic_write_bytes
+from plainres.files import atomic_write_bytes
 
 p, i = snakemake.params, snakemake.input  # noqa: F821 (injected by Snakemake)
 summaries = {t: tables.read_summary(Path(f)) for t, f in zip(p.summaries, i.summaries)}

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import torch
 
-from plainres.data import atomic_write_bytes
 from plainres.devices import job_device
+from plainres.runfolder import GroupFolder
 from plainres.train import run_job
 
 job = json.loads(snakemake.params.job)  # noqa: F821 (injected by Snakemake)
@@ -14,6 +14,6 @@ gpus = torch.cuda.device_count() if torch.cuda.is_available() else 0
 seconds = {}
 with job_device(job["device"], gpus, Path(".snakemake/gpu-locks")) as device:
     results = run_job(job, Path(snakemake.input.data), device, seconds)  # noqa: F821
-done = {"runs": [{"run_id": run.run_id, "dir": folder, "status": status} for run, folder, status in results],
-        "seconds": {k: round(v, 3) for k, v in seconds.items()}}  # where this job's time went in the engine
-atomic_write_bytes(Path(snakemake.output.done), (json.dumps(done, indent=2) + "\n").encode())  # noqa: F821
+GroupFolder(Path(snakemake.output.done).parent).write_done(  # noqa: F821
+    [{"run_id": run.run_id, "dir": folder, "status": status} for run, folder, status in results],
+    {k: round(v, 3) for k, v in seconds.items()})  # where this job's time went in the engine

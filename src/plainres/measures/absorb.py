@@ -9,7 +9,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from .weights import load_state, net_of
+from ..runfolder import RunFolder
 
 
 def conv_bn_pairs(net: nn.Module) -> list[tuple[str, nn.Conv2d, nn.BatchNorm2d]]:
@@ -63,6 +63,6 @@ def run_layer_norms(run_dir: Path, epochs: list[int]) -> list[dict]:
     """`layer_norms` of a run's snapshot at the end of each of `epochs` (0: its initialisation)."""
     rows = []
     for epoch in epochs:
-        net = net_of(*load_state(run_dir, f"epoch_{epoch}"))
+        net = RunFolder(run_dir).net(f"epoch_{epoch}")
         rows += [{"epoch": epoch, **row} for row in layer_norms(net)]
     return rows

@@ -85,14 +85,14 @@ def fig12_stages(epochs: int) -> list[tuple[str, str, int, int]]:
 def run_flow_fractions(run_dir: Path, sets, stages: list[tuple[str, str, int, int]] | None = None) -> list[dict]:
     """σ⁽ˡ⁾ of one finished run at `stages` (default: Fig 12's, `fig12_stages`), each on the minibatch the run
     itself drew there from its training set, `sets(subset)` (a train.TrainingSets)."""
-    from ..train import replay_minibatch, run_record
-    from .weights import load_net
+    from ..runfolder import RunFolder
+    from ..train import replay_minibatch
 
-    run, cfg = run_record(run_dir)
+    run, cfg = RunFolder(run_dir).record()
     rows = []
     for stage, snapshot, epoch, it in stages or fig12_stages(cfg.epochs):
         images, labels = replay_minibatch(run, cfg, sets(cfg.train_subset), epoch, it)
-        sigma = layer_flow_fractions(load_net(run_dir, snapshot), images, labels)
+        sigma = layer_flow_fractions(RunFolder(run_dir).net(snapshot), images, labels)
         rows += [{"stage": stage, "snapshot": snapshot, "layer": layer, "sigma": s}
                  for layer, s in enumerate(sigma, start=1)]
     return rows

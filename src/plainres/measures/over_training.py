@@ -14,7 +14,7 @@ import pandas as pd
 from .absorb import layer_norms
 from .cushion import interlayer_cushion, layer_cushion
 from .gradflow import fig12_stages, run_flow_fractions
-from .weights import load_net
+from ..runfolder import RunFolder
 
 
 def measure_run(run, epochs: list[int], kinds: list[str], sets, measures: dict, images: int) -> list[dict]:
@@ -32,7 +32,7 @@ def measure_run(run, epochs: list[int], kinds: list[str], sets, measures: dict, 
     for e in epochs:
         if e == 0 and "lw_appc" not in kinds:
             continue
-        net = load_net(run_dir, f"epoch_{e}")
+        net = RunFolder(run_dir).net(f"epoch_{e}")
         if "lw_appc" in kinds:  # from the initialisation on: the claim compares the first epoch with the last
             rows += [{"measure": "lw_appc", "epoch": e, "layer": r["layer"], "value": r["absorbed_norm"]}
                      for r in layer_norms(net)]
@@ -54,13 +54,12 @@ def measure_run(run, epochs: list[int], kinds: list[str], sets, measures: dict, 
 def measure(runs: pd.DataFrame, kinds: dict[str, list[str]], sets, measures: dict, images: int) -> pd.DataFrame:
     """`measure_run` of every run that did not diverge, at each of its snapshot epochs (runs: tables.collect with
     columns `setting` and `experiment`, the experiment of `scale_study.reads` each stands for; kinds: grid.study_measures)."""
-    from ..train import run_record
 
     rows = []
     for run in runs[runs.status != "diverged"].itertuples():
         wanted = kinds.get(run.experiment, [])
         if wanted:
-            epochs = sorted(run_record(Path(run.dir))[1].snapshot_epochs_resolved())
+            epochs = sorted(RunFolder(run.dir).record()[1].snapshot_epochs_resolved())
             rows += [{"setting": run.setting, **row}
                      for row in measure_run(run, epochs, wanted, sets, measures, images)]
     columns = ["setting", "measure", "net", "arch", "dataset", "depth", "seed", "epoch", "stage", "layer", "value"]

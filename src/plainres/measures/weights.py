@@ -3,13 +3,11 @@ mean, sd and L1 mass of all weights, of those with |w| ≥ 0.25 and of the ID en
 """
 from __future__ import annotations
 
-from pathlib import Path
 
 import pandas as pd
 import torch
 
-from ..models import build_model
-from ..runfiles import load_torch, read_json
+from ..runfolder import RunFolder, net_of
 from ..transfer import rho, transfer_to_plain, weights
 
 
@@ -23,34 +21,10 @@ def parameter_vector(net: torch.nn.Module) -> tuple[torch.Tensor, torch.Tensor]:
     return torch.cat(values), torch.cat(is_id)
 
 
-def net_of(run: dict, state_dict: dict) -> torch.nn.Module:
-    """The run's net in float64, holding `state_dict` (its classes from the classifier's rows)."""
-    net = build_model(run["arch"], run["net"], run["depth"], num_classes=state_dict["fc.weight"].shape[0]).double()
-    net.load_state_dict(state_dict)
-    return net
-
-
 def plain_view(run: dict, state_dict: dict) -> torch.nn.Module:
     """A simplified run's weights as a plain net: p itself, or t = T(r) for a residual run (YT Eq. 1)."""
     net = net_of(run, state_dict)
     return transfer_to_plain(net) if run["net"] == "residual" else net
-
-
-def load_state(run_dir: Path, snapshot: str) -> tuple[dict, dict]:
-    """The run's identity and the state dict of `snapshot` ('epoch_0', 'iter_1', 'final', …)."""
-    run = read_json(Path(run_dir) / "config.json")["run"]
-    path = Path(run_dir) / ("final.pt" if snapshot == "final" else f"snapshots/{snapshot}.pt")
-    return run, load_torch(path)["state_dict"]
-
-
-def load_net(run_dir: Path, snapshot: str) -> torch.nn.Module:
-    """`snapshot` of the run in `run_dir` as the float64 net it trained."""
-    return net_of(*load_state(run_dir, snapshot))
-
-
-def load_plain_view(run_dir: Path, snapshot: str) -> torch.nn.Module:
-    """`snapshot` of the run in `run_dir`, as a plain net (p, or t = T(r))."""
-    return plain_view(*load_state(run_dir, snapshot))
 
 
 def weight_statistics(w: torch.Tensor, is_id: torch.Tensor, threshold: float = 0.25) -> dict[str, float]:
@@ -74,7 +48,9 @@ def table3_runs(runs: pd.DataFrame, threshold: float = 0.25) -> pd.DataFrame:
     for run in runs.itertuples():
         for vector, net, snapshot in VECTORS:
             if run.net == net:
-                stats = weight_statistics(*parameter_vector(load_plain_view(run.dir, snapshot)), threshold)
+                folder = RunFolder(run.dir)
+                view = plain_view(folder.config()["run"], folder.state(snapshot))
+                stats = weight_statistics(*parameter_vector(view), threshold)
                 rows.append({"vector": vector, "seed": run.seed, "depth": run.depth, "run_id": run.run_id, **stats})
     return pd.DataFrame(rows)
 
