@@ -8,6 +8,7 @@ measured side by side in one process, so the ratio holds however fast the machin
 Prints images/s of each evaluation setting and its cost per image as a fraction of a training pass; the
 engine evaluates one float32 model in channels_last at `eval_batch_size` (config.yaml) on a CPU.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -65,7 +66,7 @@ def main():
 
     def train_pass():  # what one training image costs in the engine: its step (step.py), batch 128
         for i in range(0, args.images, 128):
-            step(plan[:, :, i:i + 128], cfg.lr)
+            step(plan[:, :, i : i + 128], cfg.lr)
         if device.type == "cuda":
             torch.cuda.synchronize()
 
@@ -75,16 +76,23 @@ def main():
             forward = group.inference(channels_last)
             with torch.no_grad():
                 for i in range(0, args.images, batch):
-                    forward(dd.normalise(dd.train_x[i:i + batch]))
+                    forward(dd.normalise(dd.train_x[i : i + batch]))
             if device.type == "cuda":
                 torch.cuda.synchronize()
             group.train(True)
+
         return fn
 
     train_rate = rate(train_pass, args.images, args.repeats)
-    name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU ({os.cpu_count()} cores, {platform.processor() or platform.machine()})"
-    print(f"{args.arch} depth-{args.depth} residual net, float32, {args.images} images; {name}; "
-          f"torch {torch.__version__}; {datetime.date.today()}\n")
+    name = (
+        torch.cuda.get_device_name(device)
+        if device.type == "cuda"
+        else f"CPU ({os.cpu_count()} cores, {platform.processor() or platform.machine()})"
+    )
+    print(
+        f"{args.arch} depth-{args.depth} residual net, float32, {args.images} images; {name}; "
+        f"torch {torch.__version__}; {datetime.date.today()}\n"
+    )
     print("| what | batch | images/s | per image, × a training pass |\n|---|---:|---:|---:|")
     print(f"| training step (forward, backward, SGD) | 128 | {train_rate:,.0f} | 1 |")
     for channels_last in (False, True):

@@ -12,6 +12,7 @@ is 50,000 images per net). Nets are freshly initialised: the cost does not depen
   Fig 12            σ⁽ˡ⁾ of all 19 layers on one minibatch of 128, simplified and fully-fledged
   §4 cushion        interlayer cushion of block 5, per 100 images with 64 probes
 """
+
 from __future__ import annotations
 
 import argparse
@@ -64,24 +65,39 @@ def main(argv=None):
 
     def table3():
         for kind, model in (("plain", plain), ("residual", residual)):
-            view = plain_view({"arch": "simplified", "net": kind, "depth": 20},
-                              {k: v.cpu() for k, v in model.state_dict().items()})
+            view = plain_view(
+                {"arch": "simplified", "net": kind, "depth": 20}, {k: v.cpu() for k, v in model.state_dict().items()}
+            )
             weight_statistics(*parameter_vector(view))
 
     cases = [
         ("Table 3 / Fig 7: weight statistics", "p and t of one seed", table3),
         ("Fig 3: layer cushion, layer 10", "1,000 images, one net", lambda: layer_cushion(residual, 10, images)),
-        ("Fig 10: ∂L/∂a⁽ᴸ⁾ in closed form", "one minibatch of 128",
-         lambda: final_activation_grad(logits, labels[None, :128], fc)),
-        ("Fig 12: σ⁽ˡ⁾, simplified", "one minibatch of 128, one net",
-         lambda: layer_flow_fractions(residual, images[:128], labels[:128])),
-        ("Fig 12: σ⁽ˡ⁾, fully-fledged", "one minibatch of 128, one net",
-         lambda: layer_flow_fractions(full["residual"], images[:128], labels[:128])),
-        ("§4: interlayer cushion, block 5", "100 images × 64 probes, one net",
-         lambda: interlayer_cushion(full["residual"], 5, images[:100], probes=64)),
+        (
+            "Fig 10: ∂L/∂a⁽ᴸ⁾ in closed form",
+            "one minibatch of 128",
+            lambda: final_activation_grad(logits, labels[None, :128], fc),
+        ),
+        (
+            "Fig 12: σ⁽ˡ⁾, simplified",
+            "one minibatch of 128, one net",
+            lambda: layer_flow_fractions(residual, images[:128], labels[:128]),
+        ),
+        (
+            "Fig 12: σ⁽ˡ⁾, fully-fledged",
+            "one minibatch of 128, one net",
+            lambda: layer_flow_fractions(full["residual"], images[:128], labels[:128]),
+        ),
+        (
+            "§4: interlayer cushion, block 5",
+            "100 images × 64 probes, one net",
+            lambda: interlayer_cushion(full["residual"], 5, images[:100], probes=64),
+        ),
     ]
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU ({torch.get_num_threads()} threads)"
-    print(f"{datetime.date.today()} · {name} · torch {torch.__version__} · Python {platform.python_version()} · float64\n")
+    print(
+        f"{datetime.date.today()} · {name} · torch {torch.__version__} · Python {platform.python_version()} · float64\n"
+    )
     print("| measure | unit of work | seconds |\n|---|---|---:|")
     for label, unit, fn in cases:
         print(f"| {label} | {unit} | {seconds(fn, device, args.repeats):.3g} |", flush=True)

@@ -10,6 +10,7 @@ config.yaml proposal for `simulations:` (YT Fig 11: 6 panels, 100,000 trials per
 The Monte Carlo runs in numpy over `threads` worker threads (torch is not used, so torch's thread count
 plays no part); the machine's other load is printed with the result, since it can change it a lot.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,9 +32,15 @@ PAPER_SWEEPS = {
     "p": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0],
     "eps": [1.0e-3, 1.0e-2, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0, 1000.0],
 }
-SMOKE_SWEEPS = {"n": [2, 20], "l": [1, 9], "sigma_A": [1.0e-3, 1.0], "sigma_V": [0.1, 10.0], "p": [0.5, 1.0],
-                "eps": [0.1, 10.0]}
-SCALES = {   # trials per point and net; Fig 13: grid points, error grid points, Monte Carlo draws per r
+SMOKE_SWEEPS = {
+    "n": [2, 20],
+    "l": [1, 9],
+    "sigma_A": [1.0e-3, 1.0],
+    "sigma_V": [0.1, 10.0],
+    "p": [0.5, 1.0],
+    "eps": [0.1, 10.0],
+}
+SCALES = {  # trials per point and net; Fig 13: grid points, error grid points, Monte Carlo draws per r
     "paper": {"sweeps": PAPER_SWEEPS, "trials": 100_000, "points": 241, "error_grid": 20_001, "mc_trials": 1_000_000},
     "quick": {"sweeps": PAPER_SWEEPS, "trials": 10_000, "points": 241, "error_grid": 20_001, "mc_trials": 100_000},
     "smoke": {"sweeps": SMOKE_SWEEPS, "trials": 200, "points": 41, "error_grid": 2_001, "mc_trials": 10_000},
@@ -52,17 +59,22 @@ def main(argv=None):
     trials = args.trials or scale["trials"]
     sweeps = scale["sweeps"]
     points = sum(len(v) for v in sweeps.values())
-    print(f"{datetime.date.today()} · {platform.processor() or platform.machine()} · {os.cpu_count()} CPUs · "
-          f"{args.threads} threads · numpy {np.__version__} · Python {platform.python_version()} · "
-          f"load average {os.getloadavg()[0]:.2f} · float64\n")
+    print(
+        f"{datetime.date.today()} · {platform.processor() or platform.machine()} · {os.cpu_count()} CPUs · "
+        f"{args.threads} threads · numpy {np.__version__} · Python {platform.python_version()} · "
+        f"load average {os.getloadavg()[0]:.2f} · float64\n"
+    )
     print("| stage | size | seconds |\n|---|---|---:|")
 
     start = time.perf_counter()
     table13 = gaussian.phi_table(1e-3, 1e3, scale["points"])
     gaussian.approx_max_error(1.2, 1e-3, 1e3, scale["error_grid"])
     gaussian.phi_monte_carlo_table(MC_R, scale["mc_trials"], 0)
-    print(f"| Fig 13: φ table, max error, Monte Carlo | {len(table13)} r, {scale['error_grid']:,}-point error grid, "
-          f"{len(MC_R)} × {scale['mc_trials']:,} draws | {time.perf_counter() - start:.3g} |", flush=True)
+    print(
+        f"| Fig 13: φ table, max error, Monte Carlo | {len(table13)} r, {scale['error_grid']:,}-point error grid, "
+        f"{len(MC_R)} × {scale['mc_trials']:,} draws | {time.perf_counter() - start:.3g} |",
+        flush=True,
+    )
 
     start = time.perf_counter()
     if args.per_point:
@@ -70,12 +82,17 @@ def main(argv=None):
             for value in values:
                 t = time.perf_counter()
                 trivial.fig11_table(DEFAULTS, {parameter: [value]}, trials, 0, threads=args.threads)
-                print(f"| Fig 11 point {parameter} = {value:g} | 2 nets × {trials:,} trials | "
-                      f"{time.perf_counter() - t:.3g} |", flush=True)
+                print(
+                    f"| Fig 11 point {parameter} = {value:g} | 2 nets × {trials:,} trials | "
+                    f"{time.perf_counter() - t:.3g} |",
+                    flush=True,
+                )
     else:
         trivial.fig11_table(DEFAULTS, sweeps, trials, 0, threads=args.threads)
-    print(f"| Fig 11: the whole table | {len(sweeps)} panels, {points} points × 2 nets × {trials:,} trials | "
-          f"{time.perf_counter() - start:.3g} |")
+    print(
+        f"| Fig 11: the whole table | {len(sweeps)} panels, {points} points × 2 nets × {trials:,} trials | "
+        f"{time.perf_counter() - start:.3g} |"
+    )
     print(f"\nload average after: {os.getloadavg()[0]:.2f}")
 
 

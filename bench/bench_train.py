@@ -21,6 +21,7 @@ a GPU), compiled in the first epoch and so outside the timed one; `+cl` trains i
 NCHW (without either, as `channels_last: auto` chooses: step.in_channels_last).
 The data is a synthetic CIFAR-shaped set of the real size: throughput does not depend on pixels.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -64,7 +65,7 @@ class CifarDataset(torch.utils.data.Dataset):
     def __getitem__(self, i):
         img = F.pad(self.x[i], (4, 4, 4, 4))
         dy, dx = torch.randint(9, (2,)).tolist()
-        img = img[:, dy:dy + 32, dx:dx + 32]
+        img = img[:, dy : dy + 32, dx : dx + 32]
         if torch.rand(()) < 0.5:
             img = img.flip(-1)
         return (img.float() - self.mean) / self.std, self.y[i]
@@ -74,11 +75,17 @@ def conventional(net: Run, data_path: Path, cfg: TrainConfig, device: torch.devi
     data, meta = load_cached(data_path)
     n = cfg.train_subset or len(data.train_y)
     ds = CifarDataset(data.train_x[:n], data.train_y[:n], meta["channel_mean"], meta["channel_std"])
-    loader = torch.utils.data.DataLoader(ds, batch_size=cfg.batch_size, shuffle=True, num_workers=workers,
-                                         pin_memory=device.type == "cuda", persistent_workers=workers > 0)
+    loader = torch.utils.data.DataLoader(
+        ds,
+        batch_size=cfg.batch_size,
+        shuffle=True,
+        num_workers=workers,
+        pin_memory=device.type == "cuda",
+        persistent_workers=workers > 0,
+    )
     model = make_model(net).to(device)
     opt = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum)
-    for epoch in range(cfg.epochs):
+    for _ in range(cfg.epochs):
         start = time.perf_counter()
         for x, y in loader:
             x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
@@ -92,8 +99,16 @@ def conventional(net: Run, data_path: Path, cfg: TrainConfig, device: torch.devi
     return n / seconds
 
 
-def engine(net: Run, data_path: Path, cfg: TrainConfig, device: torch.device, k: int, work: Path,
-           timed_epochs: int = 1, tag: str = "engine") -> dict:
+def engine(
+    net: Run,
+    data_path: Path,
+    cfg: TrainConfig,
+    device: torch.device,
+    k: int,
+    work: Path,
+    timed_epochs: int = 1,
+    tag: str = "engine",
+) -> dict:
     """Model-images per second of the engine over the last `timed_epochs` epochs, and how many seconds longer
     its first epoch took than a timed one (warm-up; a compiled step compiles there, outside the timed epochs)."""
     runs = [replace(net, seed=s) for s in range(k)]
@@ -111,16 +126,22 @@ def case(key: str, net: Run, data_path: Path, cfg: TrainConfig, device: torch.de
     `+compiled` after an engine case compiles its step (TrainConfig compile: on), otherwise it runs eager; `+cl`
     trains in channels_last and `+nchw` in NCHW (TrainConfig channels_last; without either: auto)."""
     if key == "conventional":
-        return (f"(a) conventional loop, {workers} workers, fp32",
-                lambda: {"images_per_s": conventional(net, data_path, cfg, device, workers)})
+        return (
+            f"(a) conventional loop, {workers} workers, fp32",
+            lambda: {"images_per_s": conventional(net, data_path, cfg, device, workers)},
+        )
     base, *suffixes = key.split("+")
     if not set(suffixes) <= {"compiled", "cl", "nchw"}:
         raise SystemExit(f"unknown case {key!r}")
     mode = "compiled" if "compiled" in suffixes else "eager"
-    cfg = replace(cfg, compile="on" if "compiled" in suffixes else "off", channels_last="on" if "cl" in suffixes else "off" if "nchw" in suffixes else "auto")
+    cfg = replace(
+        cfg,
+        compile="on" if "compiled" in suffixes else "off",
+        channels_last="on" if "cl" in suffixes else "off" if "nchw" in suffixes else "auto",
+    )
     k, precision = 1, "fp32"
     if base.startswith("group"):
-        size, _, rest = base[len("group"):].partition("-")
+        size, _, rest = base[len("group") :].partition("-")
         k, precision = int(size), rest or "fp32"
     elif base in ("bf16", "fp64"):
         precision = base
@@ -133,8 +154,10 @@ def case(key: str, net: Run, data_path: Path, cfg: TrainConfig, device: torch.de
     what = f"seed group of {k}" if k > 1 else "one run"
     extra = ", capturing ∂L/∂a⁽ᴸ⁾" if base == "capture" else ""
     layout = {"on": ", channels_last", "off": ", NCHW"}.get(cfg.channels_last, "")
-    return (f"({letter}) engine {mode}, {what}, {precision}{layout}{extra}",
-            lambda: {"k": k, **engine(net, data_path, cfg, device, k, work, tag=key)})
+    return (
+        f"({letter}) engine {mode}, {what}, {precision}{layout}{extra}",
+        lambda: {"k": k, **engine(net, data_path, cfg, device, k, work, tag=key)},
+    )
 
 
 def default_cases(args) -> list[str]:
@@ -152,13 +175,20 @@ REFERENCE = {"subset": 2048, "epochs": 3, "timed_epochs": 2}  # R: case (b) on t
 
 def reference_speed(device: torch.device) -> float:
     """R: case (b), the engine training one simplified depth-20 residual net in float32, images/s."""
-    cfg = TrainConfig(epochs=REFERENCE["epochs"], lr=0.01, train_subset=REFERENCE["subset"], test_subset=256,
-                      snapshot_epochs=(), snapshot_iterations=())
+    cfg = TrainConfig(
+        epochs=REFERENCE["epochs"],
+        lr=0.01,
+        train_subset=REFERENCE["subset"],
+        test_subset=256,
+        snapshot_epochs=(),
+        snapshot_iterations=(),
+    )
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         data_path = work / "cifar10.pt"
-        save_cached(synthetic(REFERENCE["subset"], 256), {"kind": "synthetic"}, "cifar10", data_path,
-                    work / "cifar10.json")
+        save_cached(
+            synthetic(REFERENCE["subset"], 256), {"kind": "synthetic"}, "cifar10", data_path, work / "cifar10.json"
+        )
         return engine(RUN, data_path, cfg, device, 1, work, REFERENCE["timed_epochs"])["images_per_s"]
 
 
@@ -168,37 +198,70 @@ def main():
     parser.add_argument("--epochs", type=int, default=2, help="whole epochs per case; the last one is timed")
     parser.add_argument("--groups", type=int, nargs="*", default=[8, 16, 32])
     parser.add_argument("--workers", type=int, default=min(8, os.cpu_count() or 1))
-    parser.add_argument("--skip", nargs="*", default=[],
-                        choices=["conventional", "fp32", "bf16", "fp64", "groups", "capture"])
-    parser.add_argument("--cases", nargs="*", help="exactly these cases, in this order (instead of (a)–(f) and "
-                        "--skip): conventional, fp32, bf16, fp64, group<K>, group<K>-bf16, capture; "
-                        "add +compiled to an engine case to compile its step, +cl or +nchw to train in channels_last or "
-                        "NCHW (default: the engine's auto), "
-                        "e.g. group16-bf16+cl+compiled")
+    parser.add_argument(
+        "--skip", nargs="*", default=[], choices=["conventional", "fp32", "bf16", "fp64", "groups", "capture"]
+    )
+    parser.add_argument(
+        "--cases",
+        nargs="*",
+        help="exactly these cases, in this order (instead of (a)–(f) and "
+        "--skip): conventional, fp32, bf16, fp64, group<K>, group<K>-bf16, capture; "
+        "add +compiled to an engine case to compile its step, +cl or +nchw to train in channels_last or "
+        "NCHW (default: the engine's auto), "
+        "e.g. group16-bf16+cl+compiled",
+    )
     parser.add_argument("--device", default="auto")
-    parser.add_argument("--deadline-s", type=float, default=None,
-                        help="start no case after this many seconds (the rest are named as skipped)")
+    parser.add_argument(
+        "--deadline-s",
+        type=float,
+        default=None,
+        help="start no case after this many seconds (the rest are named as skipped)",
+    )
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--arch", default=RUN.arch, help="the residual net timed (default: simplified)")
     parser.add_argument("--depth", type=int, default=RUN.depth)
-    parser.add_argument("--reference", action="store_true",
-                        help="print only R, case (b) on 2,048 images (the unit of the CPU budgets), and exit")
+    parser.add_argument(
+        "--reference",
+        action="store_true",
+        help="print only R, case (b) on 2,048 images (the unit of the CPU budgets), and exit",
+    )
     args = parser.parse_args()
     net = replace(RUN, arch=args.arch, depth=args.depth)  # the net every case times
 
     device = pick_device(args.device)
-    name = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU ({os.cpu_count()} cores, {platform.processor() or platform.machine()})"
+    name = (
+        torch.cuda.get_device_name(device)
+        if device.type == "cuda"
+        else f"CPU ({os.cpu_count()} cores, {platform.processor() or platform.machine()})"
+    )
     if args.reference:
         r = reference_speed(device)
-        print(f"R = {r:.0f} images/s: case (b), {RUN.arch} depth-{RUN.depth} residual net, one run, fp32, "
-              f"{REFERENCE['subset']} images, epochs 2–3 of 3; {name}; torch {torch.__version__}; "
-              f"{datetime.datetime.now():%Y-%m-%d %H:%M}")
+        print(
+            f"R = {r:.0f} images/s: case (b), {RUN.arch} depth-{RUN.depth} residual net, one run, fp32, "
+            f"{REFERENCE['subset']} images, epochs 2–3 of 3; {name}; torch {torch.__version__}; "
+            f"{datetime.datetime.now():%Y-%m-%d %H:%M}"
+        )
         if args.json:
-            args.json.write_text(json.dumps({"reference_images_per_s": r, "device": name, "torch": torch.__version__,
-                                             "time": datetime.datetime.now().isoformat(timespec="minutes")}))
+            args.json.write_text(
+                json.dumps(
+                    {
+                        "reference_images_per_s": r,
+                        "device": name,
+                        "torch": torch.__version__,
+                        "time": datetime.datetime.now().isoformat(timespec="minutes"),
+                    }
+                )
+            )
         return
-    cfg = TrainConfig(epochs=args.epochs, lr=0.01, train_subset=args.subset, eval_every=1,
-                      snapshot_epochs=(), snapshot_iterations=(), test_subset=1000)
+    cfg = TrainConfig(
+        epochs=args.epochs,
+        lr=0.01,
+        train_subset=args.subset,
+        eval_every=1,
+        snapshot_epochs=(),
+        snapshot_iterations=(),
+        test_subset=1000,
+    )
     cases = []
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -217,8 +280,10 @@ def main():
                 write_json(args, net, name, cases)
     base = next((c["images_per_s"] for c in cases if c["key"] == "conventional"), None)
     n = args.subset or 50_000
-    print(f"\n{net.arch} depth-{net.depth} residual net, batch 128, {n} images × {args.epochs} epochs (last timed); "
-          f"{name}; torch {torch.__version__}; {datetime.date.today()}\n")
+    print(
+        f"\n{net.arch} depth-{net.depth} residual net, batch 128, {n} images × {args.epochs} epochs (last timed); "
+        f"{name}; torch {torch.__version__}; {datetime.date.today()}\n"
+    )
     print("| case | images/s | × conventional | first epoch's extra s (warm-up, compile) |\n|---|---:|---:|---:|")
     for c in cases:
         ratio = f"{c['images_per_s'] / base:.1f}×" if base else "—"
@@ -227,9 +292,20 @@ def main():
 
 
 def write_json(args, net: Run, name: str, cases: list[dict]):
-    args.json.write_text(json.dumps({"device": name, "torch": torch.__version__, "subset": args.subset or 50_000,
-                                     "arch": net.arch, "depth": net.depth, "epochs": args.epochs, "cases": cases},
-                                    indent=2))
+    args.json.write_text(
+        json.dumps(
+            {
+                "device": name,
+                "torch": torch.__version__,
+                "subset": args.subset or 50_000,
+                "arch": net.arch,
+                "depth": net.depth,
+                "epochs": args.epochs,
+                "cases": cases,
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

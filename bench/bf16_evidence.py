@@ -7,6 +7,7 @@ with bf16 autocast, several seeds each (one seed group per case), and compare fi
 Verdict per net and metric: bf16 is indistinguishable when |mean_bf16 − mean_fp32| is below the
 seed-to-seed standard deviation (the larger of the two dtypes'); otherwise it differs.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,19 +36,34 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, required=True, help="a cached dataset (the data stage's .pt)")
     parser.add_argument("--epochs", type=int, default=200)
-    parser.add_argument("--milestones", type=int, nargs="*", default=None,
-                        help="lr ÷10 after these epochs (default: 60%% and 80%% of --epochs, as 120/160 of 200)")
+    parser.add_argument(
+        "--milestones",
+        type=int,
+        nargs="*",
+        default=None,
+        help="lr ÷10 after these epochs (default: 60%% and 80%% of --epochs, as 120/160 of 200)",
+    )
     parser.add_argument("--lr", type=float, default=0.01)
     parser.add_argument("--seeds", type=int, default=4)
     parser.add_argument("--subset", type=int, default=None)
     parser.add_argument("--device", default="auto")
     args = parser.parse_args()
-    milestones = tuple(args.milestones) if args.milestones is not None else \
-        (round(0.6 * args.epochs), round(0.8 * args.epochs))
-    cfg = TrainConfig(epochs=args.epochs, lr=args.lr, milestones=milestones, train_subset=args.subset,
-                      eval_every=args.epochs, snapshot_epochs=(), snapshot_iterations=())
-    lines = ["| net | metric | float32 mean ± sd | bf16 mean ± sd | |Δ mean| | seed sd | verdict |",
-             "|---|---|---|---|---:|---:|---|"]
+    milestones = (
+        tuple(args.milestones) if args.milestones is not None else (round(0.6 * args.epochs), round(0.8 * args.epochs))
+    )
+    cfg = TrainConfig(
+        epochs=args.epochs,
+        lr=args.lr,
+        milestones=milestones,
+        train_subset=args.subset,
+        eval_every=args.epochs,
+        snapshot_epochs=(),
+        snapshot_iterations=(),
+    )
+    lines = [
+        "| net | metric | float32 mean ± sd | bf16 mean ± sd | |Δ mean| | seed sd | verdict |",
+        "|---|---|---|---|---:|---:|---|",
+    ]
     with tempfile.TemporaryDirectory() as tmp:
         for run in PAIR:
             fp32 = final_metrics(args.data, run, cfg, args.seeds, Path(tmp), args.device)
@@ -57,10 +73,15 @@ def main():
                 delta = abs(statistics.mean(b) - statistics.mean(a))
                 spread = max(statistics.stdev(a), statistics.stdev(b))
                 verdict = "indistinguishable" if delta < spread else "differs"
-                lines.append(f"| {run.net} | {metric} | {statistics.mean(a):.4f} ± {statistics.stdev(a):.4f} | "
-                             f"{statistics.mean(b):.4f} ± {statistics.stdev(b):.4f} | {delta:.4f} | {spread:.4f} | {verdict} |")
-    print(f"\ndepth-20 pair, {args.epochs} epochs, lr {args.lr}, milestones {milestones}, {args.seeds} seeds, "
-          f"{args.subset or 'all'} training images\n", file=sys.stderr)
+                lines.append(
+                    f"| {run.net} | {metric} | {statistics.mean(a):.4f} ± {statistics.stdev(a):.4f} | "
+                    f"{statistics.mean(b):.4f} ± {statistics.stdev(b):.4f} | {delta:.4f} | {spread:.4f} | {verdict} |"
+                )
+    print(
+        f"\ndepth-20 pair, {args.epochs} epochs, lr {args.lr}, milestones {milestones}, {args.seeds} seeds, "
+        f"{args.subset or 'all'} training images\n",
+        file=sys.stderr,
+    )
     print("\n".join(lines))
 
 

@@ -4,6 +4,7 @@ and evaluation: starting Python, imports, reading the data, building the models,
 
     python bench/job_overhead.py results          # a finished build's results folder
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,8 +26,15 @@ def jobs(results: Path) -> pd.DataFrame:
         if not seconds:
             continue
         wall = float(pd.read_csv(tsv, sep="\t")["s"].iloc[-1])
-        rows.append({"experiment": experiment, "group": group, "wall_s": wall, **seconds,
-                     "overhead_s": wall - seconds["train"] - seconds["evaluate"]})
+        rows.append(
+            {
+                "experiment": experiment,
+                "group": group,
+                "wall_s": wall,
+                **seconds,
+                "overhead_s": wall - seconds["train"] - seconds["evaluate"],
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -39,9 +47,11 @@ def main():
         raise SystemExit(f"{args.results}: no training job with a benchmark and timed done.json")
     print(table.to_string(index=False, float_format=lambda v: f"{v:.2f}"))
     o = table.overhead_s
-    print(f"\n{len(table)} jobs: overhead outside training and evaluation median {statistics.median(o):.2f} s, "
-          f"max {o.max():.2f} s; of it, the engine's setup median {table.setup.median():.2f} s and writes "
-          f"{table.write.median():.2f} s; the rest is Python, imports and Snakemake's script preamble")
+    print(
+        f"\n{len(table)} jobs: overhead outside training and evaluation median {statistics.median(o):.2f} s, "
+        f"max {o.max():.2f} s; of it, the engine's setup median {table.setup.median():.2f} s and writes "
+        f"{table.write.median():.2f} s; the rest is Python, imports and Snakemake's script preamble"
+    )
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ for seed groups large enough to fill it).
     python bench/paper_cost.py --scale paper --images-per-second 589    # bench_train.py case (b) on the 2-core CPU
     python bench/paper_cost.py --scale paper --group-size 16 --images-per-second <GPU figure>
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,8 +40,9 @@ def cost(config: dict) -> dict:
     """Jobs, runs, image passes, and image passes in units of the bench net's (`weighted`)."""
     jobs = runs = passes = weighted = 0
     reference = net_multiply_adds(BENCH_NET.arch, BENCH_NET.depth, 10)
-    trained = dict.fromkeys(g for name, groups in grid.training_jobs(config).items() if not grid.is_study(name)
-                            for g in groups)  # a group shared by experiments once; the scale study apart
+    trained = dict.fromkeys(
+        g for name, groups in grid.training_jobs(config).items() if not grid.is_study(name) for g in groups
+    )  # a group shared by experiments once; the scale study apart
     for g in trained:
         jobs += 1
         classes = NUM_CLASSES[grid.experiment_dataset(config, g.experiment)]
@@ -59,17 +61,22 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--scale", default="paper")
     ap.add_argument("--group-size", type=int, default=None, help="runs per training job (default: config's)")
-    ap.add_argument("--images-per-second", type=float, required=True,
-                    help="measured training throughput of the simplified depth-20 net (bench/bench_train.py), "
-                         "model-images/s")
+    ap.add_argument(
+        "--images-per-second",
+        type=float,
+        required=True,
+        help="measured training throughput of the simplified depth-20 net (bench/bench_train.py), model-images/s",
+    )
     args = ap.parse_args(argv)
     overrides = {"scale": args.scale, **({"group_size": args.group_size} if args.group_size else {})}
     config = grid.resolve(yaml.safe_load((REPO / "config.yaml").read_text()), overrides)
     c = cost(config)
     hours = c["weighted_passes"] / args.images_per_second / 3600
-    print(f"scale {args.scale}, group_size {config['group_size']}: {c['jobs']} training jobs, {c['runs']} runs, "
-          f"{c['image_passes']:.3g} image passes = {c['weighted_passes']:.3g} passes "
-          f"of the depth-20 net → {hours:,.2f} hours at {args.images_per_second:,.0f} images/s")
+    print(
+        f"scale {args.scale}, group_size {config['group_size']}: {c['jobs']} training jobs, {c['runs']} runs, "
+        f"{c['image_passes']:.3g} image passes = {c['weighted_passes']:.3g} passes "
+        f"of the depth-20 net → {hours:,.2f} hours at {args.images_per_second:,.0f} images/s"
+    )
 
 
 if __name__ == "__main__":

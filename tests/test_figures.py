@@ -5,10 +5,9 @@ import itertools
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 from PIL import Image
 
-from plainres import figures, scorecard, tables
+from plainres import figures, scorecard
 
 
 def frame(curve, nets=(("plain", "kwi"), ("residual", "hmwi")), depths=(20,), seeds=3, epochs=6):
@@ -72,28 +71,6 @@ def test_fig6_pairs_steps_by_iteration_and_counts_exact_zeros(tmp_path):
     assert data.abs_diff.max() == pytest.approx(1e-15, rel=0.2)
     legend = fig.axes[1].get_legend().get_texts()[0].get_text()
     assert "2 of 3 steps exactly equal" in legend
-
-
-def test_fig7_histograms_count_every_weight_and_every_id_entry():
-    from plainres.init import initialise
-    from plainres.measures.weights import parameter_vector, plain_view
-    from plainres.models import build_model
-
-    vectors = {}
-    for name, net, init in (("p_0", "plain", "kwi"), ("p_end", "plain", "kwi"),
-                            ("t_0", "residual", "hmwi"), ("t_end", "residual", "hmwi")):
-        model = initialise(build_model("simplified", net, 8).double(), init, seed=len(vectors))
-        vectors[name] = parameter_vector(plain_view({"arch": "simplified", "net": net, "depth": 8}, model.state_dict()))
-    fig, data = figures.fig7(vectors, depth=8, clip=100)
-    for name, (w, is_id) in vectors.items():
-        all_weights = data[(data.vector == name) & (data.panel == "all")]
-        assert all_weights["count"].sum() == len(w)
-        assert (all_weights["large"] == int((w.abs() > figures.FIG7_LARGE).sum())).all()
-        if name.startswith("t"):
-            assert data[(data.vector == name) & (data.panel == "id")]["count"].sum() == int(is_id.sum())
-    assert fig.axes[0].get_ylim() == (0, 100)
-    # at init the ID entries of t sit at 1 ± ~1e-2, and few KWI weights exceed 0.7 (only the stem's, σ = 0.27)
-    assert [r.verdict for r in scorecard.claims_fig7(data)] == ["holds", "holds"]
 
 
 def test_fig3_histograms_each_net_per_depth():
@@ -199,28 +176,6 @@ def test_fig3_counts_the_diverged_runs_and_leaves_out_undefined_cushions():
     legends = legend_texts(fig)
     assert "1 diverged (left out), 5 samples with μ undefined" in legends
     assert "plain: all 1 run(s) diverged, nothing to draw" in legends and "all runs diverged" in panel_texts(fig)
-
-
-def test_fig7_leaves_out_a_diverged_runs_vectors_and_names_it():
-    w = torch.linspace(-1, 1, 101, dtype=torch.float64)
-    is_id = torch.zeros(101, dtype=torch.bool)
-    is_id[::10] = True
-    fig, data = figures.fig7({"t_0": (w, is_id), "t_end": (w, is_id)}, depth=8, clip=100,
-                             diverged={"p_0": "plain-s0", "p_end": "plain-s0"})
-    assert set(data.vector) == {"t_0", "t_end"} and data[data.panel == "all"]["count"].sum() == 2 * 101
-    assert "$p$ (KWI): run plain-s0 diverged, left out" in legend_texts(fig)
-    rows = scorecard.claims_fig7(data)
-    assert rows[1].verdict == "not testable"
-    fig, data = figures.fig7({}, depth=8, clip=100, diverged={"t_0": "r", "t_end": "r", "p_0": "p", "p_end": "p"})
-    assert data.empty and "run r diverged" in panel_texts(fig)
-
-
-def test_fig10_of_a_diverged_run_is_an_empty_panel_counted_in_the_published_numbers():
-    fig, data = figures.fig10(None, depth=20, iterations=0, diverged=1)
-    assert "all 1 run(s) diverged" in panel_texts(fig)
-    assert [r.verdict for r in scorecard.claims_fig10(data)] == ["not testable"]
-    summary = scorecard.fig10_summary(data)
-    assert (summary.n == 0).all() and summary.apply(tables.cell_text, axis=1).eq("diverged (1)").all()
 
 
 def test_fig12_and_lw_appc_draw_a_panel_whose_runs_all_diverged():

@@ -7,8 +7,9 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
-from plainres import evidence, figures, scorecard
+from plainres import evidence, figures, scorecard, tables
 from plainres.evidence import Effect, one_sample, paired, unpaired
 
 RNG = np.random.default_rng(0)
@@ -292,6 +293,58 @@ def test_fig7_and_fig10_claims():
     grads = pd.DataFrame([{"mean": 1e-4, "sd": 0.01, "n": 100, "iterations": 4, "depth": 20}])
     assert verdicts(scorecard.claims_fig10(grads)) == ["holds"]
     assert verdicts(scorecard.claims_fig10(grads.assign(mean=0.01))) == ["fails"]
+
+
+def legend_texts(fig) -> str:
+    return " | ".join(t.get_text() for ax in fig.axes if ax.get_legend() for t in ax.get_legend().get_texts())
+
+
+def panel_texts(fig) -> str:
+    return " | ".join(t.get_text() for ax in fig.axes for t in ax.texts)
+
+
+def test_fig7_histograms_count_every_weight_and_every_id_entry():
+    from plainres.init import initialise
+    from plainres.measures.weights import parameter_vector, plain_view
+    from plainres.models import build_model
+
+    vectors = {}
+    for name, net, init in (("p_0", "plain", "kwi"), ("p_end", "plain", "kwi"),
+                            ("t_0", "residual", "hmwi"), ("t_end", "residual", "hmwi")):
+        model = initialise(build_model("simplified", net, 8).double(), init, seed=len(vectors))
+        vectors[name] = parameter_vector(plain_view({"arch": "simplified", "net": net, "depth": 8}, model.state_dict()))
+    fig, data = figures.fig7(vectors, depth=8, clip=100)
+    for name, (w, is_id) in vectors.items():
+        all_weights = data[(data.vector == name) & (data.panel == "all")]
+        assert all_weights["count"].sum() == len(w)
+        assert (all_weights["large"] == int((w.abs() > figures.FIG7_LARGE).sum())).all()
+        if name.startswith("t"):
+            assert data[(data.vector == name) & (data.panel == "id")]["count"].sum() == int(is_id.sum())
+    assert fig.axes[0].get_ylim() == (0, 100)
+    # at init the ID entries of t sit at 1 ± ~1e-2, and few KWI weights exceed 0.7 (only the stem's, σ = 0.27)
+    assert [r.verdict for r in scorecard.claims_fig7(data)] == ["holds", "holds"]
+
+
+def test_fig7_leaves_out_a_diverged_runs_vectors_and_names_it():
+    w = torch.linspace(-1, 1, 101, dtype=torch.float64)
+    is_id = torch.zeros(101, dtype=torch.bool)
+    is_id[::10] = True
+    fig, data = figures.fig7({"t_0": (w, is_id), "t_end": (w, is_id)}, depth=8, clip=100,
+                             diverged={"p_0": "plain-s0", "p_end": "plain-s0"})
+    assert set(data.vector) == {"t_0", "t_end"} and data[data.panel == "all"]["count"].sum() == 2 * 101
+    assert "$p$ (KWI): run plain-s0 diverged, left out" in legend_texts(fig)
+    rows = scorecard.claims_fig7(data)
+    assert rows[1].verdict == "not testable"
+    fig, data = figures.fig7({}, depth=8, clip=100, diverged={"t_0": "r", "t_end": "r", "p_0": "p", "p_end": "p"})
+    assert data.empty and "run r diverged" in panel_texts(fig)
+
+
+def test_fig10_of_a_diverged_run_is_an_empty_panel_counted_in_the_published_numbers():
+    fig, data = figures.fig10(None, depth=20, iterations=0, diverged=1)
+    assert "all 1 run(s) diverged" in panel_texts(fig)
+    assert [r.verdict for r in scorecard.claims_fig10(data)] == ["not testable"]
+    summary = scorecard.fig10_summary(data)
+    assert (summary.n == 0).all() and summary.apply(tables.cell_text, axis=1).eq("diverged (1)").all()
 
 
 def test_fig11_claims_hold_on_the_simulation_and_fail_where_the_paper_would_be_wrong():

@@ -5,6 +5,7 @@ a local archive or directory (the official python format, or an image folder
 train/<class>/*, test/<class>/*), and a seeded synthetic CIFAR-shaped set for tests.
 Every failure raises `DataError` naming the file and the problem; nothing is cached then.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -27,21 +28,21 @@ import torch
 
 from .files import atomic_write_bytes, umask
 
-CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer",
-                   "dog", "frog", "horse", "ship", "truck")
+CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 NUM_CLASSES = {"cifar10": 10, "cifar100": 100}
 COUNTS = {"cifar10": {"train": 50000, "test": 10000}, "cifar100": {"train": 50000, "test": 10000}}  # images
 IMAGE_SHAPE = (3, 32, 32)
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".ppm", ".webp"}
 # Official python-format members: (train members, test member, label key, meta member, names key).
 OFFICIAL_LAYOUT = {
-    "cifar10": ([f"data_batch_{i}" for i in range(1, 6)], "test_batch", b"labels",
-                "batches.meta", b"label_names"),
+    "cifar10": ([f"data_batch_{i}" for i in range(1, 6)], "test_batch", b"labels", "batches.meta", b"label_names"),
     "cifar100": (["train"], "test", b"fine_labels", "meta", b"fine_label_names"),
 }
-OFFLINE_HINT = ("Without a network, point the pipeline at a local copy with one config key: "
-                "--config data_source=/path/to/cifar-10-python.tar.gz (or an image-folder "
-                "archive or directory with train/<class>/ and test/<class>/).")
+OFFLINE_HINT = (
+    "Without a network, point the pipeline at a local copy with one config key: "
+    "--config data_source=/path/to/cifar-10-python.tar.gz (or an image-folder "
+    "archive or directory with train/<class>/ and test/<class>/)."
+)
 
 
 class DataError(RuntimeError):
@@ -62,11 +63,11 @@ class ImageData:
         for split in ("train", "test"):
             x, y = getattr(self, f"{split}_x"), getattr(self, f"{split}_y")
             if x.dtype != torch.uint8 or x.dim() != 4 or tuple(x.shape[1:]) != IMAGE_SHAPE:
-                raise DataError(f"{where}: {split} images must be uint8 N×3×32×32, "
-                                f"got {x.dtype} {tuple(x.shape)}")
+                raise DataError(f"{where}: {split} images must be uint8 N×3×32×32, got {x.dtype} {tuple(x.shape)}")
             if y.dtype != torch.int64 or y.shape != (x.shape[0],):
-                raise DataError(f"{where}: {split} labels must be int64 of length {x.shape[0]}, "
-                                f"got {y.dtype} {tuple(y.shape)}")
+                raise DataError(
+                    f"{where}: {split} labels must be int64 of length {x.shape[0]}, got {y.dtype} {tuple(y.shape)}"
+                )
             if len(y) and (int(y.min()) < 0 or int(y.max()) >= len(self.classes)):
                 raise DataError(f"{where}: {split} labels outside 0..{len(self.classes) - 1}")
 
@@ -80,6 +81,7 @@ class ImageData:
 
 
 # ---------------------------------------------------------------- checksums and atomic files
+
 
 def file_digests(path: Path) -> dict[str, str]:
     md5, sha = hashlib.md5(), hashlib.sha256()
@@ -104,6 +106,7 @@ def sidecar_sha256(path: Path) -> str | None:
 
 # ---------------------------------------------------------------- official archive: download
 
+
 def download(url: str, dest: Path, md5: str, timeout: float = 30.0) -> dict[str, str]:
     """Fetch `url` to `dest` unless a file with the right MD5 is already there; verify the MD5.
     Returns the file's digests."""
@@ -125,8 +128,11 @@ def download(url: str, dest: Path, md5: str, timeout: float = 30.0) -> dict[str,
                     if total and pct // 10 != shown:
                         shown = pct // 10
                         rate = done / max(time.monotonic() - start, 1e-9) / 1e6
-                        print(f"download {dest.name}: {pct:3d}% of {total / 1e6:.0f} MB "
-                              f"({rate:.1f} MB/s)", file=sys.stderr, flush=True)
+                        print(
+                            f"download {dest.name}: {pct:3d}% of {total / 1e6:.0f} MB ({rate:.1f} MB/s)",
+                            file=sys.stderr,
+                            flush=True,
+                        )
         except (urllib.error.URLError, OSError) as e:
             reason = getattr(e, "reason", e)
             raise DataError(f"cannot download {url}: {reason}. {OFFLINE_HINT}") from e
@@ -134,8 +140,9 @@ def download(url: str, dest: Path, md5: str, timeout: float = 30.0) -> dict[str,
             raise DataError(f"{url}: download truncated ({done} of {total} bytes)")
         digests = file_digests(Path(tmp))
         if digests["md5"] != md5:
-            raise DataError(f"{url}: MD5 checksum mismatch: expected {md5}, got {digests['md5']} "
-                            "(corrupt or truncated download)")
+            raise DataError(
+                f"{url}: MD5 checksum mismatch: expected {md5}, got {digests['md5']} (corrupt or truncated download)"
+            )
         os.chmod(tmp, 0o666 & ~umask())
         os.replace(tmp, dest)
     finally:
@@ -145,14 +152,16 @@ def download(url: str, dest: Path, md5: str, timeout: float = 30.0) -> dict[str,
 
 # ---------------------------------------------------------------- readers: archives and trees
 
+
 class _Tree:
     """Uniform read access to the files of a directory or a tar archive (optionally compressed)."""
 
     def __init__(self, path: Path):
         self.path = path
         if path.is_dir():
-            self.files = {PurePosixPath(p.relative_to(path).as_posix()): p
-                          for p in sorted(path.rglob("*")) if p.is_file()}
+            self.files = {
+                PurePosixPath(p.relative_to(path).as_posix()): p for p in sorted(path.rglob("*")) if p.is_file()
+            }
             self._tar = None
         elif path.is_file():
             try:
@@ -215,9 +224,13 @@ def read_official(tree: _Tree, dataset: str) -> ImageData:
     if meta_name is None:
         raise DataError(f"{tree.path}: member {meta_member!r} missing from the {dataset} archive")
     classes = [c.decode() for c in _unpickle(tree, meta_name)[names_key]]
-    return ImageData(torch.from_numpy(np.concatenate([x for x, _ in train])),
-                     torch.from_numpy(np.concatenate([y for _, y in train])),
-                     torch.from_numpy(test_x), torch.from_numpy(test_y), classes)
+    return ImageData(
+        torch.from_numpy(np.concatenate([x for x, _ in train])),
+        torch.from_numpy(np.concatenate([y for _, y in train])),
+        torch.from_numpy(test_x),
+        torch.from_numpy(test_y),
+        classes,
+    )
 
 
 def _expected_classes(dataset: str, found: list[str]) -> list[str]:
@@ -238,18 +251,23 @@ def read_image_folder(tree: _Tree, dataset: str) -> ImageData:
         if split in found:
             found[split].setdefault(cls, []).append(name)
     if not found["train"] or not found["test"]:
-        raise DataError(f"{tree.path}: no train/<class>/ and test/<class>/ image folders found "
-                        "(nor the official python batches)")
+        raise DataError(
+            f"{tree.path}: no train/<class>/ and test/<class>/ image folders found (nor the official python batches)"
+        )
     classes = _expected_classes(dataset, list(found["train"]))
     if len(classes) != NUM_CLASSES[dataset]:
-        raise DataError(f"{tree.path}: {dataset} has {NUM_CLASSES[dataset]} classes, "
-                        f"found {len(classes)} class folders under train/")
+        raise DataError(
+            f"{tree.path}: {dataset} has {NUM_CLASSES[dataset]} classes, "
+            f"found {len(classes)} class folders under train/"
+        )
     out = {}
     for split, by_class in found.items():
         missing = [c for c in classes if c not in by_class]
         if missing:
-            raise DataError(f"{tree.path}: class folder {split}/{missing[0]}/ is missing"
-                            + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""))
+            raise DataError(
+                f"{tree.path}: class folder {split}/{missing[0]}/ is missing"
+                + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else "")
+            )
         extra = sorted(set(by_class) - set(classes))
         if extra:
             raise DataError(f"{tree.path}: unexpected class folder {split}/{extra[0]}/ for {dataset}")
@@ -293,6 +311,7 @@ def expected_checksum(path: Path, sha256: str | None, official_name: str, offici
 
 # ---------------------------------------------------------------- synthetic
 
+
 def synthetic(n_train: int, n_test: int, num_classes: int = 10, seed: int = 0) -> ImageData:
     """A learnable CIFAR-shaped set: each class a smooth random template plus pixel noise."""
     g = torch.Generator().manual_seed(seed)
@@ -309,9 +328,16 @@ def synthetic(n_train: int, n_test: int, num_classes: int = 10, seed: int = 0) -
 
 # ---------------------------------------------------------------- the stage
 
-def acquire(dataset: str, source: str, official: dict, download_dir: Path,
-            synthetic_cfg: dict | None = None, sha256: str | None = None,
-            timeout: float = 30.0) -> tuple[ImageData, dict]:
+
+def acquire(
+    dataset: str,
+    source: str,
+    official: dict,
+    download_dir: Path,
+    synthetic_cfg: dict | None = None,
+    sha256: str | None = None,
+    timeout: float = 30.0,
+) -> tuple[ImageData, dict]:
     """Read `dataset` from `source` ('official', 'synthetic' or a local path); return data + provenance."""
     if dataset not in NUM_CLASSES:
         raise DataError(f"unknown dataset {dataset!r}; choose one of {sorted(NUM_CLASSES)}")
@@ -330,8 +356,9 @@ def acquire(dataset: str, source: str, official: dict, download_dir: Path,
             tree.close()
     path = Path(source).expanduser()
     if not path.exists():
-        raise DataError(f"data_source {source!r}: no such file or directory "
-                        "(use 'official', 'synthetic' or a path to a local copy)")
+        raise DataError(
+            f"data_source {source!r}: no such file or directory (use 'official', 'synthetic' or a path to a local copy)"
+        )
     info = {"kind": "local", "location": str(path.resolve()), "verified": False}
     if path.is_file():
         digests = file_digests(path)
@@ -340,12 +367,17 @@ def acquire(dataset: str, source: str, official: dict, download_dir: Path,
         if expected:
             algo, want = expected
             if digests[algo] != want:
-                raise DataError(f"{path}: {algo.upper()} checksum mismatch: expected {want}, "
-                                f"got {digests[algo]} (corrupt, truncated or a different file)")
+                raise DataError(
+                    f"{path}: {algo.upper()} checksum mismatch: expected {want}, "
+                    f"got {digests[algo]} (corrupt, truncated or a different file)"
+                )
             info["verified"] = algo
         else:
-            print(f"warning: {path}: no checksum to verify against (set data.sha256 or put a "
-                  "SHA256SUMS file beside it); recording its SHA-256 only", file=sys.stderr)
+            print(
+                f"warning: {path}: no checksum to verify against (set data.sha256 or put a "
+                "SHA256SUMS file beside it); recording its SHA-256 only",
+                file=sys.stderr,
+            )
     data, info["layout"] = read_local(path, dataset)
     return data, info
 
@@ -354,11 +386,20 @@ def save_cached(data: ImageData, source_info: dict, dataset: str, pt_path: Path,
     """Write the cached tensor file and its provenance JSON atomically; return the provenance."""
     data.validate(str(pt_path))
     buffer = io.BytesIO()
-    torch.save({"train_x": data.train_x, "train_y": data.train_y,
-                "test_x": data.test_x, "test_y": data.test_y, "classes": list(data.classes)}, buffer)
+    torch.save(
+        {
+            "train_x": data.train_x,
+            "train_y": data.train_y,
+            "test_x": data.test_x,
+            "test_y": data.test_y,
+            "classes": list(data.classes),
+        },
+        buffer,
+    )
     blob = buffer.getvalue()
     mean, std = data.channel_stats()
     from . import provenance
+
     meta = {
         "dataset": dataset,
         "source": source_info,
@@ -390,8 +431,10 @@ def load_cached(pt_path: Path, json_path: Path | None = None) -> tuple[ImageData
         raise DataError(f"{pt_path}: cannot read ({e}); rebuild the data stage") from e
     got = hashlib.sha256(blob).hexdigest()
     if got != meta.get("file_sha256"):
-        raise DataError(f"{pt_path}: SHA-256 {got} does not match {meta.get('file_sha256')} "
-                        f"recorded in {json_path}; the file is corrupt or stale, rebuild it")
+        raise DataError(
+            f"{pt_path}: SHA-256 {got} does not match {meta.get('file_sha256')} "
+            f"recorded in {json_path}; the file is corrupt or stale, rebuild it"
+        )
     d = torch.load(io.BytesIO(blob), weights_only=True)
     data = ImageData(d["train_x"], d["train_y"], d["test_x"], d["test_y"], list(d["classes"]))
     data.validate(str(pt_path))

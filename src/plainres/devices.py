@@ -1,6 +1,7 @@
 """Distinct GPUs for concurrent jobs on one machine. Snakemake's `gpu` resource only counts jobs;
 each training job therefore claims one GPU index by an exclusive lock file. The kernel drops the
 lock when the process ends, however it ends, so a killed job never strands a GPU."""
+
 from __future__ import annotations
 
 import contextlib

@@ -6,6 +6,7 @@ count, stride, feature-map size and identity arc comes from the model: change mo
 drawings change with it. Taps, flatten and the shortcut itself are not boxes; the shortcut becomes
 the identity arc into its ⊕.
 """
+
 from __future__ import annotations
 
 import copy
@@ -54,15 +55,25 @@ def _kind(n: fx.Node, model: nn.Module) -> str | None:
         return "input" if n.op == "placeholder" else "output"
     if n.op == "call_module":
         m = model.get_submodule(n.target)
-        for cls, kind in ((nn.Identity, None), (nn.Flatten, None), (nn.Conv2d, "conv"), (nn.BatchNorm2d, "bn"),
-                          (nn.ReLU, "relu"), (nn.Linear, "fc"), ((nn.AdaptiveAvgPool2d, nn.AvgPool2d), "pool")):
+        for cls, kind in (
+            (nn.Identity, None),
+            (nn.Flatten, None),
+            (nn.Conv2d, "conv"),
+            (nn.BatchNorm2d, "bn"),
+            (nn.ReLU, "relu"),
+            (nn.Linear, "fc"),
+            ((nn.AdaptiveAvgPool2d, nn.AvgPool2d), "pool"),
+        ):
             if isinstance(m, cls):
                 return kind
     if n.op == "call_function":
         if n.target is models.shortcut or n.target is torch.flatten:
             return None
-        for targets, kind in (((F.relu, torch.relu), "relu"), ((operator.add, torch.add), "add"),
-                              ((F.adaptive_avg_pool2d, F.avg_pool2d), "pool")):
+        for targets, kind in (
+            ((F.relu, torch.relu), "relu"),
+            ((operator.add, torch.add), "add"),
+            ((F.adaptive_avg_pool2d, F.avg_pool2d), "pool"),
+        ):
             if n.target in targets:
                 return kind
     if n.op == "call_method" and n.target in _PASS_METHODS:
@@ -109,18 +120,35 @@ def describe(model: nn.Module, input_shape=(1, 3, 32, 32)) -> tuple[pd.DataFrame
             via[n] = "shortcut" if n.target is models.shortcut else via.get(inputs[0], "")
             continue
         shape, in_shape = _shape(n), (_shape(inputs[0]) if inputs else ())
-        row = {"id": len(nodes), "name": n.name, "kind": kind, "module": n.target if n.op == "call_module" else "",
-               "block": _block_of(n), "c_in": in_shape[1] if len(in_shape) > 1 else pd.NA,
-               "c_out": shape[1] if len(shape) > 1 else pd.NA, "kernel": pd.NA, "stride": pd.NA, "bias": pd.NA,
-               "free": pd.NA, "C": shape[1] if len(shape) > 1 else pd.NA,
-               "H": shape[2] if len(shape) == 4 else pd.NA, "W": shape[3] if len(shape) == 4 else pd.NA}
+        row = {
+            "id": len(nodes),
+            "name": n.name,
+            "kind": kind,
+            "module": n.target if n.op == "call_module" else "",
+            "block": _block_of(n),
+            "c_in": in_shape[1] if len(in_shape) > 1 else pd.NA,
+            "c_out": shape[1] if len(shape) > 1 else pd.NA,
+            "kernel": pd.NA,
+            "stride": pd.NA,
+            "bias": pd.NA,
+            "free": pd.NA,
+            "C": shape[1] if len(shape) > 1 else pd.NA,
+            "H": shape[2] if len(shape) == 4 else pd.NA,
+            "W": shape[3] if len(shape) == 4 else pd.NA,
+        }
         if kind in ("conv", "fc", "bn"):
             m = model.get_submodule(n.target)
             if kind == "conv":
                 layer += 1
                 mask = getattr(m, "mask", None)
-                row.update(c_in=m.in_channels, c_out=m.out_channels, kernel=m.kernel_size[0], stride=m.stride[0],
-                           bias=m.bias is not None, free=1.0 if mask is None else float(mask.float().mean()))
+                row.update(
+                    c_in=m.in_channels,
+                    c_out=m.out_channels,
+                    kernel=m.kernel_size[0],
+                    stride=m.stride[0],
+                    bias=m.bias is not None,
+                    free=1.0 if mask is None else float(mask.float().mean()),
+                )
             elif kind == "fc":
                 layer += 1
                 row.update(c_in=m.in_features, c_out=m.out_features, bias=m.bias is not None)
@@ -134,17 +162,41 @@ def describe(model: nn.Module, input_shape=(1, 3, 32, 32)) -> tuple[pd.DataFrame
         for src, how in srcs:
             identity = kind == "add" and (how == "shortcut" or (src < newest and not any(h for _, h in srcs)))
             s_shape = nodes[src]
-            edges.append({"src": src, "dst": row["id"], "kind": "identity" if identity else "main", "via": how,
-                          "subsample": (s_shape["H"] // row["H"]) if identity and not pd.isna(row["H"]) else 1,
-                          "pad_channels": (row["C"] - s_shape["C"]) if identity else 0})
+            edges.append(
+                {
+                    "src": src,
+                    "dst": row["id"],
+                    "kind": "identity" if identity else "main",
+                    "via": how,
+                    "subsample": (s_shape["H"] // row["H"]) if identity and not pd.isna(row["H"]) else 1,
+                    "pad_channels": (row["C"] - s_shape["C"]) if identity else 0,
+                }
+            )
         rep[n] = row["id"]
         nodes.append(row)
 
     nodes = pd.DataFrame(nodes)
     groups = {b: f"G{nodes[nodes.block == b].C.iloc[-1]}" for b in nodes.block if b}  # by output width
     nodes["group"] = nodes.block.map(lambda b: groups.get(b, ""))
-    columns = ["id", "name", "kind", "module", "block", "group", "layer", "label", "c_in", "c_out", "kernel",
-               "stride", "bias", "free", "C", "H", "W"]
+    columns = [
+        "id",
+        "name",
+        "kind",
+        "module",
+        "block",
+        "group",
+        "layer",
+        "label",
+        "c_in",
+        "c_out",
+        "kernel",
+        "stride",
+        "bias",
+        "free",
+        "C",
+        "H",
+        "W",
+    ]
     edge_columns = ["src", "dst", "kind", "via", "subsample", "pad_channels"]
     return nodes[columns], pd.DataFrame(edges, columns=edge_columns)
 
@@ -181,8 +233,9 @@ def formula(nodes: pd.DataFrame, edges: pd.DataFrame) -> str:
             parts = []
             for e in sorted(into.itertuples(), key=lambda e: e.kind != "identity"):
                 inner = expr(e.src)
-                parts.append(f"shortcut({inner})" if e.kind == "identity" and (e.subsample > 1 or e.pad_channels)
-                             else inner)
+                parts.append(
+                    f"shortcut({inner})" if e.kind == "identity" and (e.subsample > 1 or e.pad_channels) else inner
+                )
             return " + ".join(parts)
         inner = ", ".join(expr(s) for s in into.src)
         return inner if kinds[i] == "output" else f"{kinds[i]}({inner})"
@@ -191,6 +244,7 @@ def formula(nodes: pd.DataFrame, edges: pd.DataFrame) -> str:
 
 
 # ---------------------------------------------------------------- layout
+
 
 def _rows(columns: list[pd.DataFrame], minor_pitch: float) -> list[dict[int, float]]:
     """y of every node (top = 0, downwards) for side-by-side columns, aligned layer by layer: the i-th
@@ -229,12 +283,28 @@ def _rows(columns: list[pd.DataFrame], minor_pitch: float) -> list[dict[int, flo
     return [{k: -v for k, v in col.items()} for col in ys]
 
 
-_SIZE = {"input": (5.2, 0.72), "conv": (5.6, 0.72), "pool": (5.2, 0.72), "fc": (5.2, 0.72),
-         "output": (5.2, 0.72), "bn": (2.2, 0.5), "relu": (2.2, 0.5), "add": (0.56, 0.56)}
+_SIZE = {
+    "input": (5.2, 0.72),
+    "conv": (5.6, 0.72),
+    "pool": (5.2, 0.72),
+    "fc": (5.2, 0.72),
+    "output": (5.2, 0.72),
+    "bn": (2.2, 0.5),
+    "relu": (2.2, 0.5),
+    "add": (0.56, 0.56),
+}
 
 
-def _draw_column(ax, nodes: pd.DataFrame, edges: pd.DataFrame, ys: dict[int, float], color: str,
-                 labels: dict[int, str] | None = None, fontsize: float = 6.5, arc_x: float = 4.0):
+def _draw_column(
+    ax,
+    nodes: pd.DataFrame,
+    edges: pd.DataFrame,
+    ys: dict[int, float],
+    color: str,
+    labels: dict[int, str] | None = None,
+    fontsize: float = 6.5,
+    arc_x: float = 4.0,
+):
     """Boxes top to bottom, main arrows between them, identity arcs on the right; returns the drawn rows."""
     labels = labels or {}
     fills = {"conv": 0.16, "bn": 0.05, "pool": 0.05, "fc": 0.05, "input": 0.0, "output": 0.0, "relu": 0.0}
@@ -247,31 +317,68 @@ def _draw_column(ax, nodes: pd.DataFrame, edges: pd.DataFrame, ys: dict[int, flo
             ax.add_patch(Circle((0, y), w / 2, fc="white", ec=color, lw=0.9, zorder=3))
             ax.text(0, y, "+", ha="center", va="center_baseline", fontsize=fontsize + 1.5, zorder=4)
         else:
-            face = to_rgba("0.3" if row.kind in ("bn", "pool", "fc") else color,
-                                             fills.get(row.kind, 0.0))
-            ax.add_patch(FancyBboxPatch((-w / 2, y - h / 2), w, h, boxstyle="round,pad=0,rounding_size=0.18",
-                                        fc=to_rgba("white", 1.0) if face[3] == 0 else face,
-                                        ec=color if row.kind in ("conv", "input", "output") else "0.35",
-                                        lw=0.9 if row.kind == "conv" else 0.6, zorder=3))
+            face = to_rgba("0.3" if row.kind in ("bn", "pool", "fc") else color, fills.get(row.kind, 0.0))
+            ax.add_patch(
+                FancyBboxPatch(
+                    (-w / 2, y - h / 2),
+                    w,
+                    h,
+                    boxstyle="round,pad=0,rounding_size=0.18",
+                    fc=to_rgba("white", 1.0) if face[3] == 0 else face,
+                    ec=color if row.kind in ("conv", "input", "output") else "0.35",
+                    lw=0.9 if row.kind == "conv" else 0.6,
+                    zorder=3,
+                )
+            )
             ax.text(0, y, text, ha="center", va="center", fontsize=fontsize, zorder=4)
         drawn.append({"element": "node", "id": row.id, "x": 0.0, "y": y, "text": text})
     for e in edges.itertuples():
         y0, y1 = ys[e.src], ys[e.dst]
         h0, h1 = _SIZE[nodes.kind[e.src]][1], _SIZE[nodes.kind[e.dst]][1]
         if e.kind == "main":
-            ax.annotate("", xy=(0, y1 + h1 / 2), xytext=(0, y0 - h0 / 2), zorder=2,
-                        arrowprops={"arrowstyle": "-|>", "lw": 0.6, "color": "0.2", "mutation_scale": 6,
-                                        "shrinkA": 0, "shrinkB": 0})
+            ax.annotate(
+                "",
+                xy=(0, y1 + h1 / 2),
+                xytext=(0, y0 - h0 / 2),
+                zorder=2,
+                arrowprops={
+                    "arrowstyle": "-|>",
+                    "lw": 0.6,
+                    "color": "0.2",
+                    "mutation_scale": 6,
+                    "shrinkA": 0,
+                    "shrinkB": 0,
+                },
+            )
         else:
             style = "-" if (e.subsample == 1 and e.pad_channels == 0) else "--"
             x0 = _SIZE[nodes.kind[e.src]][0] / 2
             ax.plot([x0, arc_x, arc_x], [y0, y0, y1], style, color=RESIDUAL, lw=1.0, zorder=2)
-            ax.annotate("", xy=(_SIZE["add"][0] / 2, y1), xytext=(arc_x, y1), zorder=2,
-                        arrowprops={"arrowstyle": "-|>", "lw": 1.0, "ls": style, "color": RESIDUAL, "mutation_scale": 7,
-                                        "shrinkA": 0, "shrinkB": 0})
+            ax.annotate(
+                "",
+                xy=(_SIZE["add"][0] / 2, y1),
+                xytext=(arc_x, y1),
+                zorder=2,
+                arrowprops={
+                    "arrowstyle": "-|>",
+                    "lw": 1.0,
+                    "ls": style,
+                    "color": RESIDUAL,
+                    "mutation_scale": 7,
+                    "shrinkA": 0,
+                    "shrinkB": 0,
+                },
+            )
             if style == "--":
-                ax.text(arc_x + 0.25, (y0 + y1) / 2, f"x[::{e.subsample}]\n+{e.pad_channels} zero ch.",
-                        fontsize=fontsize - 1, color=RESIDUAL, va="center", ha="left")
+                ax.text(
+                    arc_x + 0.25,
+                    (y0 + y1) / 2,
+                    f"x[::{e.subsample}]\n+{e.pad_channels} zero ch.",
+                    fontsize=fontsize - 1,
+                    color=RESIDUAL,
+                    va="center",
+                    ha="left",
+                )
         drawn.append({"element": "edge", "src": e.src, "dst": e.dst, "x": 0.0, "y": y1})
     return drawn
 
@@ -282,20 +389,46 @@ def _groups(ax, nodes: pd.DataFrame, ys: dict[int, float], x_left: float, x_righ
     for k, (group, part) in enumerate((g, nodes[nodes.group == g]) for g in dict.fromkeys(nodes.group) if g):
         top = max(ys[i] + _SIZE[kind][1] / 2 for i, kind in zip(part.id, part.kind)) + 0.25
         bottom = min(ys[i] - _SIZE[kind][1] / 2 for i, kind in zip(part.id, part.kind)) - 0.25
-        ax.add_patch(Rectangle((x_left, bottom), x_right - x_left, top - bottom, fc="0.5", alpha=0.07 + 0.05 * (k % 2),
-                               ec="none", zorder=0))
+        ax.add_patch(
+            Rectangle(
+                (x_left, bottom),
+                x_right - x_left,
+                top - bottom,
+                fc="0.5",
+                alpha=0.07 + 0.05 * (k % 2),
+                ec="none",
+                zorder=0,
+            )
+        )
         last = part.iloc[-1]
         n_blocks = part.block.nunique()
-        ax.text(x_left + 0.15, (top + bottom) / 2,
-                f"${group[0]}_{{{group[1:]}}}$\n{n_blocks} blocks\n{last.H}×{last.W}",
-                fontsize=fontsize, ha="left", va="center", rotation=0)
-        rows.append({"element": "group", "group": group, "blocks": n_blocks, "C": last.C, "H": last.H, "W": last.W,
-                     "y_top": top, "y_bottom": bottom})
+        ax.text(
+            x_left + 0.15,
+            (top + bottom) / 2,
+            f"${group[0]}_{{{group[1:]}}}$\n{n_blocks} blocks\n{last.H}×{last.W}",
+            fontsize=fontsize,
+            ha="left",
+            va="center",
+            rotation=0,
+        )
+        rows.append(
+            {
+                "element": "group",
+                "group": group,
+                "blocks": n_blocks,
+                "C": last.C,
+                "H": last.H,
+                "W": last.W,
+                "y_top": top,
+                "y_bottom": bottom,
+            }
+        )
     return rows
 
 
-def _frame(net: str, nodes: pd.DataFrame, edges: pd.DataFrame, drawn: list[dict], groups: list[dict],
-           **columns) -> pd.DataFrame:
+def _frame(
+    net: str, nodes: pd.DataFrame, edges: pd.DataFrame, drawn: list[dict], groups: list[dict], **columns
+) -> pd.DataFrame:
     node_rows = nodes.merge(pd.DataFrame([d for d in drawn if d["element"] == "node"]), on="id")
     edge_rows = edges.merge(pd.DataFrame([d for d in drawn if d["element"] == "edge"]), on=["src", "dst"])
     edge_rows = edge_rows.rename(columns={"kind": "edge_kind"})
@@ -314,6 +447,7 @@ def _setup(ax, y_min: float, x_left: float, x_right: float):
 
 # ---------------------------------------------------------------- YT Fig 4
 
+
 def yt_fig4(plain_model: nn.Module, residual_model: nn.Module, input_shape=(1, 3, 32, 32), title: str = ""):
     """YT Fig. 4: the whole plain net beside the residual net, every layer from the model objects."""
     nets = (("plain", plain_model, PLAIN), ("residual", residual_model, RESIDUAL))
@@ -321,8 +455,13 @@ def yt_fig4(plain_model: nn.Module, residual_model: nn.Module, input_shape=(1, 3
     ys = _rows([n for n, _ in described], minor_pitch=0.78)
     y_min = min(min(y.values()) for y in ys)
     x_left, x_right, unit = -6.2, 7.6, 0.2
-    fig, axes = plt.subplots(1, 2, figsize=(2 * (x_right - x_left) * unit + 0.4, (-y_min + 1.6) * unit + 1.4),
-                             constrained_layout=True, sharey=True)
+    fig, axes = plt.subplots(
+        1,
+        2,
+        figsize=(2 * (x_right - x_left) * unit + 0.4, (-y_min + 1.6) * unit + 1.4),
+        constrained_layout=True,
+        sharey=True,
+    )
     frames = []
     for ax, (net, model, color), (nodes, edges), y in zip(axes, nets, described, ys):
         _setup(ax, y_min, x_left, x_right)
@@ -331,20 +470,26 @@ def yt_fig4(plain_model: nn.Module, residual_model: nn.Module, input_shape=(1, 3
         weight_layers = int(nodes.kind.isin(["conv", "fc"]).sum())
         n_id = int((edges.kind == "identity").sum())
         letter = "a" if net == "plain" else "b"
-        ax.set_title(f"({letter}) {net} net: L = {weight_layers} weight layers,\n"
-                     f"{models.count_parameters(model):,} weights, {n_id} identity connections",
-                     fontsize=8, color=color)
+        ax.set_title(
+            f"({letter}) {net} net: L = {weight_layers} weight layers,\n"
+            f"{models.count_parameters(model):,} weights, {n_id} identity connections",
+            fontsize=8,
+            color=color,
+        )
         frames.append(_frame(net, nodes, edges, drawn, groups))
-    handles = [Patch(fc=to_rgba(PLAIN, 0.16), ec=PLAIN, label="plain layer"),
-               Patch(fc=to_rgba(RESIDUAL, 0.16), ec=RESIDUAL, label="residual layer"),
-               Line2D([], [], color=RESIDUAL, ls="-", label="identity x → ⊕"),
-               Line2D([], [], color=RESIDUAL, ls="--", label="identity subsampled /2, zero-padded (option A)")]
+    handles = [
+        Patch(fc=to_rgba(PLAIN, 0.16), ec=PLAIN, label="plain layer"),
+        Patch(fc=to_rgba(RESIDUAL, 0.16), ec=RESIDUAL, label="residual layer"),
+        Line2D([], [], color=RESIDUAL, ls="-", label="identity x → ⊕"),
+        Line2D([], [], color=RESIDUAL, ls="--", label="identity subsampled /2, zero-padded (option A)"),
+    ]
     fig.legend(handles=handles, loc="outside lower center", ncols=2, fontsize=7, frameon=False)
     fig.suptitle(title or "YT Fig. 4: plain and residual architectures (drawn from the model objects)", fontsize=9)
     return fig, pd.concat(frames, ignore_index=True)
 
 
 # ---------------------------------------------------------------- YT Fig 5 (and Fig 1)
+
 
 def block_input_shape(block: nn.Module, size: int) -> tuple[int, int, int, int]:
     """(1, c_in, size, size) with c_in the in-channels of the block's first convolution."""
@@ -369,19 +514,32 @@ def yt_fig5(plain_blocks, residual_blocks, row_titles=None, size: int = 32):
     y_mins = [min(min(y.values()) for y in row) for row in layouts]
     x_left, x_right, unit = -3.4, 5.4, 0.26
     heights = [-y + 1.6 for y in y_mins]
-    fig = plt.figure(figsize=(2 * (x_right - x_left) * unit + 0.3, sum(heights) * unit + 0.85 * len(pairs) + 0.4),
-                     constrained_layout=True)
+    fig = plt.figure(
+        figsize=(2 * (x_right - x_left) * unit + 0.3, sum(heights) * unit + 0.85 * len(pairs) + 0.4),
+        constrained_layout=True,
+    )
     subfigs = fig.subfigures(len(pairs), 1, height_ratios=heights, squeeze=False)[:, 0]
     frames = []
     for r, (sub, pair, row, ys, y_min, title) in enumerate(zip(subfigs, pairs, described, layouts, y_mins, row_titles)):
         sub.suptitle(title, fontsize=8.5)
         for c, (ax, (net, _, color), (nodes, edges), y) in enumerate(zip(sub.subplots(1, 2), pair, row, ys)):
             _setup(ax, y_min, x_left, x_right)
-            ends = {int(nodes.id[nodes.kind == "input"].iloc[0]): "x", int(nodes.id[nodes.kind == "output"].iloc[0]): "y"}
+            ends = {
+                int(nodes.id[nodes.kind == "input"].iloc[0]): "x",
+                int(nodes.id[nodes.kind == "output"].iloc[0]): "y",
+            }
             drawn = _draw_column(ax, nodes, edges, y, color, labels=ends, fontsize=7.5, arc_x=3.6)
             for e in edges[edges.kind == "identity"].itertuples():
-                ax.text(3.8, (y[e.src] + y[e.dst]) / 2, "identity x", color=RESIDUAL, fontsize=7,
-                        rotation=90, va="center", ha="left")
+                ax.text(
+                    3.8,
+                    (y[e.src] + y[e.dst]) / 2,
+                    "identity x",
+                    color=RESIDUAL,
+                    fontsize=7,
+                    rotation=90,
+                    va="center",
+                    ha="left",
+                )
             text = formula(nodes, edges)
             ax.set_title(f"({'abcdefghijklmnop'[2 * r + c]}) {net} block\n{text}", fontsize=7.5, color=color)
             frames.append(_frame(net, nodes, edges, drawn, [], row=title).assign(formula=text))

@@ -14,6 +14,7 @@ otherwise from the two means and their standard errors. The verdict:
 Exact and deterministic checks (the float64 equivalence, closed forms, simulations with their Monte Carlo
 errors) keep their own form: holds or fails.
 """
+
 from __future__ import annotations
 
 import math
@@ -24,8 +25,8 @@ import pandas as pd
 
 HOLDS, FAILS, INCONCLUSIVE, BELOW_SCALE, NOT_TESTABLE = "holds", "fails", "inconclusive", "below scale", "not testable"
 VERDICTS = (HOLDS, FAILS, INCONCLUSIVE, BELOW_SCALE, NOT_TESTABLE)
-MARGIN = 2.0     # standard errors an effect must clear
-MIN_SEEDS = 3    # seeds a comparative verdict needs
+MARGIN = 2.0  # standard errors an effect must clear
+MIN_SEEDS = 3  # seeds a comparative verdict needs
 
 
 @dataclass(frozen=True)
@@ -121,5 +122,7 @@ def at_scale(row: Row, scale: str, ladder: list[str], show_from: dict[str, str])
         return row
     if ladder.index(scale) >= ladder.index(needed):
         return row
-    detail = f"shows from scale `{needed}`; the data here alone reads {row.verdict}" + (f"; {row.detail}" if row.detail else "")
+    detail = f"shows from scale `{needed}`; the data here alone reads {row.verdict}" + (
+        f"; {row.detail}" if row.detail else ""
+    )
     return Row(row.target, row.key, row.claim, BELOW_SCALE, row.effect, detail)

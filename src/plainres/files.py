@@ -6,6 +6,7 @@ truncated or byte-flipped file is refused, never loaded with wrong values (torch
 byte silently), and torch.load still reads the file as it is (it ignores what follows the archive). Files
 written before the footer load unchecked.
 """
+
 from __future__ import annotations
 
 import csv

@@ -3,6 +3,7 @@ the seeds of every configuration into seed groups (one group = one training job)
 
 Precedence: config.yaml < the chosen scale's patch (`scales.<scale>`) < command-line overrides.
 """
+
 from __future__ import annotations
 
 import copy
@@ -15,7 +16,6 @@ from .data import COUNTS
 from .models import ARCHS
 from .runfolder import group_folder, run_folder
 from .runs import INITS, Run, TrainConfig
-
 
 
 class ConfigError(ValueError):
@@ -79,8 +79,11 @@ def study_experiments(config: dict) -> dict[str, dict]:
         setting = patch["name"]
         for name in patch.get("reads", study["reads"]):
             exp = copy.deepcopy(config["experiments"][name])
-            exp.update(depths=list(patch["depths"]), seeds=study["seeds"],
-                       train={**exp.get("train", {}), **patch["train"], "eval_every": 1})
+            exp.update(
+                depths=list(patch["depths"]),
+                seeds=study["seeds"],
+                train={**exp.get("train", {}), **patch["train"], "eval_every": 1},
+            )
             out[f"{STUDY}_{setting}_{name}"] = exp
     return out
 
@@ -93,7 +96,10 @@ def study_measures(measures: dict) -> dict[str, list[str]]:
     """Each experiment → the measured claims the scale study weighs on its nets, from what each measurement
     target reads (config.yaml `measures`; measures/over_training.py)."""
     out: dict[str, list[str]] = {}
-    reads = [("yt_fig3", measures["yt_fig3"]["experiment"]), ("yt_cushion_full", measures["yt_cushion_full"]["experiment"])]
+    reads = [
+        ("yt_fig3", measures["yt_fig3"]["experiment"]),
+        ("yt_cushion_full", measures["yt_cushion_full"]["experiment"]),
+    ]
     reads += [("yt_fig12", panel["experiment"]) for panel in measures["yt_fig12"]["panels"].values()]
     reads += [("lw_appc", name) for name in measures["lw_appc"]["experiments"]]
     for target, name in reads:
@@ -112,11 +118,15 @@ def _check_study(config: dict) -> None:
         key = f"scale_study.settings ({patch['name']})"
         measured = {target for name in reads for target in by_experiment.get(name, [])}
         if "yt_fig3" in measured and measures["yt_fig3"]["layer"] > depth - 1:
-            raise ConfigError(f"{key}.depths: Fig 3 measures layer {measures['yt_fig3']['layer']} "
-                              f"(measures.yt_fig3.layer), which a depth-{depth} net does not have")
+            raise ConfigError(
+                f"{key}.depths: Fig 3 measures layer {measures['yt_fig3']['layer']} "
+                f"(measures.yt_fig3.layer), which a depth-{depth} net does not have"
+            )
         if "yt_cushion_full" in measured and measures["yt_cushion_full"]["block"] > (depth - 2) // 2:
-            raise ConfigError(f"{key}.depths: the interlayer cushion measures block {measures['yt_cushion_full']['block']} "
-                              f"(measures.yt_cushion_full.block), which a depth-{depth} fully-fledged net does not have")
+            raise ConfigError(
+                f"{key}.depths: the interlayer cushion measures block {measures['yt_cushion_full']['block']} "
+                f"(measures.yt_cushion_full.block), which a depth-{depth} fully-fledged net does not have"
+            )
 
 
 def experiment_dataset(config: dict, name: str) -> str:
@@ -191,8 +201,10 @@ def check_data_sources(config: dict, cached) -> None:
         if source in (None, "official", "synthetic") or cached(dataset) or Path(source).exists():
             continue
         key = "data_source" if dataset == config["dataset"] else f"data_sources.{dataset}"
-        raise ConfigError(f"{key}: {source}: no such file or directory (give 'official', 'synthetic' or the path "
-                          f"of a local copy of {dataset}; relative paths start in {Path.cwd()})")
+        raise ConfigError(
+            f"{key}: {source}: no such file or directory (give 'official', 'synthetic' or the path "
+            f"of a local copy of {dataset}; relative paths start in {Path.cwd()})"
+        )
 
 
 def check(config: dict) -> None:
@@ -223,14 +235,17 @@ def _check_sizes(config: dict, name: str) -> None:
         for split in ("train", "test"):
             subset = getattr(cfg, f"{split}_subset")
             if subset is not None and subset > counts[split]:
-                raise ConfigError(f"{key}: train.{split}_subset = {subset} is more than the {counts[split]} "
-                                  f"{split} images of {data}")
+                raise ConfigError(
+                    f"{key}: train.{split}_subset = {subset} is more than the {counts[split]} {split} images of {data}"
+                )
         steps = cfg.iterations(cfg.train_subset or counts["train"])
         beyond = [i for i in cfg.snapshot_iterations if i > steps]
         if beyond:
-            raise ConfigError(f"{key}: train.snapshot_iterations {beyond}: the run takes {steps} SGD steps "
-                              f"({cfg.epochs} epochs of {cfg.train_subset or counts['train']} images in "
-                              f"minibatches of {cfg.batch_size})")
+            raise ConfigError(
+                f"{key}: train.snapshot_iterations {beyond}: the run takes {steps} SGD steps "
+                f"({cfg.epochs} epochs of {cfg.train_subset or counts['train']} images in "
+                f"minibatches of {cfg.batch_size})"
+            )
 
 
 def _check_simulations(sims: dict) -> None:
@@ -238,16 +253,22 @@ def _check_simulations(sims: dict) -> None:
     _check_depth(sims["yt_fig4"]["arch"], sims["yt_fig4"]["depth"], "simulations.yt_fig4.depth")
     for arch in sims["yt_fig5"]["archs"]:
         _check_depth(arch, sims["yt_fig5"]["depth"], "simulations.yt_fig5.depth")
-    blocks = min(3 * ((sims["yt_fig5"]["depth"] - 2) // (6 if a == "fully-fledged" else 3)) for a in sims["yt_fig5"]["archs"])
+    blocks = min(
+        3 * ((sims["yt_fig5"]["depth"] - 2) // (6 if a == "fully-fledged" else 3)) for a in sims["yt_fig5"]["archs"]
+    )
     if sims["yt_fig5"]["block"] >= blocks:
-        raise ConfigError(f"simulations.yt_fig5.block: the nets have blocks 0..{blocks - 1}, not {sims['yt_fig5']['block']}")
+        raise ConfigError(
+            f"simulations.yt_fig5.block: the nets have blocks 0..{blocks - 1}, not {sims['yt_fig5']['block']}"
+        )
     fig11 = sims["yt_fig11"]
     for parameter, values in {**{k: [v] for k, v in fig11["defaults"].items()}, **fig11["sweeps"]}.items():
         for value in values:
             point = fig11["defaults"] | {parameter: value}
             if not 1 <= point["l"] < point["L"]:
-                raise ConfigError(f"simulations.yt_fig11.{'sweeps' if parameter in fig11['sweeps'] else 'defaults'}."
-                                  f"{parameter}: layer l = {point['l']} is not in 1..L−1 = 1..{point['L'] - 1}")
+                raise ConfigError(
+                    f"simulations.yt_fig11.{'sweeps' if parameter in fig11['sweeps'] else 'defaults'}."
+                    f"{parameter}: layer l = {point['l']} is not in 1..L−1 = 1..{point['L'] - 1}"
+                )
             if parameter == "p" and not 0 <= value <= 1:
                 raise ConfigError(f"simulations.yt_fig11.sweeps.p: {value} is not a probability")
 
@@ -259,37 +280,64 @@ def _check_readers(config: dict) -> None:
         for target, spec in config[section].items():
             if target == "lw_appc":
                 for name in spec["experiments"]:
-                    _check_reads(config, f"{section}.{target}.experiments", {**spec, "experiment": name,
-                                                                           "seed": spec["seeds"] - 1},
-                                 arch="fully-fledged")
+                    _check_reads(
+                        config,
+                        f"{section}.{target}.experiments",
+                        {**spec, "experiment": name, "seed": spec["seeds"] - 1},
+                        arch="fully-fledged",
+                    )
                 if not available_experiments(config, spec["experiments"]):
-                    raise ConfigError(f"{section}.{target}.experiments: no dataset of {spec['experiments']} has a "
-                                      "source (see data_source, data_sources)")
+                    raise ConfigError(
+                        f"{section}.{target}.experiments: no dataset of {spec['experiments']} has a "
+                        "source (see data_source, data_sources)"
+                    )
             elif target == "yt_fig12":
                 for arch, panel in spec["panels"].items():
                     _check_reads(config, f"{section}.{target}.panels.{arch}", panel, arch=arch)
                     if max(panel["ratio_layers"]) > panel["depth"] - 1:
-                        raise ConfigError(f"{section}.{target}.panels.{arch}.ratio_layers: a depth-{panel['depth']} "
-                                          f"net has layers 1..{panel['depth'] - 1}")
+                        raise ConfigError(
+                            f"{section}.{target}.panels.{arch}.ratio_layers: a depth-{panel['depth']} "
+                            f"net has layers 1..{panel['depth'] - 1}"
+                        )
                     _check_reads(config, f"{section}.{target}.seeds", {**panel, "seed": spec["seeds"] - 1})
             else:
-                _check_reads(config, f"{section}.{target}", spec,
-                             arch="fully-fledged" if target == "yt_cushion_full" else None)
+                _check_reads(
+                    config, f"{section}.{target}", spec, arch="fully-fledged" if target == "yt_cushion_full" else None
+                )
     spec = config["measures"]["yt_cushion_full"]
     if spec["block"] > (spec["depth"] - 2) // 2:
-        raise ConfigError(f"measures.yt_cushion_full.block: a depth-{spec['depth']} fully-fledged net has blocks "
-                          f"1..{(spec['depth'] - 2) // 2}, not {spec['block']}")
+        raise ConfigError(
+            f"measures.yt_cushion_full.block: a depth-{spec['depth']} fully-fledged net has blocks "
+            f"1..{(spec['depth'] - 2) // 2}, not {spec['block']}"
+        )
     # what a reader needs its runs to have recorded: (key, experiment, test of a train config, in words)
-    needs = [("figures.yt_fig6", config["figures"]["yt_fig6"]["experiment"],
-              lambda cfg: cfg.log_iterations, "log_iterations: true"),
-             ("measures.yt_fig10", config["measures"]["yt_fig10"]["experiment"],
-              lambda cfg: cfg.capture_final_grad_epochs >= 1, "capture_final_grad_epochs ≥ 1")]
-    needs += [(f"measures.yt_fig12.panels.{arch}", panel["experiment"],
-               lambda cfg: 1 in cfg.snapshot_iterations and cfg.epochs - 1 in cfg.snapshot_epochs_resolved(),
-               "snapshot_iterations ∋ 1 and snapshot_epochs ∋ −2 (the start of the last epoch)")
-              for arch, panel in config["measures"]["yt_fig12"]["panels"].items()]
-    needs += [("measures.lw_appc.experiments", name, lambda cfg: cfg.snapshot_every >= 1, "snapshot_every ≥ 1")
-              for name in config["measures"]["lw_appc"]["experiments"]]
+    needs = [
+        (
+            "figures.yt_fig6",
+            config["figures"]["yt_fig6"]["experiment"],
+            lambda cfg: cfg.log_iterations,
+            "log_iterations: true",
+        ),
+        (
+            "measures.yt_fig10",
+            config["measures"]["yt_fig10"]["experiment"],
+            lambda cfg: cfg.capture_final_grad_epochs >= 1,
+            "capture_final_grad_epochs ≥ 1",
+        ),
+    ]
+    needs += [
+        (
+            f"measures.yt_fig12.panels.{arch}",
+            panel["experiment"],
+            lambda cfg: 1 in cfg.snapshot_iterations and cfg.epochs - 1 in cfg.snapshot_epochs_resolved(),
+            "snapshot_iterations ∋ 1 and snapshot_epochs ∋ −2 (the start of the last epoch)",
+        )
+        for arch, panel in config["measures"]["yt_fig12"]["panels"].items()
+    ]
+    needs += [
+        ("measures.lw_appc.experiments", name, lambda cfg: cfg.snapshot_every >= 1, "snapshot_every ≥ 1")
+        for name in config["measures"]["lw_appc"]["experiments"]
+    ]
     for key, name, ok, wording in needs:
         if not all(ok(cfg) for _, cfg in experiment_runs(config, name)):
             raise ConfigError(f"{key}: experiments.{name} must set train.{wording}")
@@ -307,17 +355,23 @@ def _check_reads(config: dict, key: str, spec: dict, arch: str | None = None) ->
         wanted = spec.get(field_)
         missing = sorted(set([wanted] if isinstance(wanted, int) else wanted or []) - set(exp["depths"]))
         if missing:
-            raise ConfigError(f"{key}.{field_}: depth {missing[0]} is not among "
-                              f"experiments.{spec['experiment']}.depths {exp['depths']}")
+            raise ConfigError(
+                f"{key}.{field_}: depth {missing[0]} is not among "
+                f"experiments.{spec['experiment']}.depths {exp['depths']}"
+            )
     if "layer" in spec and spec["layer"] > min(spec["depths"]) - 1:
-        raise ConfigError(f"{key}.layer: a depth-{min(spec['depths'])} net has conv layers 1..{min(spec['depths']) - 1}, "
-                          f"not {spec['layer']}")
+        raise ConfigError(
+            f"{key}.layer: a depth-{min(spec['depths'])} net has conv layers 1..{min(spec['depths']) - 1}, "
+            f"not {spec['layer']}"
+        )
     if spec.get("seed", 0) >= exp["seeds"]:
-        raise ConfigError(f"{key}.seed: seed {spec['seed']} is not trained (experiments.{spec['experiment']}.seeds "
-                          f"is {exp['seeds']})")
+        raise ConfigError(
+            f"{key}.seed: seed {spec['seed']} is not trained (experiments.{spec['experiment']}.seeds is {exp['seeds']})"
+        )
     if spec.get("seeds", 1) > exp["seeds"]:
-        raise ConfigError(f"{key}.seeds: {spec['seeds']} seeds are read, experiments.{spec['experiment']}.seeds "
-                          f"trains {exp['seeds']}")
+        raise ConfigError(
+            f"{key}.seeds: {spec['seeds']} seeds are read, experiments.{spec['experiment']}.seeds trains {exp['seeds']}"
+        )
 
 
 def _cell_patch(exp: dict, net: str, init: str, depth: int) -> dict:
@@ -334,9 +388,13 @@ def experiment_runs(config: dict, name: str) -> list[tuple[Run, TrainConfig]]:
     out = []
     for net in exp["nets"]:
         for depth in exp["depths"]:
-            cfg = train_config(config["train"], exp.get("train", {}), net.get("train", {}),
-                               _cell_patch(exp, net["net"], net["init"], depth),
-                               key=f"experiments.{name} ({net['net']}, depth {depth})")
+            cfg = train_config(
+                config["train"],
+                exp.get("train", {}),
+                net.get("train", {}),
+                _cell_patch(exp, net["net"], net["init"], depth),
+                key=f"experiments.{name} ({net['net']}, depth {depth})",
+            )
             for seed in range(exp["seeds"]):
                 out.append((Run(exp["arch"], net["net"], depth, net["init"], seed), cfg))
     return out
@@ -372,7 +430,7 @@ def experiment_groups(config: dict, name: str) -> list[Group]:
     groups = []
     for (_, _, _, cfg), runs in by_cell.items():
         for i in range(0, len(runs), size):
-            groups.append(Group(name, tuple(runs[i:i + size]), cfg))
+            groups.append(Group(name, tuple(runs[i : i + size]), cfg))
     return groups
 
 
@@ -381,6 +439,10 @@ def training_jobs(config: dict) -> dict[str, list[Group]]:
     train config and dataset: Fig 9's KWI nets are Table 1's plain nets) is that experiment's group, trained
     once and read by both."""
     trained: dict[tuple, Group] = {}
-    return {name: [trained.setdefault((g.runs, g.train, experiment_dataset(config, name)), g)
-                   for g in experiment_groups(config, name)]
-            for name in config["experiments"]}
+    return {
+        name: [
+            trained.setdefault((g.runs, g.train, experiment_dataset(config, name)), g)
+            for g in experiment_groups(config, name)
+        ]
+        for name in config["experiments"]
+    }

@@ -5,6 +5,7 @@ set conv biases to 0, and leave BN at (γ=1, β=0). The FC layer gets PyTorch's 
 (U(−1/√fan_in, 1/√fan_in) for weights and bias), which agrees with YT Table 4.
 All draws come from the given generator, so an init seed fixes the weights exactly.
 """
+
 from __future__ import annotations
 
 import math

@@ -10,6 +10,7 @@ names snakemake): with none, the lock is stale and is removed, as `snakemake --u
 it is left alone and the process is named. A controller on another machine sharing the folder cannot be seen
 from here: on a cluster's shared file system, unlock by hand once you know none runs (`snakemake --unlock`).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -59,18 +60,27 @@ def recover(directory: Path) -> int:
         return 0
     live = live_snakemake(directory)
     if live is None:
-        print(f"{directory / '.snakemake/locks'} holds a lock and this system lists no processes to check "
-              f"for a live Snakemake; if none runs, remove it: snakemake --unlock", file=sys.stderr)
+        print(
+            f"{directory / '.snakemake/locks'} holds a lock and this system lists no processes to check "
+            f"for a live Snakemake; if none runs, remove it: snakemake --unlock",
+            file=sys.stderr,
+        )
         return 1
     if live:
-        print("Snakemake is running in this directory; its lock stays:\n" + "\n".join(
-            f"  pid {pid}: {command[:160]}" for pid, command in live) +
-              "\nwait for it, or stop it (kill PID) and run the same command again", file=sys.stderr)
+        print(
+            "Snakemake is running in this directory; its lock stays:\n"
+            + "\n".join(f"  pid {pid}: {command[:160]}" for pid, command in live)
+            + "\nwait for it, or stop it (kill PID) and run the same command again",
+            file=sys.stderr,
+        )
         return 1
     for lock in locks:
         lock.unlink(missing_ok=True)
-    print(f"removed a stale Snakemake lock ({len(locks)} file(s) in .snakemake/locks): its controller was "
-          f"killed and no Snakemake runs here now", file=sys.stderr)
+    print(
+        f"removed a stale Snakemake lock ({len(locks)} file(s) in .snakemake/locks): its controller was "
+        f"killed and no Snakemake runs here now",
+        file=sys.stderr,
+    )
     return 0
 
 

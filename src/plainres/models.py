@@ -4,6 +4,7 @@ dominant-path nets T′ (YT D.3) and fully-fledged CIFAR ResNets with BN (He et 
 Every layer's pre-activation, post-activation and the final activation a⁽ᴸ⁾ pass through a
 named `Tap`; `record` reads them with forward hooks, so measures never touch forward code.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -40,6 +41,7 @@ def record(model: nn.Module, kinds=("pre", "post", "final"), grad: bool = False)
             if grad and out.requires_grad:
                 out.retain_grad()
             seen[name] = out if grad else out.detach()
+
         return fn
 
     for name, module in model.named_modules():
@@ -126,8 +128,9 @@ class SimplifiedNet(nn.Module):
     'dominant-full-lower' keeps the lower half of the channel-doubling kernels full.
     """
 
-    def __init__(self, depth: int, residual: bool, paths: str = "all", in_channels: int = 3,
-                 num_classes: int = 10, widths=WIDTHS):
+    def __init__(
+        self, depth: int, residual: bool, paths: str = "all", in_channels: int = 3, num_classes: int = 10, widths=WIDTHS
+    ):
         super().__init__()
         if paths not in PATHS:
             raise ValueError(f"paths must be one of {PATHS}, got {paths!r}")
@@ -174,8 +177,7 @@ class BasicBlock(nn.Module):
 class FullyFledgedNet(nn.Module):
     """He et al. (2016) CIFAR ResNet of depth 6n+2 with BN and option-A shortcuts, or its plain twin."""
 
-    def __init__(self, depth: int, residual: bool, in_channels: int = 3, num_classes: int = 10,
-                 widths=WIDTHS):
+    def __init__(self, depth: int, residual: bool, in_channels: int = 3, num_classes: int = 10, widths=WIDTHS):
         super().__init__()
         if depth < 8 or (depth - 2) % 6:
             raise ValueError(f"fully-fledged depth must be 6n+2 with n ≥ 1, got {depth}")

@@ -1,4 +1,5 @@
 """What every output records about how it was made: code version, library versions, time."""
+
 from __future__ import annotations
 
 import datetime
@@ -15,8 +16,13 @@ def code_version() -> str:
     """`git describe` of the checkout this package runs from (with '-dirty'), else the package version."""
     here = Path(__file__).resolve().parent
     try:
-        out = subprocess.run(["git", "describe", "--always", "--dirty", "--abbrev=12"], cwd=here,
-                             capture_output=True, text=True, timeout=10)
+        out = subprocess.run(
+            ["git", "describe", "--always", "--dirty", "--abbrev=12"],
+            cwd=here,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
     except (OSError, subprocess.SubprocessError):
         return __version__
     return out.stdout.strip() if out.returncode == 0 and out.stdout.strip() else __version__

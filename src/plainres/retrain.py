@@ -8,6 +8,7 @@ group's checkpoint (and any set aside), job.json and done.json, and each of its 
 paths are printed on stdout: the Snakemake targets that train the groups again (Snakemake does not rebuild a
 missing intermediate file by itself when what was made from it is still there).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,7 +23,7 @@ def group_folder(path: Path) -> Path:
     """The folder of the training job that trained `path` (a run or group folder, or a file in one)."""
     parts = path.parts
     if GROUPS in parts:
-        return Path(*parts[:parts.index(GROUPS) + 2])
+        return Path(*parts[: parts.index(GROUPS) + 2])
     run = path  # up to the run's folder: the one beside the experiment's _groups/
     while not (run.parent / GROUPS).is_dir():
         if run.parent == run:
@@ -32,8 +33,10 @@ def group_folder(path: Path) -> Path:
     for group in sorted((experiment / GROUPS).glob("*")):
         if any(Path(d).name == run.name for d in GroupFolder(group).members()):
             return group
-    raise SystemExit(f"no training job under {experiment / GROUPS} records the run {run.name} (in its job.json "
-                     f"or done.json); name the group's folder instead: {experiment / GROUPS}/<group>")
+    raise SystemExit(
+        f"no training job under {experiment / GROUPS} records the run {run.name} (in its job.json "
+        f"or done.json); name the group's folder instead: {experiment / GROUPS}/<group>"
+    )
 
 
 def reset(group: Path) -> Path:
@@ -54,14 +57,18 @@ def reset(group: Path) -> Path:
         done.unlink()
         print(f"removed {done}", file=sys.stderr)
     if not runs:
-        print(f"note: {group} lists no run folders (no readable job.json or done.json); its checkpoint is gone, "
-              f"so its runs train from scratch and overwrite their folders", file=sys.stderr)
+        print(
+            f"note: {group} lists no run folders (no readable job.json or done.json); its checkpoint is gone, "
+            f"so its runs train from scratch and overwrite their folders",
+            file=sys.stderr,
+        )
     return done
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("paths", nargs="+", type=Path, help="run or group folders, or files in them")
     args = parser.parse_args(argv)
     groups = dict.fromkeys(group_folder(p) for p in args.paths)  # each once, in order

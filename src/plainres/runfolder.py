@@ -8,6 +8,7 @@
 The engine writes through these classes and every stage reads through them; a file that cannot be read raises
 RunFileError, which names it and the command that rebuilds its run (plainres.retrain).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -21,8 +22,19 @@ from .runs import Run, TrainConfig
 RUNS_DIR = "results/runs"
 GROUPS = "_groups"
 
-METRICS = ("epoch", "iteration", "lr", "train_loss", "weight_reg", "cost", "test_error", "test_loss",
-           "minibatch_loss", "wall_s", "status")
+METRICS = (
+    "epoch",
+    "iteration",
+    "lr",
+    "train_loss",
+    "weight_reg",
+    "cost",
+    "test_error",
+    "test_loss",
+    "minibatch_loss",
+    "wall_s",
+    "status",
+)
 ITERATIONS = ("iteration", "epoch", "lr", "minibatch_loss")
 
 

@@ -1,5 +1,6 @@
 """A run's identity and its training recipe: what a job trains, with no torch in sight, so that planning
 (grid.py) names runs without importing the engine."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -61,22 +62,31 @@ class TrainConfig:
     compile: str = "auto"  # the training step through torch.compile: auto (on CUDA only), on, off (step.py)
 
     def __post_init__(self):
-        checks = [(self.epochs >= 1, "epochs must be ≥ 1"), (self.lr > 0, "lr must be > 0"),
-                  (self.batch_size >= 1, "batch_size must be ≥ 1"), (self.eval_every >= 1, "eval_every must be ≥ 1"),
-                  (self.weight_decay >= 0, "weight_decay must be ≥ 0"), (0 <= self.momentum < 1, "momentum must be in [0, 1)"),
-                  (self.dtype in DTYPES, f"dtype must be one of {list(DTYPES)}"),
-                  (not (self.bf16 and self.dtype == "float64"), "bf16 autocast and float64 exclude each other"),
-                  (self.crop_padding >= 0, "crop_padding must be ≥ 0"),
-                  (self.capture_final_grad_epochs >= 0, "capture_final_grad_epochs must be ≥ 0"),
-                  (self.snapshot_every >= 0, "snapshot_every must be ≥ 0"),
-                  (all(-self.epochs - 1 <= e <= self.epochs for e in self.snapshot_epochs),
-                   f"snapshot_epochs {list(self.snapshot_epochs)}: a run of {self.epochs} epochs has epochs 0..{self.epochs} "
-                   f"(or −1..−{self.epochs + 1}, counted from the end)"),
-                  (all(i >= 1 for i in self.snapshot_iterations), "snapshot_iterations must be ≥ 1"),
-                  (all(n is None or n >= 1 for n in (self.train_subset, self.test_subset)),
-                   "train_subset and test_subset must be ≥ 1 (or null: all the data)"),
-                  (self.compile in COMPILE, f"compile must be one of {list(COMPILE)}"),
-                  (self.channels_last in COMPILE, f"channels_last must be one of {list(COMPILE)}")]
+        checks = [
+            (self.epochs >= 1, "epochs must be ≥ 1"),
+            (self.lr > 0, "lr must be > 0"),
+            (self.batch_size >= 1, "batch_size must be ≥ 1"),
+            (self.eval_every >= 1, "eval_every must be ≥ 1"),
+            (self.weight_decay >= 0, "weight_decay must be ≥ 0"),
+            (0 <= self.momentum < 1, "momentum must be in [0, 1)"),
+            (self.dtype in DTYPES, f"dtype must be one of {list(DTYPES)}"),
+            (not (self.bf16 and self.dtype == "float64"), "bf16 autocast and float64 exclude each other"),
+            (self.crop_padding >= 0, "crop_padding must be ≥ 0"),
+            (self.capture_final_grad_epochs >= 0, "capture_final_grad_epochs must be ≥ 0"),
+            (self.snapshot_every >= 0, "snapshot_every must be ≥ 0"),
+            (
+                all(-self.epochs - 1 <= e <= self.epochs for e in self.snapshot_epochs),
+                f"snapshot_epochs {list(self.snapshot_epochs)}: a run of {self.epochs} epochs has epochs "
+                f"0..{self.epochs} (or −1..−{self.epochs + 1}, counted from the end)",
+            ),
+            (all(i >= 1 for i in self.snapshot_iterations), "snapshot_iterations must be ≥ 1"),
+            (
+                all(n is None or n >= 1 for n in (self.train_subset, self.test_subset)),
+                "train_subset and test_subset must be ≥ 1 (or null: all the data)",
+            ),
+            (self.compile in COMPILE, f"compile must be one of {list(COMPILE)}"),
+            (self.channels_last in COMPILE, f"channels_last must be one of {list(COMPILE)}"),
+        ]
         for ok, message in checks:
             if not ok:
                 raise ValueError(f"train config: {message}")
@@ -84,8 +94,11 @@ class TrainConfig:
     def to_dict(self) -> dict:
         """The fields that differ from their defaults: a job's identity, so a field added later with a
         default that keeps behaviour changes no job's parameters and invalidates no checkpoint."""
-        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
-                if f.default is dataclasses.MISSING or getattr(self, f.name) != f.default}
+        return {
+            f.name: getattr(self, f.name)
+            for f in dataclasses.fields(self)
+            if f.default is dataclasses.MISSING or getattr(self, f.name) != f.default
+        }
 
     @classmethod
     def from_dict(cls, d: dict) -> TrainConfig:

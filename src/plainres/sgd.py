@@ -7,6 +7,7 @@ torch.optim.SGD imports the compiler stack (torch._dynamo) on first use, about 2
 job's start on a CPU; momentum_update is the same arithmetic with the same kernels (torch's `_foreach_*` ops
 on a CPU are its per-tensor ops; on a GPU they are what torch.optim.SGD's default foreach path runs).
 """
+
 from __future__ import annotations
 
 import torch

@@ -15,6 +15,7 @@ A step that fails to compile falls back to eager with one warning. Static shapes
 epoch's last, shorter one are two graphs; lr is an input of the graph (dynamo does not specialise floats),
 so a milestone recompiles nothing.
 """
+
 from __future__ import annotations
 
 import functools
@@ -44,8 +45,12 @@ def augment(x: torch.Tensor, dy: torch.Tensor, dx: torch.Tensor, fl: torch.Tenso
         xp = F.pad(x, (pad, pad, pad, pad))
         rows = (dy[:, None] + torch.arange(h, device=x.device))[:, None, :, None]
         cols = (dx[:, None] + torch.arange(w, device=x.device))[:, None, None, :]
-        x = xp[torch.arange(b, device=x.device)[:, None, None, None],
-               torch.arange(c, device=x.device)[None, :, None, None], rows, cols]
+        x = xp[
+            torch.arange(b, device=x.device)[:, None, None, None],
+            torch.arange(c, device=x.device)[None, :, None, None],
+            rows,
+            cols,
+        ]
     return torch.where(fl.bool()[:, None, None, None], x.flip(-1), x)
 
 
@@ -57,8 +62,14 @@ def minibatch(train_x, train_y, mean, std, dtype, plan: torch.Tensor, crop_paddi
     return ((x.to(dtype) - mean) / std).view(k, b, *x.shape[1:]), train_y[order]
 
 
-def add_decay(grads: list[torch.Tensor], weights: list[torch.Tensor], anchors: list[torch.Tensor],
-              free_grads: list[torch.Tensor], free_weights: list[torch.Tensor], weight_decay: float) -> None:
+def add_decay(
+    grads: list[torch.Tensor],
+    weights: list[torch.Tensor],
+    anchors: list[torch.Tensor],
+    free_grads: list[torch.Tensor],
+    free_weights: list[torch.Tensor],
+    weight_decay: float,
+) -> None:
     """g_w += λ·(w − ρ_w) for the anchored weights and g_w += λ·w for the free ones, in place: two fused ops per
     kind, each rounding as autograd did for (λ/2)·‖w − ρ‖²."""
     if not weight_decay:
@@ -69,8 +80,9 @@ def add_decay(grads: list[torch.Tensor], weights: list[torch.Tensor], anchors: l
         torch._foreach_add_(free_grads, torch._foreach_mul(free_weights, weight_decay))
 
 
-def momentum_update(params: list[torch.Tensor], grads: list[torch.Tensor], buffers: list[torch.Tensor],
-                    lr: float, momentum: float) -> None:
+def momentum_update(
+    params: list[torch.Tensor], grads: list[torch.Tensor], buffers: list[torch.Tensor], lr: float, momentum: float
+) -> None:
     """buf ← m·buf + g, θ ← θ − lr·buf, in place (torch.optim.SGD, dampening 0, no Nesterov)."""
     torch._foreach_mul_(buffers, momentum)
     torch._foreach_add_(buffers, grads)
@@ -94,11 +106,17 @@ class Step:
             torch._dynamo.config.fail_on_recompile_limit_hit = True
             mode = "reduce-overhead" if device.type == "cuda" else None  # CUDA graphs: no launch per kernel
             if device.type == "cuda":  # CUDA graphs need the tensors the step mutates at fixed addresses
-                for t in (*group.params.values(), *group.buffers.values(), *optimiser.momentum_buffers(),
-                          dd.train_x, dd.train_y):
+                for t in (
+                    *group.params.values(),
+                    *group.buffers.values(),
+                    *optimiser.momentum_buffers(),
+                    dd.train_x,
+                    dd.train_y,
+                ):
                     torch._dynamo.mark_static_address(t)
-            self.compiled = torch.compile(functools.partial(self.eager, functional=True), mode=mode, dynamic=False,
-                                          fullgraph=True)
+            self.compiled = torch.compile(
+                functools.partial(self.eager, functional=True), mode=mode, dynamic=False, fullgraph=True
+            )
 
     def gradients(self, x: torch.Tensor, y: torch.Tensor, functional: bool):
         """∇ Σ_k L_k (K minibatch-mean cross-entropies), each model's L_k and logits. `functional`: through
@@ -120,8 +138,14 @@ class Step:
         grads = torch.autograd.grad(total, list(group.params.values()))
         return list(grads), losses.detach(), logits.detach()
 
-    def eager(self, plan: torch.Tensor, lr: float, buffers: list[torch.Tensor], capture: bool = False,
-              functional: bool = False):
+    def eager(
+        self,
+        plan: torch.Tensor,
+        lr: float,
+        buffers: list[torch.Tensor],
+        capture: bool = False,
+        functional: bool = False,
+    ):
         """One step in place; returns each model's minibatch loss before it and, with `capture`, ∂L/∂a⁽ᴸ⁾ of its
         samples (K×B×D) before it."""
         from .train import final_activation_grad, nhwc
@@ -133,8 +157,14 @@ class Step:
         grads, losses, logits = self.gradients(x, y, functional)
         final_grad = final_activation_grad(logits, y, group.params["fc.weight"]) if capture else None
         params = list(group.params.values())
-        add_decay([grads[i] for i in self.anchored], [params[i] for i in self.anchored], self.anchors,
-                  [grads[i] for i in self.free], [params[i] for i in self.free], cfg.weight_decay)
+        add_decay(
+            [grads[i] for i in self.anchored],
+            [params[i] for i in self.anchored],
+            self.anchors,
+            [grads[i] for i in self.free],
+            [params[i] for i in self.free],
+            cfg.weight_decay,
+        )
         momentum_update(params, grads, buffers, lr, cfg.momentum)
         return losses, final_grad
 
@@ -147,7 +177,10 @@ class Step:
                 losses, _ = self.compiled(plan, lr, buffers)
                 return losses.clone(), None  # a CUDA graph's outputs are overwritten by its next replay
             except Exception as error:  # noqa: BLE001 (any failure to capture: fall back, never crash)
-                warnings.warn(f"torch.compile could not capture the training step ({type(error).__name__}: "
-                              f"{str(error).splitlines()[0][:200]}); training on in eager mode", stacklevel=2)
+                warnings.warn(
+                    f"torch.compile could not capture the training step ({type(error).__name__}: "
+                    f"{str(error).splitlines()[0][:200]}); training on in eager mode",
+                    stacklevel=2,
+                )
                 self.compiled = None
         return self.eager(plan, lr, buffers, capture)

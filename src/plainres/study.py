@@ -7,6 +7,7 @@ then weighed as the scorecard weighs them, at every evaluated epoch as if traini
 effect and its standard error over seeds against the SGD steps taken. The measured claims (Fig 3, Fig 12,
 the interlayer cushion, LW App. C) are weighed at every snapshot epoch (measures/over_training.py).
 """
+
 from __future__ import annotations
 
 import re
@@ -20,8 +21,13 @@ from . import scorecard
 def per_setting(read, done: dict[str, list[str]], experiments: dict[str, tuple[str, str]]) -> pd.DataFrame:
     """`read` (tables.collect, figures.curves) of every study experiment's done files, with columns `setting` and
     `experiment` (the experiment of `reads` it stands for); experiments: study experiment → (setting, read)."""
-    return pd.concat([read([Path(f) for f in done[name]]).assign(setting=setting, experiment=exp)
-                      for name, (setting, exp) in experiments.items()], ignore_index=True)
+    return pd.concat(
+        [
+            read([Path(f) for f in done[name]]).assign(setting=setting, experiment=exp)
+            for name, (setting, exp) in experiments.items()
+        ],
+        ignore_index=True,
+    )
 
 
 def at_epoch(curves: pd.DataFrame, epoch: int) -> pd.DataFrame:
@@ -34,8 +40,10 @@ def at_epoch(curves: pd.DataFrame, epoch: int) -> pd.DataFrame:
 def claim_specs(config: dict, depths: list[int]) -> dict:
     """The figures' settings the study's claims read, for one setting's depths: Fig 9 compares its smallest and
     largest depth; Fig 8(a)'s level is the study's own (a short run reaches no paper-scale loss)."""
-    return {"yt_fig9": {**config["figures"]["yt_fig9"], "left_depths": [min(depths), max(depths)]},
-            "yt_fig2": {"depth": 20 if 20 in depths else min(depths), "reach_loss": config["scale_study"]["reach_loss"]}}
+    return {
+        "yt_fig9": {**config["figures"]["yt_fig9"], "left_depths": [min(depths), max(depths)]},
+        "yt_fig2": {"depth": 20 if 20 in depths else min(depths), "reach_loss": config["scale_study"]["reach_loss"]},
+    }
 
 
 def _table1(curves, epoch, spec):
@@ -43,8 +51,9 @@ def _table1(curves, epoch, spec):
 
 
 def _table5(curves, epoch, spec):
-    runs = at_epoch(curves[(curves.experiment == "table5") | ((curves.experiment == "table1") & (curves.net == "residual"))],
-                    epoch)
+    runs = at_epoch(
+        curves[(curves.experiment == "table5") | ((curves.experiment == "table1") & (curves.net == "residual"))], epoch
+    )
     return [r for r in scorecard.claims_table5(runs) if r.key == "yt_table5.behind_residual"]
 
 
@@ -79,10 +88,20 @@ def effects(curves: pd.DataFrame, config: dict) -> pd.DataFrame:
                     continue
                 for row in weigh(at, epoch, specs):
                     depth = re.search(r"at depth (\d+)", row.claim)
-                    rows.append({"setting": setting, "epoch": epoch, "steps": steps, "key": row.key, "claim": row.claim,
-                                 "case": f"depth {depth.group(1)}" if depth else "",
-                                 "effect": row.effect.value, "se": row.effect.se, "n": row.effect.n,
-                                 "verdict": row.verdict})
+                    rows.append(
+                        {
+                            "setting": setting,
+                            "epoch": epoch,
+                            "steps": steps,
+                            "key": row.key,
+                            "claim": row.claim,
+                            "case": f"depth {depth.group(1)}" if depth else "",
+                            "effect": row.effect.value,
+                            "se": row.effect.se,
+                            "n": row.effect.n,
+                            "verdict": row.verdict,
+                        }
+                    )
     return pd.DataFrame(rows)
 
 
@@ -92,7 +111,7 @@ def _measured_rows(at: pd.DataFrame, epoch: int) -> list[tuple[str, scorecard.Ro
     for depth, by_depth in at.groupby("depth"):
         case = f"depth {depth}"
 
-        def values(measure, name):
+        def values(measure, name, by_depth=by_depth):
             return by_depth[by_depth.measure == measure].rename(columns={"value": name})
 
         for measure, claims in (("yt_fig3", scorecard.claims_fig3), ("yt_cushion_full", scorecard.claims_cushion_full)):
@@ -119,10 +138,23 @@ def measured_effects(measured: pd.DataFrame, curves: pd.DataFrame) -> pd.DataFra
         steps = curves[curves.setting == setting].groupby("epoch").iteration.max()
         for epoch in sorted(e for e in at.epoch.unique() if e >= 1):
             for case, row in _measured_rows(at, epoch):
-                rows.append({"setting": setting, "epoch": epoch, "steps": int(steps[epoch]), "key": row.key,
-                             "claim": row.claim, "case": case, "effect": row.effect.value, "se": row.effect.se,
-                             "n": row.effect.n, "verdict": row.verdict})
-    return pd.DataFrame(rows, columns=["setting", "epoch", "steps", "key", "claim", "case", "effect", "se", "n", "verdict"])
+                rows.append(
+                    {
+                        "setting": setting,
+                        "epoch": epoch,
+                        "steps": int(steps[epoch]),
+                        "key": row.key,
+                        "claim": row.claim,
+                        "case": case,
+                        "effect": row.effect.value,
+                        "se": row.effect.se,
+                        "n": row.effect.n,
+                        "verdict": row.verdict,
+                    }
+                )
+    return pd.DataFrame(
+        rows, columns=["setting", "epoch", "steps", "key", "claim", "case", "effect", "se", "n", "verdict"]
+    )
 
 
 def first_shown(table: pd.DataFrame) -> pd.DataFrame:
@@ -137,6 +169,16 @@ def first_shown(table: pd.DataFrame) -> pd.DataFrame:
             if not holding[i]:
                 break
             since = int(g.steps.iloc[i])
-        out.append({"setting": setting, "key": g.key.iloc[0], "claim": claim, "case": case, "steps_until_it_holds": since,
-                    "verdict_at_end": g.verdict.iloc[-1], "effect_at_end": g.effect.iloc[-1], "se_at_end": g.se.iloc[-1]})
+        out.append(
+            {
+                "setting": setting,
+                "key": g.key.iloc[0],
+                "claim": claim,
+                "case": case,
+                "steps_until_it_holds": since,
+                "verdict_at_end": g.verdict.iloc[-1],
+                "effect_at_end": g.effect.iloc[-1],
+                "se_at_end": g.se.iloc[-1],
+            }
+        )
     return pd.DataFrame(out)

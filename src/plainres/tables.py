@@ -2,6 +2,7 @@
 the paper's value beside ours. Each table is written as CSV (tidy), Markdown and LaTeX, with
 its provenance in comment lines.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -34,11 +35,23 @@ def read_runs(done_files: list[Path]):
             # simplified and fully-fledged nets are 'plain'/'residual' (their arch is a column of its own);
             # the dominant-path nets of Table 5 are named by their arch
             label = run["net"] if run["arch"] in ("simplified", "fully-fledged") else run["arch"]
-            yield {**run, "net": label, "run_id": entry["run_id"], "status": entry["status"], "dir": str(folder.path),
-                   "train_subset": config["train"]["train_subset"], "dtype": config["train"]["dtype"],
-                   "dataset": config["data"]["dataset"],
-                   "device": config["device_name"], "torch": config["torch_version"], "code": config["code_version"],
-                   "data_source": json.dumps(config["data"]["source"])}, metrics
+            yield (
+                {
+                    **run,
+                    "net": label,
+                    "run_id": entry["run_id"],
+                    "status": entry["status"],
+                    "dir": str(folder.path),
+                    "train_subset": config["train"]["train_subset"],
+                    "dtype": config["train"]["dtype"],
+                    "dataset": config["data"]["dataset"],
+                    "device": config["device_name"],
+                    "torch": config["torch_version"],
+                    "code": config["code_version"],
+                    "data_source": json.dumps(config["data"]["source"]),
+                },
+                metrics,
+            )
 
 
 def collect(done_files: list[Path]) -> pd.DataFrame:
@@ -46,10 +59,18 @@ def collect(done_files: list[Path]) -> pd.DataFrame:
     rows = []
     for run, metrics in read_runs(done_files):
         first, last = metrics[0], metrics[-1]
-        rows.append({**run, "epochs": int(last["epoch"]),
-                     "L_before": float(first["train_loss"]), "reg_before": float(first["weight_reg"]),
-                     "L": float(last["train_loss"]), "reg": float(last["weight_reg"]),
-                     "C": float(last["cost"]), "E": float(last["test_error"])})
+        rows.append(
+            {
+                **run,
+                "epochs": int(last["epoch"]),
+                "L_before": float(first["train_loss"]),
+                "reg_before": float(first["weight_reg"]),
+                "L": float(last["train_loss"]),
+                "reg": float(last["weight_reg"]),
+                "C": float(last["cost"]),
+                "E": float(last["test_error"]),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -60,9 +81,16 @@ def summarise(runs: pd.DataFrame, quantities: list[str], by=("net", "depth")) ->
         ok = cell[cell.status != "diverged"]
         for q in quantities:
             values = ok[q]
-            out.append({**dict(zip(by, key)), "quantity": q, "mean": values.mean() if len(values) else math.nan,
-                        "sd": values.std(ddof=1) if len(values) > 1 else math.nan,
-                        "n": len(values), "diverged": int((cell.status == "diverged").sum())})
+            out.append(
+                {
+                    **dict(zip(by, key)),
+                    "quantity": q,
+                    "mean": values.mean() if len(values) else math.nan,
+                    "sd": values.std(ddof=1) if len(values) > 1 else math.nan,
+                    "n": len(values),
+                    "diverged": int((cell.status == "diverged").sum()),
+                }
+            )
     return pd.DataFrame(out)
 
 
@@ -101,8 +129,9 @@ def wide(summary: pd.DataFrame, quantities: list[str]) -> pd.DataFrame:
         line = table.setdefault(row["depth"], {"depth": row["depth"]})
         line[f"{row['net']} {row['quantity']}"] = cell_text(row)
         line[f"{row['net']} {row['quantity']} paper"] = fmt(row["paper"])
-    columns = ["depth"] + [f"{net} {q}{p}" for net in sorted(summary.net.unique()) for q in quantities
-                           for p in ("", " paper")]
+    columns = ["depth"] + [
+        f"{net} {q}{p}" for net in sorted(summary.net.unique()) for q in quantities for p in ("", " paper")
+    ]
     return pd.DataFrame([table[d] for d in sorted(table)])[columns].fillna("—")
 
 
@@ -126,15 +155,25 @@ def config_sha256(config: dict) -> str:
 def simulation_provenance(config: dict, device: str = "cpu") -> dict:
     """What a result computed here, from no runs, records: its config's hash and this code and torch."""
     env = environment()
-    return {"scale": config["scale"], "config_sha256": config_sha256(config), "code_version": env["code_version"],
-            "torch": env["torch_version"], "device": device, "data_source": "none (simulation)"}
+    return {
+        "scale": config["scale"],
+        "config_sha256": config_sha256(config),
+        "code_version": env["code_version"],
+        "torch": env["torch_version"],
+        "device": device,
+        "data_source": "none (simulation)",
+    }
 
 
 def provenance(runs: pd.DataFrame, config: dict) -> dict:
-    return {"scale": config["scale"], "config_sha256": config_sha256(config),
-            "code_version": ", ".join(sorted(runs.code.unique())), "torch": ", ".join(sorted(runs.torch.unique())),
-            "device": ", ".join(sorted(runs.device.unique())),
-            "data_source": ", ".join(sorted(runs.data_source.unique()))}
+    return {
+        "scale": config["scale"],
+        "config_sha256": config_sha256(config),
+        "code_version": ", ".join(sorted(runs.code.unique())),
+        "torch": ", ".join(sorted(runs.torch.unique())),
+        "device": ", ".join(sorted(runs.device.unique())),
+        "data_source": ", ".join(sorted(runs.data_source.unique())),
+    }
 
 
 def write_tidy_csv(path: Path, frame: pd.DataFrame, notes: list[str]) -> None:
@@ -172,8 +211,12 @@ def write(stem: Path, summary: pd.DataFrame, table: pd.DataFrame, caption: str, 
         return str(v).replace("±", r"$\pm$").replace("_", r"\_").replace("%", r"\%")
 
     lines = [f"% {line}" for line in notes]
-    lines += [r"\begin{tabular}{" + "l" + "r" * (len(table.columns) - 1) + "}", r"\hline",
-              " & ".join(tex(c) for c in table.columns) + r" \\", r"\hline"]
+    lines += [
+        r"\begin{tabular}{" + "l" + "r" * (len(table.columns) - 1) + "}",
+        r"\hline",
+        " & ".join(tex(c) for c in table.columns) + r" \\",
+        r"\hline",
+    ]
     lines += [" & ".join(tex(v) for v in row) + r" \\" for row in table.itertuples(index=False)]
     lines += [r"\hline", r"\end{tabular}"]
     atomic_write_bytes(stem.with_suffix(".tex"), ("\n".join(lines) + "\n").encode())

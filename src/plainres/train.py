@@ -16,6 +16,7 @@
 `write_epoch_files`, and at the end `write_final`. A run's identity and recipe (`Run`, `TrainConfig`)
 live in runs.py.
 """
+
 from __future__ import annotations
 
 import copy
@@ -47,6 +48,7 @@ from .transfer import rho, squared_distance, transfer_to_plain, weights
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
+
 def make_model(run: Run, num_classes: int = 10, dtype: torch.dtype = torch.float32) -> torch.nn.Module:
     """Build and initialise one run's net: drawn (and transferred) in float64, then cast to `dtype`,
     so a seed gives the same init in every dtype and t₀ = T(r₀) carries no float32 rounding."""
@@ -63,6 +65,7 @@ def make_model(run: Run, num_classes: int = 10, dtype: torch.dtype = torch.float
 
 
 # ---------------------------------------------------------------- data on the device
+
 
 def epoch_generator(data_seed: int, epoch: int) -> torch.Generator:
     """The CPU generator of one epoch's minibatch plan, a function of (data seed, epoch) alone."""
@@ -108,8 +111,15 @@ class DeviceData:
 
     def minibatch(self, plans: torch.Tensor, it: int, batch_size: int, crop_padding: int):
         """Minibatch `it` of each run's epoch plan (plans: K×4×n): normalised K×B×3×32×32, labels K×B."""
-        return minibatch(self.train_x, self.train_y, self.mean, self.std, self.dtype,
-                         plans[:, :, it * batch_size:(it + 1) * batch_size], crop_padding)
+        return minibatch(
+            self.train_x,
+            self.train_y,
+            self.mean,
+            self.std,
+            self.dtype,
+            plans[:, :, it * batch_size : (it + 1) * batch_size],
+            crop_padding,
+        )
 
 
 class TrainingSets:
@@ -127,20 +137,24 @@ class TrainingSets:
         return self._sets[subset]
 
 
-def replay_minibatch(run: Run, cfg: TrainConfig, train: DeviceData, epoch: int, it: int
-                     ) -> tuple[torch.Tensor, torch.Tensor]:
+def replay_minibatch(
+    run: Run, cfg: TrainConfig, train: DeviceData, epoch: int, it: int
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Minibatch `it` (0-based) of 1-based `epoch` exactly as the run (run, cfg) drew it from `train`, its
     training set: its data seed's order, crops and flips (images B×3×32×32, labels B)."""
     batches = math.ceil(len(train.train_y) / cfg.batch_size)
     if not 0 <= it < batches or not 1 <= epoch <= cfg.epochs:
-        raise ValueError(f"{run.run_id} trained {cfg.epochs} epochs of {batches} minibatches; "
-                         f"there is no minibatch {it} of epoch {epoch}")
+        raise ValueError(
+            f"{run.run_id} trained {cfg.epochs} epochs of {batches} minibatches; "
+            f"there is no minibatch {it} of epoch {epoch}"
+        )
     plans = epoch_plan(len(train.train_y), run.data_seed_, epoch, cfg.crop_padding, cfg.flip)[None]
     x, y = train.minibatch(plans, it, cfg.batch_size, cfg.crop_padding)
     return x[0], y[0]
 
 
 # ---------------------------------------------------------------- the group of K models
+
 
 def nhwc(x: torch.Tensor) -> torch.Tensor:
     """K×N×C×H×W with each x[k] in channels_last strides (the values unchanged)."""
@@ -155,8 +169,10 @@ class SeedGroup:
         self.base = copy.deepcopy(models[0]).to("meta")
         self.params, self.buffers = stack_module_state(models)
         if channels_last:  # each model's conv weight O×I×H×W with NHWC strides, as oneDNN and cuDNN prefer
-            self.params = {n: nhwc(v).detach().requires_grad_(v.requires_grad) if v.dim() == 5 else v
-                           for n, v in self.params.items()}
+            self.params = {
+                n: nhwc(v).detach().requires_grad_(v.requires_grad) if v.dim() == 5 else v
+                for n, v in self.params.items()
+            }
         self.weight_names = [name for name, _ in weights(models[0])]
         anchors = rho(models[0]) if decay_on_T_inverse else {}
         self.anchors = {n: a.to(self.params[n]) for n, a in anchors.items()}
@@ -184,8 +200,10 @@ class SeedGroup:
         layout = torch.channels_last
         if self.k > 1:
             return lambda x: self.forward(x.contiguous(memory_format=layout), shared_input=True)
-        p = {n: v[0].detach().contiguous(memory_format=layout) if v.dim() == 5 else v[0].detach()
-             for n, v in self.params.items()}
+        p = {
+            n: v[0].detach().contiguous(memory_format=layout) if v.dim() == 5 else v[0].detach()
+            for n, v in self.params.items()
+        }
         b = {n: v[0] for n, v in self.buffers.items()}
         return lambda x: self._call(p, b, x.contiguous(memory_format=layout))[None]
 
@@ -203,6 +221,7 @@ class SeedGroup:
 
 # ---------------------------------------------------------------- progress
 
+
 class Progress:
     """A tqdm bar on a terminal; plain log lines otherwise."""
 
@@ -211,6 +230,7 @@ class Progress:
         if sys.stderr.isatty():
             try:
                 from tqdm import tqdm
+
                 self.bar = tqdm(total=total, initial=initial, desc=name, unit="ep", dynamic_ncols=True)
             except ImportError:
                 pass
@@ -230,9 +250,9 @@ class Progress:
 
 # ---------------------------------------------------------------- files
 
+
 def fingerprint(runs, cfg: TrainConfig, data_sha256: str) -> str:
-    blob = json.dumps([[dataclasses.asdict(r) for r in runs], cfg.to_dict(), data_sha256],
-                      sort_keys=True, default=list)
+    blob = json.dumps([[dataclasses.asdict(r) for r in runs], cfg.to_dict(), data_sha256], sort_keys=True, default=list)
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
@@ -247,19 +267,22 @@ def final_activation_grad(logits: torch.Tensor, y: torch.Tensor, fc_weight: torc
 
 # ---------------------------------------------------------------- the engine
 
-def evaluate(group: SeedGroup, dd: DeviceData, x_all: torch.Tensor, y_all: torch.Tensor, batch_size: int,
-             autocast) -> tuple[list[float], list[float]]:
+
+def evaluate(
+    group: SeedGroup, dd: DeviceData, x_all: torch.Tensor, y_all: torch.Tensor, batch_size: int, autocast
+) -> tuple[list[float], list[float]]:
     """Each model's mean cross-entropy and error over the un-augmented images x_all (uint8), in eval mode.
     In channels_last when the group trains in it, and on a CPU for one float32 model (bench/bench_eval.py)."""
     k, dev = group.k, x_all.device
     group.train(False)
-    forward = group.inference(channels_last=group.channels_last
-                              or (dev.type == "cpu" and dd.dtype == torch.float32 and k == 1))
+    forward = group.inference(
+        channels_last=group.channels_last or (dev.type == "cpu" and dd.dtype == torch.float32 and k == 1)
+    )
     loss_sum = torch.zeros(k, dtype=torch.float64, device=dev)
     wrong = torch.zeros(k, dtype=torch.int64, device=dev)
     with torch.no_grad(), autocast:
         for i in range(0, len(y_all), batch_size):
-            x, y = dd.normalise(x_all[i:i + batch_size]), y_all[i:i + batch_size]
+            x, y = dd.normalise(x_all[i : i + batch_size]), y_all[i : i + batch_size]
             logits = forward(x).to(dd.dtype)
             loss_sum += F.cross_entropy(logits.flatten(0, 1), y.repeat(k), reduction="none").view(k, -1).sum(1).double()
             wrong += (logits.argmax(-1) != y).sum(1)
@@ -274,9 +297,9 @@ class _State:
     epoch: int = 0
     iteration: int = 0
     wall_s: float = 0.0
-    metrics: list = field(default_factory=list)   # per run: list of rows
+    metrics: list = field(default_factory=list)  # per run: list of rows
     iterations: list = field(default_factory=list)  # per run: every minibatch loss (log_iterations)
-    status: list = field(default_factory=list)    # per run: 'running' | 'finished' | 'diverged'
+    status: list = field(default_factory=list)  # per run: 'running' | 'finished' | 'diverged'
 
 
 def pick_device(device: str = "auto") -> torch.device:
@@ -301,8 +324,8 @@ class Job:
     group: SeedGroup
     optimiser: MomentumSGD
     step: Step
-    key: str            # the fingerprint a checkpoint must carry to be resumed
-    run_meta: dict      # what every run's config.json records besides the run
+    key: str  # the fingerprint a checkpoint must carry to be resumed
+    run_meta: dict  # what every run's config.json records besides the run
     autocast: torch.autocast
     seconds: dict
 
@@ -319,8 +342,16 @@ class Job:
         return math.ceil(self.n / self.cfg.batch_size)
 
 
-def setup(runs: list[Run], cfg: TrainConfig, data_path: Path, out_dirs: list[Path], checkpoint: Path,
-          device: str, name: str | None, seconds: dict) -> Job:
+def setup(
+    runs: list[Run],
+    cfg: TrainConfig,
+    data_path: Path,
+    out_dirs: list[Path],
+    checkpoint: Path,
+    device: str,
+    name: str | None,
+    seconds: dict,
+) -> Job:
     """The device, the data on it, the K models stacked into one group, and the optimiser."""
     if len(runs) != len(out_dirs) or not runs:
         raise ValueError("one output folder per run, and at least one run")
@@ -335,19 +366,38 @@ def setup(runs: list[Run], cfg: TrainConfig, data_path: Path, out_dirs: list[Pat
     data, meta = load_cached(Path(data_path))
     dd = DeviceData(data, meta, dev, dtype, cfg.train_subset, cfg.test_subset)
     del data
-    group = SeedGroup([make_model(r, dd.num_classes, dtype).to(dev) for r in runs], cfg.decay_on_T_inverse,
-                      in_channels_last(cfg.channels_last, dev, dtype))
+    group = SeedGroup(
+        [make_model(r, dd.num_classes, dtype).to(dev) for r in runs],
+        cfg.decay_on_T_inverse,
+        in_channels_last(cfg.channels_last, dev, dtype),
+    )
     optimiser = MomentumSGD(list(group.params.values()), lr=cfg.lr, momentum=cfg.momentum)
     autocast = torch.autocast(dev.type, dtype=torch.bfloat16, enabled=cfg.bf16)
-    run_meta = {"train": dataclasses.asdict(cfg), "data": {k: meta[k] for k in ("dataset", "source", "file_sha256", "counts")},
-                "data_used": {"train": len(dd.train_y), "test": len(dd.test_y)}, "device": str(dev),
-                "device_name": torch.cuda.get_device_name(dev) if dev.type == "cuda" else "cpu",
-                **provenance.environment()}
-    return Job(runs=runs, cfg=cfg, out_dirs=out_dirs, checkpoint=checkpoint,
-               name=name or (runs[0].run_id if len(runs) == 1 else f"{runs[0].run_id}+{len(runs) - 1}"), dev=dev,
-               dtype=dtype, dd=dd, group=group, optimiser=optimiser,
-               step=Step(group, dd, cfg, optimiser, autocast, dev),
-               key=fingerprint(runs, cfg, meta["file_sha256"]), run_meta=run_meta, autocast=autocast, seconds=seconds)
+    run_meta = {
+        "train": dataclasses.asdict(cfg),
+        "data": {k: meta[k] for k in ("dataset", "source", "file_sha256", "counts")},
+        "data_used": {"train": len(dd.train_y), "test": len(dd.test_y)},
+        "device": str(dev),
+        "device_name": torch.cuda.get_device_name(dev) if dev.type == "cuda" else "cpu",
+        **provenance.environment(),
+    }
+    return Job(
+        runs=runs,
+        cfg=cfg,
+        out_dirs=out_dirs,
+        checkpoint=checkpoint,
+        name=name or (runs[0].run_id if len(runs) == 1 else f"{runs[0].run_id}+{len(runs) - 1}"),
+        dev=dev,
+        dtype=dtype,
+        dd=dd,
+        group=group,
+        optimiser=optimiser,
+        step=Step(group, dd, cfg, optimiser, autocast, dev),
+        key=fingerprint(runs, cfg, meta["file_sha256"]),
+        run_meta=run_meta,
+        autocast=autocast,
+        seconds=seconds,
+    )
 
 
 def resume(job: Job) -> _State:
@@ -361,8 +411,10 @@ def resume(job: Job) -> _State:
     except Unreadable as error:  # set aside, never fatal: the job trains afresh
         aside = job.checkpoint.with_name(f"{job.checkpoint.name}.corrupt-{time.strftime('%Y%m%dT%H%M%S')}")
         job.checkpoint.rename(aside)
-        warnings.warn(f"{job.checkpoint} cannot be read ({error.__cause__}); set aside as {aside}; "
-                      f"training {job.name} afresh", stacklevel=2)
+        warnings.warn(
+            f"{job.checkpoint} cannot be read ({error.__cause__}); set aside as {aside}; training {job.name} afresh",
+            stacklevel=2,
+        )
         return fresh
     if saved.get("fingerprint") != job.key:
         log(job, f"{job.checkpoint} belongs to another configuration; starting afresh")
@@ -375,8 +427,11 @@ def resume(job: Job) -> _State:
     state = _State(**saved["state"])
     log(job, f"resuming after epoch {state.epoch}")
     if saved.get("code_version") != job.run_meta["code_version"]:
-        log(job, f"note: the checkpoint was written by code version {saved.get('code_version')}, "
-                 f"this is {job.run_meta['code_version']}")
+        log(
+            job,
+            f"note: the checkpoint was written by code version {saved.get('code_version')}, "
+            f"this is {job.run_meta['code_version']}",
+        )
     return state
 
 
@@ -389,18 +444,25 @@ def write_run_configs(job: Job):
     beside the checkpoint, job.json: which run folders this job trains (what plainres.retrain reads)."""
     GroupFolder(job.checkpoint.parent).write_job(job.runs, job.out_dirs)
     for run, out in zip(job.runs, job.out_dirs):
-        RunFolder(out).write_config({"run": dataclasses.asdict(run), "run_id": run.run_id,
-                                     "seed_group": [r.run_id for r in job.runs], **job.run_meta},
-                                    capture=job.cfg.capture_final_grad_epochs > 0)
+        RunFolder(out).write_config(
+            {
+                "run": dataclasses.asdict(run),
+                "run_id": run.run_id,
+                "seed_group": [r.run_id for r in job.runs],
+                **job.run_meta,
+            },
+            capture=job.cfg.capture_final_grad_epochs > 0,
+        )
 
 
-def train_step(job: Job, plans: torch.Tensor, it: int, capture: bool = False
-               ) -> tuple[torch.Tensor, torch.Tensor | None]:
+def train_step(
+    job: Job, plans: torch.Tensor, it: int, capture: bool = False
+) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Minibatch `it` of each model's epoch plan (gathered, cropped, flipped), then one SGD step of every model
     (step.Step: forward, mean cross-entropy, its gradient, decay λ·w or λ·T⁻¹(p), momentum update). Returns each
     model's minibatch loss before the step and, with `capture`, ∂L/∂a⁽ᴸ⁾ of its samples (K×B×D) before the step."""
     b = job.cfg.batch_size
-    return job.step(plans[:, :, it * b:(it + 1) * b], job.optimiser.lr, capture)
+    return job.step(plans[:, :, it * b : (it + 1) * b], job.optimiser.lr, capture)
 
 
 def train_epoch(job: Job, state: _State, epoch: int) -> torch.Tensor:
@@ -418,14 +480,16 @@ def train_epoch(job: Job, state: _State, epoch: int) -> torch.Tensor:
     for it in range(job.batches):
         losses[it], final_grad = train_step(job, plans, it, capture)
         if capture:
-            grads[:, it * cfg.batch_size:it * cfg.batch_size + final_grad.shape[1]] = final_grad
+            grads[:, it * cfg.batch_size : it * cfg.batch_size + final_grad.shape[1]] = final_grad
         state.iteration += 1
         if state.iteration in snap_iters:
             snapshot(job, state, f"iter_{state.iteration}")
     if capture:
         for kk, out in enumerate(job.out_dirs):
-            RunFolder(out).save_final_grad(epoch, {"grad": grads[kk].cpu(), "epoch": epoch, "batch_size": cfg.batch_size,
-                                                   "run_id": job.runs[kk].run_id})
+            RunFolder(out).save_final_grad(
+                epoch,
+                {"grad": grads[kk].cpu(), "epoch": epoch, "batch_size": cfg.batch_size, "run_id": job.runs[kk].run_id},
+            )
     if dev.type == "cuda":
         torch.cuda.synchronize(dev)
     return losses
@@ -436,9 +500,17 @@ def mark_diverged(job: Job, state: _State, epoch: int, mean_loss: list[float]):
     for kk, value in enumerate(mean_loss):
         if state.status[kk] == "running" and not math.isfinite(value):
             state.status[kk] = "diverged"
-            state.metrics[kk].append({**{m: "" for m in METRICS}, "epoch": epoch, "iteration": state.iteration,
-                                      "lr": job.cfg.lr_at(epoch), "minibatch_loss": value,
-                                      "wall_s": round(state.wall_s, 3), "status": "diverged"})
+            state.metrics[kk].append(
+                {
+                    **{m: "" for m in METRICS},
+                    "epoch": epoch,
+                    "iteration": state.iteration,
+                    "lr": job.cfg.lr_at(epoch),
+                    "minibatch_loss": value,
+                    "wall_s": round(state.wall_s, 3),
+                    "status": "diverged",
+                }
+            )
 
 
 def record(job: Job, state: _State, epoch: int, minibatch_loss: list[float] | None):
@@ -453,11 +525,21 @@ def record(job: Job, state: _State, epoch: int, minibatch_loss: list[float] | No
     for kk in range(job.k):
         if state.status[kk] == "diverged":
             continue
-        state.metrics[kk].append({
-            "epoch": epoch, "iteration": state.iteration, "lr": cfg.lr_at(max(epoch, 1)), "train_loss": train_loss[kk],
-            "weight_reg": reg[kk], "cost": train_loss[kk] + reg[kk], "test_error": test_error[kk],
-            "test_loss": test_loss[kk], "minibatch_loss": minibatch_loss[kk] if minibatch_loss else "",
-            "wall_s": round(state.wall_s, 3), "status": state.status[kk]})
+        state.metrics[kk].append(
+            {
+                "epoch": epoch,
+                "iteration": state.iteration,
+                "lr": cfg.lr_at(max(epoch, 1)),
+                "train_loss": train_loss[kk],
+                "weight_reg": reg[kk],
+                "cost": train_loss[kk] + reg[kk],
+                "test_error": test_error[kk],
+                "test_loss": test_loss[kk],
+                "minibatch_loss": minibatch_loss[kk] if minibatch_loss else "",
+                "wall_s": round(state.wall_s, 3),
+                "status": state.status[kk],
+            }
+        )
     job.seconds["evaluate"] += time.perf_counter() - began
 
 
@@ -465,24 +547,47 @@ def snapshot(job: Job, state: _State, tag: str):
     """snapshots/<tag>.pt of every live run: its weights, epoch and iteration."""
     for kk, out in enumerate(job.out_dirs):
         if state.status[kk] != "diverged":
-            RunFolder(out).save_snapshot(tag, {"state_dict": job.group.state_of(kk), "epoch": state.epoch,
-                                               "iteration": state.iteration, "run_id": job.runs[kk].run_id})
+            RunFolder(out).save_snapshot(
+                tag,
+                {
+                    "state_dict": job.group.state_of(kk),
+                    "epoch": state.epoch,
+                    "iteration": state.iteration,
+                    "run_id": job.runs[kk].run_id,
+                },
+            )
 
 
 def write_epoch_files(job: Job, state: _State):
     """The checkpoint (weights, optimiser, state), then each run's metrics.csv (and iterations.csv), atomically."""
     began = time.perf_counter()
     group = job.group
-    save_torch({"fingerprint": job.key, "code_version": job.run_meta["code_version"], "params": group.params,
-                "buffers": group.buffers, "optimiser": job.optimiser.state_dict(),
-                "state": dataclasses.asdict(state)}, job.checkpoint)
+    save_torch(
+        {
+            "fingerprint": job.key,
+            "code_version": job.run_meta["code_version"],
+            "params": group.params,
+            "buffers": group.buffers,
+            "optimiser": job.optimiser.state_dict(),
+            "state": dataclasses.asdict(state),
+        },
+        job.checkpoint,
+    )
     for kk, out in enumerate(job.out_dirs):
         RunFolder(out).write_metrics(state.metrics[kk])
         if job.cfg.log_iterations:  # one row per SGD step: the loss of its minibatch before the step (repr: exact)
             cfg, batches = job.cfg, job.batches
-            RunFolder(out).write_iterations([{"iteration": i + 1, "epoch": i // batches + 1,
-                                              "lr": cfg.lr_at(i // batches + 1), "minibatch_loss": repr(v)}
-                                             for i, v in enumerate(state.iterations[kk])])
+            RunFolder(out).write_iterations(
+                [
+                    {
+                        "iteration": i + 1,
+                        "epoch": i // batches + 1,
+                        "lr": cfg.lr_at(i // batches + 1),
+                        "minibatch_loss": repr(v),
+                    }
+                    for i, v in enumerate(state.iterations[kk])
+                ]
+            )
     job.seconds["write"] += time.perf_counter() - began
 
 
@@ -490,14 +595,28 @@ def write_final(job: Job, state: _State):
     """final.pt of every run: its weights, last epoch and status."""
     began = time.perf_counter()
     for kk, out in enumerate(job.out_dirs):
-        RunFolder(out).save_snapshot("final", {"state_dict": job.group.state_of(kk), "run_id": job.runs[kk].run_id,
-                                               "epoch": state.epoch, "status": state.status[kk]})
+        RunFolder(out).save_snapshot(
+            "final",
+            {
+                "state_dict": job.group.state_of(kk),
+                "run_id": job.runs[kk].run_id,
+                "epoch": state.epoch,
+                "status": state.status[kk],
+            },
+        )
     job.seconds["write"] += time.perf_counter() - began
 
 
-def train_group(runs: list[Run], cfg: TrainConfig, data_path: Path, out_dirs: list[Path],
-                checkpoint: Path, device: str = "auto", name: str | None = None,
-                seconds: dict | None = None) -> list[str]:
+def train_group(
+    runs: list[Run],
+    cfg: TrainConfig,
+    data_path: Path,
+    out_dirs: list[Path],
+    checkpoint: Path,
+    device: str = "auto",
+    name: str | None = None,
+    seconds: dict | None = None,
+) -> list[str]:
     """Train `runs` (differing only in seeds) together; write each run's files; return statuses. `seconds`,
     when given, receives where the time went: setup (data, models, resume), train, evaluate, write."""
     started = time.perf_counter()
@@ -545,8 +664,14 @@ def train_group(runs: list[Run], cfg: TrainConfig, data_path: Path, out_dirs: li
                 snapshot(job, state, f"epoch_{epoch}")
             write_epoch_files(job, state)
             alive = [kk for kk in range(job.k) if state.status[kk] != "diverged"]
-            progress.update(epoch, {"L": f"{np.mean([mean_loss[kk] for kk in alive]):.4f}" if alive else "nan",
-                                    "img/s": f"{job.k * job.n / epoch_seconds:.0f}", "diverged": job.k - len(alive)})
+            progress.update(
+                epoch,
+                {
+                    "L": f"{np.mean([mean_loss[kk] for kk in alive]):.4f}" if alive else "nan",
+                    "img/s": f"{job.k * job.n / epoch_seconds:.0f}",
+                    "diverged": job.k - len(alive),
+                },
+            )
     finally:
         progress.close()
 
@@ -557,11 +682,19 @@ def train_group(runs: list[Run], cfg: TrainConfig, data_path: Path, out_dirs: li
 
 # ---------------------------------------------------------------- jobs
 
+
 def run_job(job: dict, data: Path, device: str, seconds: dict | None = None) -> list[tuple[Run, str, str]]:
     """Train one job (runs, train config, out_dirs, checkpoint as JSON values); (run, folder, status) each."""
     runs = [Run(**r) for r in job["runs"]]
-    statuses = train_group(runs, TrainConfig.from_dict(job["train"]), Path(data),
-                           [Path(d) for d in job["out_dirs"]], Path(job["checkpoint"]), device, seconds=seconds)
+    statuses = train_group(
+        runs,
+        TrainConfig.from_dict(job["train"]),
+        Path(data),
+        [Path(d) for d in job["out_dirs"]],
+        Path(job["checkpoint"]),
+        device,
+        seconds=seconds,
+    )
     return list(zip(runs, job["out_dirs"], statuses))
 
 

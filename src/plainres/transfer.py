@@ -6,6 +6,7 @@ is exact (Sterbenz), so T⁻¹ is exact on the image of T and T(T⁻¹(T(r))) ==
 T itself rounds 1 + r once per ID entry (|error| ≤ 2⁻⁵³ in float64); every other entry is
 copied unchanged.
 """
+
 from __future__ import annotations
 
 import copy
@@ -62,12 +63,12 @@ def transfer_to_residual(plain_net: SimplifiedNet) -> SimplifiedNet:
 
 def weights(net: nn.Module) -> list[tuple[str, torch.Tensor]]:
     """Every weight (conv kernels and FC matrix; no biases, no BN parameters)."""
-    return [(name, p) for name, p in net.named_parameters()
-            if name.endswith("weight") and p.dim() > 1]
+    return [(name, p) for name, p in net.named_parameters() if name.endswith("weight") and p.dim() > 1]
 
 
-def squared_distance(weights: dict[str, torch.Tensor], anchors: dict[str, torch.Tensor],
-                     stacked: bool = False) -> torch.Tensor:
+def squared_distance(
+    weights: dict[str, torch.Tensor], anchors: dict[str, torch.Tensor], stacked: bool = False
+) -> torch.Tensor:
     """Σ ‖w − anchor‖² over `weights` (anchor 0 where none); per model when the weights are stacked."""
     total = 0
     for name, w in weights.items():

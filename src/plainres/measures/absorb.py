@@ -1,5 +1,6 @@
 """LW App. C: the BN scale absorbed into the convolution before it, so a layer's norm carries the
 multiplicative factor λ (LW Eq. 22) that BN otherwise holds apart (LW App. C Figs 2, 3)."""
+
 from __future__ import annotations
 
 import copy
@@ -39,8 +40,18 @@ def absorb_batch_norm(net: nn.Module) -> nn.Module:
     out = copy.deepcopy(net)
     for name, conv, bn in conv_bn_pairs(out):
         weight, bias = absorbed_kernel(conv, bn)
-        fused = nn.Conv2d(conv.in_channels, conv.out_channels, conv.kernel_size, conv.stride, conv.padding,
-                          conv.dilation, conv.groups, bias=True, dtype=weight.dtype, device=weight.device)
+        fused = nn.Conv2d(
+            conv.in_channels,
+            conv.out_channels,
+            conv.kernel_size,
+            conv.stride,
+            conv.padding,
+            conv.dilation,
+            conv.groups,
+            bias=True,
+            dtype=weight.dtype,
+            device=weight.device,
+        )
         fused.weight.copy_(weight)
         fused.bias.copy_(bias)
         parent = out.get_submodule(name.rpartition(".")[0])
@@ -54,9 +65,16 @@ def absorb_batch_norm(net: nn.Module) -> nn.Module:
 def layer_norms(net: nn.Module) -> list[dict]:
     """Per conv-BN layer (1 = the stem): the Frobenius norm of the absorbed kernel, of the conv kernel
     alone, and the L2 norm of the BN scale γ (LW's λ)."""
-    return [{"layer": i, "name": name, "absorbed_norm": absorbed_kernel(conv, bn)[0].norm().item(),
-             "conv_norm": conv.weight.norm().item(), "bn_scale_norm": bn.weight.norm().item()}
-            for i, (name, conv, bn) in enumerate(conv_bn_pairs(net), start=1)]
+    return [
+        {
+            "layer": i,
+            "name": name,
+            "absorbed_norm": absorbed_kernel(conv, bn)[0].norm().item(),
+            "conv_norm": conv.weight.norm().item(),
+            "bn_scale_norm": bn.weight.norm().item(),
+        }
+        for i, (name, conv, bn) in enumerate(conv_bn_pairs(net), start=1)
+    ]
 
 
 def run_layer_norms(run_dir: Path, epochs: list[int]) -> list[dict]:

@@ -6,6 +6,7 @@ the identity removed (YT §4).
 The interlayer cushion μ_{i,j}(xⁱ) = √nⁱ ‖J xⁱ‖ / ‖J‖_F / ‖xⁱ‖ of one block of a fully-fledged net
 (YT §4), J its Jacobian at xⁱ: ‖J xⁱ‖ by a Jacobian–vector product, ‖J‖_F from random projections.
 """
+
 from __future__ import annotations
 
 import torch
@@ -47,8 +48,9 @@ class _Captured(Exception):
 
 
 @torch.no_grad()
-def inputs_of(net: nn.Module, module: nn.Module, images: torch.Tensor, batch_size: int = 500,
-              prepare=lambda batch: batch):
+def inputs_of(
+    net: nn.Module, module: nn.Module, images: torch.Tensor, batch_size: int = 500, prepare=lambda batch: batch
+):
     """Yield, batch by batch, what `module` receives when `net` (float64, eval mode) reads `images`;
     the forward stops there. `prepare` maps a batch of `images` to the net's input (e.g. normalises
     uint8 images), so only one batch is ever float64."""
@@ -65,7 +67,7 @@ def inputs_of(net: nn.Module, module: nn.Module, images: torch.Tensor, batch_siz
         for i in range(0, len(images), batch_size):
             captured.clear()
             try:
-                net(prepare(images[i:i + batch_size]).double())
+                net(prepare(images[i : i + batch_size]).double())
             except _Captured:
                 pass
             yield captured["x"]
@@ -74,8 +76,9 @@ def inputs_of(net: nn.Module, module: nn.Module, images: torch.Tensor, batch_siz
 
 
 @torch.no_grad()
-def layer_cushion(net: SimplifiedNet, layer: int, images: torch.Tensor, batch_size: int = 500,
-                  prepare=lambda batch: batch) -> torch.Tensor:
+def layer_cushion(
+    net: SimplifiedNet, layer: int, images: torch.Tensor, batch_size: int = 500, prepare=lambda batch: batch
+) -> torch.Tensor:
     """μ_ℓ(x) for every image (N×3×32×32), in float64; x is layer ℓ's input."""
     conv, block = layer_module(net, layer)
     out = []
@@ -89,6 +92,7 @@ def layer_cushion(net: SimplifiedNet, layer: int, images: torch.Tensor, batch_si
 
 # ---------------------------------------------------------------- the interlayer cushion (YT §4, Arora et al.)
 
+
 def block_jvp(block: nn.Module, x: torch.Tensor, tangents: torch.Tensor) -> torch.Tensor:
     """J_x v for each sample x (B×…) and each of the tangents (K×B×…: K per sample), as K×B×…; the block
     runs in eval mode, so it maps each sample alone and J_x is that sample's Jacobian."""
@@ -99,15 +103,16 @@ def block_jvp(block: nn.Module, x: torch.Tensor, tangents: torch.Tensor) -> torc
 
 
 @torch.no_grad()
-def interlayer_terms(block: nn.Module, x: torch.Tensor, probes: torch.Tensor,
-                     chunk: int = 2) -> tuple[torch.Tensor, torch.Tensor]:
+def interlayer_terms(
+    block: nn.Module, x: torch.Tensor, probes: torch.Tensor, chunk: int = 2
+) -> tuple[torch.Tensor, torch.Tensor]:
     """For the samples x (B×…): ‖J_x x‖ (B), exact, and ‖J_x v_k‖² for each probe v_k (K×…, shared by
     all samples) as B×K, whose mean over k estimates ‖J_x‖_F² without bias when E[v vᵀ] = I."""
     block = block.eval()
     jx = block_jvp(block, x, x[None])[0].flatten(1).norm(dim=1)
     squares = []
     for i in range(0, len(probes), chunk):
-        v = probes[i:i + chunk]
+        v = probes[i : i + chunk]
         jv = block_jvp(block, x, v[:, None].expand(len(v), *x.shape))
         squares.append(jv.flatten(2).pow(2).sum(2).T)
     return jx, torch.cat(squares, dim=1)
@@ -115,7 +120,7 @@ def interlayer_terms(block: nn.Module, x: torch.Tensor, probes: torch.Tensor,
 
 def cushion_from_terms(jx: torch.Tensor, x_norm: torch.Tensor, squares: torch.Tensor, n: int) -> torch.Tensor:
     """μ(x) = √n ‖J_x x‖ / ‖J_x‖_F / ‖x‖ with ‖J_x‖_F² the mean of `squares` over its last axis (YT §4)."""
-    return n ** 0.5 * jx / squares.mean(-1).sqrt() / x_norm
+    return n**0.5 * jx / squares.mean(-1).sqrt() / x_norm
 
 
 def jackknife_over_probes(jx: torch.Tensor, x_norm: torch.Tensor, squares: torch.Tensor, n: int) -> dict:
@@ -125,18 +130,31 @@ def jackknife_over_probes(jx: torch.Tensor, x_norm: torch.Tensor, squares: torch
     propagated together, not averaged away)."""
     k = squares.shape[1]
     mu = cushion_from_terms(jx, x_norm, squares, n)
-    loo_squares = (squares.sum(1, keepdim=True) - squares) / (k - 1)           # B×K: probe k left out
-    loo = n ** 0.5 * jx[:, None] / loo_squares.sqrt() / x_norm[:, None]       # B×K
+    loo_squares = (squares.sum(1, keepdim=True) - squares) / (k - 1)  # B×K: probe k left out
+    loo = n**0.5 * jx[:, None] / loo_squares.sqrt() / x_norm[:, None]  # B×K
 
-    def se(values: torch.Tensor) -> float | torch.Tensor:                    # jackknife se over the last axis
+    def se(values: torch.Tensor) -> float | torch.Tensor:  # jackknife se over the last axis
         return ((k - 1) / k * (values - values.mean(-1, keepdim=True)).pow(2).sum(-1)).sqrt()
 
-    return {"mu": mu, "se": se(loo), "mean": mu.mean().item(), "mean_se": se(loo.mean(0)).item(),
-            "sd": mu.std().item(), "sd_se": se(loo.std(0)).item()}
+    return {
+        "mu": mu,
+        "se": se(loo),
+        "mean": mu.mean().item(),
+        "mean_se": se(loo.mean(0)).item(),
+        "sd": mu.std().item(),
+        "sd_se": se(loo.std(0)).item(),
+    }
 
 
-def interlayer_cushion(net: nn.Module, block_index: int, images: torch.Tensor, probes: int, seed: int = 0,
-                       batch_size: int = 50, prepare=lambda batch: batch) -> dict:
+def interlayer_cushion(
+    net: nn.Module,
+    block_index: int,
+    images: torch.Tensor,
+    probes: int,
+    seed: int = 0,
+    batch_size: int = 50,
+    prepare=lambda batch: batch,
+) -> dict:
     """The per-sample interlayer cushion of block `block_index` (1-based) of a fully-fledged net over
     `images`, in float64 with BN in eval mode: ‖J_x x‖ by one JVP, ‖J_x‖_F² from `probes` Gaussian
     probes shared by all samples (seeded), with jackknife standard errors (see jackknife_over_probes).

@@ -6,6 +6,7 @@ so only the diagonal Θ_iip needs one vector–Jacobian product per final channe
 r⁽ˡ⁾_i = (1/P) Σ_p |Θ_iip| / |Σ_{j≠i} Θ_ijp|, and σ⁽ˡ⁾ = the fraction of channels i with r_i > 1 (Eq. 13),
 averaged over the samples of the minibatch.
 """
+
 from __future__ import annotations
 
 import copy
@@ -17,12 +18,16 @@ import torch
 def _ratio(diagonal: torch.Tensor, rest: torch.Tensor) -> torch.Tensor:
     """|Θ_ii| / |Σ_{j≠i} Θ_ij| elementwise; x/0 is ∞ for x > 0 and 0/0 counts as 0 (no flow at all)."""
     num, den = diagonal.abs(), rest.abs()
-    return torch.where(den > 0, num / den.clamp_min(torch.finfo(num.dtype).tiny),
-                       torch.where(num > 0, torch.full_like(num, float("inf")), torch.zeros_like(num)))
+    return torch.where(
+        den > 0,
+        num / den.clamp_min(torch.finfo(num.dtype).tiny),
+        torch.where(num > 0, torch.full_like(num, float("inf")), torch.zeros_like(num)),
+    )
 
 
-def flow_ratios(layers: list[torch.Tensor], final: torch.Tensor, final_grad: torch.Tensor,
-                chunk: int = 1) -> list[torch.Tensor]:
+def flow_ratios(
+    layers: list[torch.Tensor], final: torch.Tensor, final_grad: torch.Tensor, chunk: int = 1
+) -> list[torch.Tensor]:
     """r⁽ˡ⁾_i per sample (B×C) for each tensor in `layers` (B×C×… activations on the graph to `final`,
     B×D); final_grad is ∂L/∂a⁽ᴸ⁾ (B×D). Channels i ≥ D have no diagonal partner and are left out
     (YT's layers have C ≤ D = 64). `chunk` final channels share one batched VJP (vmap); the results do not
@@ -37,8 +42,9 @@ def flow_ratios(layers: list[torch.Tensor], final: torch.Tensor, final_grad: tor
         wanted = [k for k, a in enumerate(layers) if a.shape[1] > start]
         cotangents = torch.zeros(len(js), b, d, dtype=final.dtype, device=final.device)
         cotangents[torch.arange(len(js)), :, js] = final_grad[:, js].T
-        per_j = torch.autograd.grad(final, [layers[k] for k in wanted], cotangents, retain_graph=True,
-                                    is_grads_batched=True)
+        per_j = torch.autograd.grad(
+            final, [layers[k] for k in wanted], cotangents, retain_graph=True, is_grads_batched=True
+        )
         for k, grads in zip(wanted, per_j):
             for n, j in enumerate(js.tolist()):
                 if j < diagonal[k].shape[1]:
@@ -50,8 +56,9 @@ def flow_ratios(layers: list[torch.Tensor], final: torch.Tensor, final_grad: tor
     return ratios
 
 
-def dominant_flow_fraction(layers: list[torch.Tensor], final: torch.Tensor, final_grad: torch.Tensor,
-                           chunk: int = 1) -> list[torch.Tensor]:
+def dominant_flow_fraction(
+    layers: list[torch.Tensor], final: torch.Tensor, final_grad: torch.Tensor, chunk: int = 1
+) -> list[torch.Tensor]:
     """σ⁽ˡ⁾ (Eq. 13) per sample, for each layer: the fraction of its channels i with r_i > 1."""
     return [(r > 1).double().mean(1) for r in flow_ratios(layers, final, final_grad, chunk)]
 
@@ -93,6 +100,7 @@ def run_flow_fractions(run_dir: Path, sets, stages: list[tuple[str, str, int, in
     for stage, snapshot, epoch, it in stages or fig12_stages(cfg.epochs):
         images, labels = replay_minibatch(run, cfg, sets(cfg.train_subset), epoch, it)
         sigma = layer_flow_fractions(RunFolder(run_dir).net(snapshot), images, labels)
-        rows += [{"stage": stage, "snapshot": snapshot, "layer": layer, "sigma": s}
-                 for layer, s in enumerate(sigma, start=1)]
+        rows += [
+            {"stage": stage, "snapshot": snapshot, "layer": layer, "sigma": s} for layer, s in enumerate(sigma, start=1)
+        ]
     return rows

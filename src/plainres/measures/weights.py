@@ -1,8 +1,8 @@
 """Weight statistics of p (plain, KWI) and t = T(r) (the residual run's weights seen as a plain net):
 mean, sd and L1 mass of all weights, of those with |w| ≥ 0.25 and of the ID entries (YT Table 3, Fig 7).
 """
-from __future__ import annotations
 
+from __future__ import annotations
 
 import pandas as pd
 import torch
@@ -31,14 +31,24 @@ def weight_statistics(w: torch.Tensor, is_id: torch.Tensor, threshold: float = 0
     """YT Table 3 for one parameter vector: mean, sd (ddof 1), and the L1 mass of all weights, of
     |w| ≥ threshold and of the ID entries, with the counts behind the last two."""
     large = w.abs() >= threshold
-    return {"mean": w.mean().item(), "sd": w.std().item(), "mass_all": w.abs().sum().item(),
-            "mass_large": w[large].abs().sum().item(), "mass_id": w[is_id].abs().sum().item(),
-            "count_large": int(large.sum()), "count_id": int(is_id.sum())}
+    return {
+        "mean": w.mean().item(),
+        "sd": w.std().item(),
+        "mass_all": w.abs().sum().item(),
+        "mass_large": w[large].abs().sum().item(),
+        "mass_id": w[is_id].abs().sum().item(),
+        "count_large": int(large.sum()),
+        "count_id": int(is_id.sum()),
+    }
 
 
 # The four parameter vectors of YT Table 3: (name, net whose runs give it, snapshot).
-VECTORS = (("p_0", "plain", "epoch_0"), ("p_end", "plain", "final"),
-           ("t_0", "residual", "epoch_0"), ("t_end", "residual", "final"))
+VECTORS = (
+    ("p_0", "plain", "epoch_0"),
+    ("p_end", "plain", "final"),
+    ("t_0", "residual", "epoch_0"),
+    ("t_end", "residual", "final"),
+)
 STATISTICS = ("mean", "sd", "mass_all", "mass_large", "mass_id")
 
 
@@ -53,4 +63,3 @@ def table3_runs(runs: pd.DataFrame, threshold: float = 0.25) -> pd.DataFrame:
                 stats = weight_statistics(*parameter_vector(view), threshold)
                 rows.append({"vector": vector, "seed": run.seed, "depth": run.depth, "run_id": run.run_id, **stats})
     return pd.DataFrame(rows)
-

@@ -5,6 +5,7 @@ and the critical-point exponent θ_k of the general spherical spin glass (Eqs. 3
 gammaln terms + r·log β and log-sum-exp in float64, so p = 10⁵ (and beyond) neither overflows nor underflows
 to NaN. β may be a scalar or any array; the results carry its shape (with a trailing r axis for ε).
 """
+
 from __future__ import annotations
 
 import math
@@ -13,8 +14,8 @@ import numpy as np
 import pandas as pd
 from scipy.special import gammaln, logsumexp
 
-TIE_RTOL = 1e-12   # pβ/(1+β) within this relative distance of an integer counts as one (see effective_depth)
-CHUNK = 1 << 22    # β values × path lengths handled at once by the sums (≈ 32 MB per float64 temporary)
+TIE_RTOL = 1e-12  # pβ/(1+β) within this relative distance of an integer counts as one (see effective_depth)
+CHUNK = 1 << 22  # β values × path lengths handled at once by the sums (≈ 32 MB per float64 temporary)
 
 
 def _check(p: int, r_start: int) -> int:
@@ -46,7 +47,7 @@ def log_epsilons(p: int, beta, r_start: int = 1) -> np.ndarray:
     r = path_lengths(p, r_start)
     b = _betas(beta)[..., None]
     log_eps = gammaln(p) - gammaln(r) - gammaln(p - r + 1) + r * np.log(b)
-    log_eps -= log_eps.max(axis=-1, keepdims=True)   # O(1) near the mode, so the normaliser rounds finely
+    log_eps -= log_eps.max(axis=-1, keepdims=True)  # O(1) near the mode, so the normaliser rounds finely
     return log_eps - 0.5 * logsumexp(2 * log_eps, axis=-1, keepdims=True)
 
 
@@ -88,10 +89,10 @@ def log_spin_glass_moments(p: int, beta, r_start: int = 1) -> tuple[np.ndarray, 
     log_r, log_pairs = np.log(r), np.log(r[pairs]) + np.log(r[pairs] - 1)
     step = max(1, CHUNK // r.size)
     for i in range(0, flat.size, step):
-        log_eps2 = 2 * log_epsilons(p, flat[i:i + step], r_start)
-        log_v1[i:i + step] = logsumexp(log_eps2 + log_r, axis=-1)
+        log_eps2 = 2 * log_epsilons(p, flat[i : i + step], r_start)
+        log_v1[i : i + step] = logsumexp(log_eps2 + log_r, axis=-1)
         if pairs.any():
-            log_v2[i:i + step] = logsumexp(log_eps2[:, pairs] + log_pairs, axis=-1)
+            log_v2[i : i + step] = logsumexp(log_eps2[:, pairs] + log_pairs, axis=-1)
     return log_v1.reshape(b.shape), log_v2.reshape(b.shape)
 
 
@@ -125,13 +126,15 @@ def theorem5_bound(p: int) -> float:
 
 # ---------------------------------------------------------------- tidy tables for the figures
 
+
 def fig1_abc_table(p: int, betas) -> pd.DataFrame:
     """LW Fig. 1(a–c): one row per (β, r), columns beta, p, r, epsilon (ε_r of Eq. 15, r = 1..p)."""
     b = _betas(betas).reshape(-1)
     r = path_lengths(p).astype(np.int64)
     eps = epsilons(p, b)
-    return pd.DataFrame({"beta": np.repeat(b, r.size), "p": int(p), "r": np.tile(r, b.size),
-                         "epsilon": eps.reshape(-1)})
+    return pd.DataFrame(
+        {"beta": np.repeat(b, r.size), "p": int(p), "r": np.tile(r, b.size), "epsilon": eps.reshape(-1)}
+    )
 
 
 def theorem1_table(betas, ps) -> pd.DataFrame:
@@ -144,9 +147,17 @@ def theorem1_table(betas, ps) -> pd.DataFrame:
         for p in ps:
             k = int(effective_depth(p, beta))
             log_eps = log_epsilons(p, beta)
-            rows.append({"beta": float(beta), "p": int(p), "argmax": k, "fraction": k / int(p),
-                         "limit": float(beta / (1 + beta)), "tie": bool(mode_is_tied(p, beta)),
-                         "log_eps_gap": float(log_eps.max() - log_eps[k - 1])})
+            rows.append(
+                {
+                    "beta": float(beta),
+                    "p": int(p),
+                    "argmax": k,
+                    "fraction": k / int(p),
+                    "limit": float(beta / (1 + beta)),
+                    "tie": bool(mode_is_tied(p, beta)),
+                    "log_eps_gap": float(log_eps.max() - log_eps[k - 1]),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -155,5 +166,14 @@ def fig1_f_table(p: int, betas, r_start: int = 1) -> pd.DataFrame:
     summed over r = r_start..p with ε normalised over the same range) and bound (Theorem 5)."""
     b = _betas(betas).reshape(-1)
     log_v1, log_v2 = log_spin_glass_moments(p, b, r_start)
-    return pd.DataFrame({"beta": b, "p": int(p), "r_start": int(r_start), "theta_k": theta_from_ratio(log_v2 - log_v1),
-                         "v1": np.exp(log_v1), "v2": np.exp(log_v2), "bound": theorem5_bound(p) if p > 1 else np.nan})
+    return pd.DataFrame(
+        {
+            "beta": b,
+            "p": int(p),
+            "r_start": int(r_start),
+            "theta_k": theta_from_ratio(log_v2 - log_v1),
+            "v1": np.exp(log_v1),
+            "v2": np.exp(log_v2),
+            "bound": theorem5_bound(p) if p > 1 else np.nan,
+        }
+    )

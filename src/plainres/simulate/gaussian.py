@@ -5,6 +5,7 @@ The closed form: with X/σ_Y = r·Z₁ and Y/σ_Y = Z₂ (Z standard normal) the
 Z₂/Z₁ is standard Cauchy, so φ(r) = (2/π)·arctan r. Both φ and the approximation satisfy
 f(r) + f(1/r) = 1, so the approximation's error is odd in log r: its two largest |errors| sit at r* and 1/r*.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -15,7 +16,7 @@ import pandas as pd
 from scipy import integrate, optimize
 from scipy.special import ndtr
 
-QUAD_TOL = 1e-13   # absolute and relative tolerance of every quad call in phi_integral
+QUAD_TOL = 1e-13  # absolute and relative tolerance of every quad call in phi_integral
 
 
 def g(u, sigma: float = 1.0):
@@ -56,7 +57,7 @@ def phi_approx(r, c: float = 1.2):
     """φ(r) ≈ 1/(1 + r^−c) (YT Eq. 15); 0 at r = 0 and 1 at r = ∞."""
     r = np.asarray(r, dtype=np.float64)
     with np.errstate(divide="ignore", over="ignore"):
-        return 1.0 / (1.0 + r ** -c)
+        return 1.0 / (1.0 + r**-c)
 
 
 def phi_monte_carlo(r: float, trials: int, seed: int, chunk: int = 1 << 20) -> tuple[float, float]:
@@ -88,11 +89,19 @@ def approx_max_error(c: float, r_min: float, r_max: float, grid_points: int) -> 
     errors = np.abs(error(log_r))
     i = int(np.argmax(errors))
     lo, hi = log_r[max(i - 1, 0)], log_r[min(i + 1, grid_points - 1)]
-    best = optimize.minimize_scalar(lambda x: -abs(error(x)), bounds=(lo, hi), method="bounded",
-                                    options={"xatol": 1e-12})
+    best = optimize.minimize_scalar(
+        lambda x: -abs(error(x)), bounds=(lo, hi), method="bounded", options={"xatol": 1e-12}
+    )
     x = best.x if -best.fun >= errors[i] else log_r[i]
-    return {"c": c, "r": float(math.exp(x)), "error": float(error(x)), "abs_error": float(abs(error(x))),
-            "grid_abs_error": float(errors[i]), "grid_r": float(math.exp(log_r[i])), "grid_points": grid_points}
+    return {
+        "c": c,
+        "r": float(math.exp(x)),
+        "error": float(error(x)),
+        "abs_error": float(abs(error(x))),
+        "grid_abs_error": float(errors[i]),
+        "grid_r": float(math.exp(log_r[i])),
+        "grid_points": grid_points,
+    }
 
 
 def phi_table(r_min: float, r_max: float, points: int, c: float = 1.2) -> pd.DataFrame:
@@ -101,8 +110,16 @@ def phi_table(r_min: float, r_max: float, points: int, c: float = 1.2) -> pd.Dat
     r = np.geomspace(r_min, r_max, points)
     integral = phi_integral(r)
     approx = phi_approx(r, c)
-    return pd.DataFrame({"r": r, "phi_integral": integral, "phi_closed": phi_closed(r), "phi_approx": approx,
-                         "approx_error": approx - integral, "c": c})
+    return pd.DataFrame(
+        {
+            "r": r,
+            "phi_integral": integral,
+            "phi_closed": phi_closed(r),
+            "phi_approx": approx,
+            "approx_error": approx - integral,
+            "c": c,
+        }
+    )
 
 
 def phi_monte_carlo_table(rs, trials: int, seed: int) -> pd.DataFrame:

@@ -20,6 +20,7 @@ Conventions (the paper leaves them open):
   "50 Gaussians" can be had as 5 components per class.
 - float64 by default; one intra-op thread (the net is tiny).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -33,9 +34,16 @@ from torch import nn
 from torch.nn.utils import skip_init
 
 
-def gaussian_mixture(n_samples: int, dim: int, classes: int, separation: float, seed: int,
-                     components_per_class: int = 1, means: torch.Tensor | None = None,
-                     dtype: torch.dtype = torch.float64):
+def gaussian_mixture(
+    n_samples: int,
+    dim: int,
+    classes: int,
+    separation: float,
+    seed: int,
+    components_per_class: int = 1,
+    means: torch.Tensor | None = None,
+    dtype: torch.dtype = torch.float64,
+):
     """A balanced mixture of unit-covariance Gaussians in `dim`-D, `components_per_class` per class (LW App. C).
 
     Component means μ_k ~ N(0, separation²·I), k = 0..classes·components_per_class − 1, component k belonging to
@@ -56,23 +64,34 @@ def gaussian_mixture(n_samples: int, dim: int, classes: int, separation: float, 
 def bayes_accuracy(x: torch.Tensor, y: torch.Tensor, means: torch.Tensor, classes: int) -> float:
     """Accuracy of the Bayes rule of the mixture: argmax_c log Σ_{k ∈ c} exp(−½‖x − μ_k‖²) (equal weights);
     with one component per class, the nearest mean."""
-    log_density = -0.5 * torch.cdist(x.double(), means.double()) ** 2      # n × components
-    per_class = log_density.view(len(x), -1, classes).logsumexp(1)         # component k: class k mod classes
+    log_density = -0.5 * torch.cdist(x.double(), means.double()) ** 2  # n × components
+    per_class = log_density.view(len(x), -1, classes).logsumexp(1)  # component k: class k mod classes
     return (per_class.argmax(1) == y).double().mean().item()
 
 
 class ResidualMLP(nn.Module):
     """N₁ = BN(R(W₁ᵀx)); N_l = λ_l·R(W_lᵀN_{l−1})/σ_l + N_{l−1}, l = 2..L (LW Eq. 22); logits = V N_L + b."""
 
-    def __init__(self, dim_in: int = 50, width: int = 20, blocks: int = 10, classes: int = 10,
-                 batch_norm: bool = True, bn_shift: bool = True, bn_eps: float = 1e-5,
-                 init_gain: float = 1.0, classifier_gain: float = 1.0, seed: int = 0,
-                 dtype: torch.dtype = torch.float64):
+    def __init__(
+        self,
+        dim_in: int = 50,
+        width: int = 20,
+        blocks: int = 10,
+        classes: int = 10,
+        batch_norm: bool = True,
+        bn_shift: bool = True,
+        bn_eps: float = 1e-5,
+        init_gain: float = 1.0,
+        classifier_gain: float = 1.0,
+        seed: int = 0,
+        dtype: torch.dtype = torch.float64,
+    ):
         super().__init__()
         self.batch_norm = batch_norm
         # skip_init: no default initialisation from the global RNG; every weight is drawn from `seed` below
-        self.layers = nn.ModuleList([skip_init(nn.Linear, dim_in if l == 0 else width, width, bias=False,
-                                               dtype=dtype) for l in range(blocks)])
+        self.layers = nn.ModuleList(
+            [skip_init(nn.Linear, dim_in if l == 0 else width, width, bias=False, dtype=dtype) for l in range(blocks)]
+        )
         self.norms = nn.ModuleList()
         if batch_norm:
             for _ in range(blocks):
@@ -84,10 +103,14 @@ class ResidualMLP(nn.Module):
         with torch.no_grad():
             for layer in self.layers:
                 fan_in = layer.weight.shape[1]
-                layer.weight.copy_(torch.randn(layer.weight.shape, generator=g, dtype=torch.float64)
-                                   * init_gain / math.sqrt(fan_in))
-            self.classifier.weight.copy_(torch.randn(self.classifier.weight.shape, generator=g, dtype=torch.float64)
-                                         * classifier_gain / math.sqrt(width))
+                layer.weight.copy_(
+                    torch.randn(layer.weight.shape, generator=g, dtype=torch.float64) * init_gain / math.sqrt(fan_in)
+                )
+            self.classifier.weight.copy_(
+                torch.randn(self.classifier.weight.shape, generator=g, dtype=torch.float64)
+                * classifier_gain
+                / math.sqrt(width)
+            )
             self.classifier.bias.zero_()
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
@@ -136,13 +159,31 @@ def torch_threads(threads: int | None):
         torch.set_num_threads(previous)
 
 
-def train_residual_mlp(n_train: int = 10_000, n_test: int = 2_000, dim: int = 50, classes: int = 10,
-                       separation: float = 0.3, components_per_class: int = 1, width: int = 20, blocks: int = 10,
-                       batch_norm: bool = True, bn_shift: bool = True, init_gain: float = 1.0,
-                       classifier_gain: float = 1.0, epochs: int = 100, batch_size: int = 50, lr: float = 0.05,
-                       momentum: float = 0.9, weight_decay: float = 0.0, record_every: int = 10,
-                       eval_every: int = 200, data_seed: int = 0, seed: int = 0, dtype: torch.dtype = torch.float64,
-                       threads: int | None = 1) -> dict[str, pd.DataFrame]:
+def train_residual_mlp(
+    n_train: int = 10_000,
+    n_test: int = 2_000,
+    dim: int = 50,
+    classes: int = 10,
+    separation: float = 0.3,
+    components_per_class: int = 1,
+    width: int = 20,
+    blocks: int = 10,
+    batch_norm: bool = True,
+    bn_shift: bool = True,
+    init_gain: float = 1.0,
+    classifier_gain: float = 1.0,
+    epochs: int = 100,
+    batch_size: int = 50,
+    lr: float = 0.05,
+    momentum: float = 0.9,
+    weight_decay: float = 0.0,
+    record_every: int = 10,
+    eval_every: int = 200,
+    data_seed: int = 0,
+    seed: int = 0,
+    dtype: torch.dtype = torch.float64,
+    threads: int | None = 1,
+) -> dict[str, pd.DataFrame]:
     """Train a ResidualMLP by SGD on the Gaussian mixture (LW App. C); record λ_l, ‖w‖ and the loss.
 
     The train set (seed `data_seed`) and a test set from the same means (seed `data_seed` + 1) are drawn once.
@@ -161,17 +202,30 @@ def train_residual_mlp(n_train: int = 10_000, n_test: int = 2_000, dim: int = 50
     Iteration 0 and the last iteration are always recorded.
     """
     if batch_norm and n_train % batch_size == 1:
-        raise ValueError(f"n_train={n_train}, batch_size={batch_size}: "
-                         "a last minibatch of one sample cannot be batch-normalised")
+        raise ValueError(
+            f"n_train={n_train}, batch_size={batch_size}: a last minibatch of one sample cannot be batch-normalised"
+        )
     settings = {k: v for k, v in locals().items() if k != "threads"}
     start = time.perf_counter()
     x, y, means = gaussian_mixture(n_train, dim, classes, separation, data_seed, components_per_class, dtype=dtype)
-    x_test, y_test, _ = gaussian_mixture(n_test, dim, classes, separation, data_seed + 1, components_per_class,
-                                         means=means, dtype=dtype)
-    model = ResidualMLP(dim, width, blocks, classes, batch_norm, bn_shift, init_gain=init_gain,
-                        classifier_gain=classifier_gain, seed=seed, dtype=dtype)
-    optimizer = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=lr, momentum=momentum,
-                                weight_decay=weight_decay)
+    x_test, y_test, _ = gaussian_mixture(
+        n_test, dim, classes, separation, data_seed + 1, components_per_class, means=means, dtype=dtype
+    )
+    model = ResidualMLP(
+        dim,
+        width,
+        blocks,
+        classes,
+        batch_norm,
+        bn_shift,
+        init_gain=init_gain,
+        classifier_gain=classifier_gain,
+        seed=seed,
+        dtype=dtype,
+    )
+    optimizer = torch.optim.SGD(
+        [p for p in model.parameters() if p.requires_grad], lr=lr, momentum=momentum, weight_decay=weight_decay
+    )
     order = torch.Generator().manual_seed(seed + 1)
     last = epochs * math.ceil(n_train / batch_size)
     lambdas, norms, minibatch, metrics = [], [], [], []
@@ -179,8 +233,14 @@ def train_residual_mlp(n_train: int = 10_000, n_test: int = 2_000, dim: int = 50
     def snapshot(t: int, epoch: int):
         if t % record_every == 0 or t == last:
             layer_norms = model.layer_norms()
-            norms.append({"iteration": t, "epoch": epoch, "w_norm": layer_norms.norm().item(),
-                          **{f"norm_{l + 1}": v for l, v in enumerate(layer_norms.tolist())}})
+            norms.append(
+                {
+                    "iteration": t,
+                    "epoch": epoch,
+                    "w_norm": layer_norms.norm().item(),
+                    **{f"norm_{l + 1}": v for l, v in enumerate(layer_norms.tolist())},
+                }
+            )
             if batch_norm:
                 signed, absolute = model.lambdas()
                 for l, (s, a) in enumerate(zip(signed.tolist(), absolute.tolist())):
@@ -188,8 +248,16 @@ def train_residual_mlp(n_train: int = 10_000, n_test: int = 2_000, dim: int = 50
         if t % eval_every == 0 or t == last:
             train_loss, train_acc = evaluate(model, x, y)
             test_loss, test_acc = evaluate(model, x_test, y_test)
-            metrics.append({"iteration": t, "epoch": epoch, "train_loss": train_loss, "train_acc": train_acc,
-                            "test_loss": test_loss, "test_acc": test_acc})
+            metrics.append(
+                {
+                    "iteration": t,
+                    "epoch": epoch,
+                    "train_loss": train_loss,
+                    "train_acc": train_acc,
+                    "test_loss": test_loss,
+                    "test_acc": test_acc,
+                }
+            )
 
     with torch_threads(threads):
         t = 0
@@ -204,14 +272,22 @@ def train_residual_mlp(n_train: int = 10_000, n_test: int = 2_000, dim: int = 50
                 minibatch.append({"iteration": t, "epoch": epoch, "loss": loss.item()})
                 snapshot(t, epoch)
 
-    summary = {**settings, "dtype": str(dtype), "iterations": last,
-               "bayes_train_acc": bayes_accuracy(x, y, means, classes),
-               "bayes_test_acc": bayes_accuracy(x_test, y_test, means, classes),
-               **{f"final_{k}": v for k, v in metrics[-1].items() if k not in ("iteration", "epoch")},
-               "wall_s": time.perf_counter() - start}
-    return {"lambdas": pd.DataFrame(lambdas, columns=["iteration", "epoch", "layer", "lambda", "lambda_abs"]),
-            "norms": pd.DataFrame(norms), "minibatch": pd.DataFrame(minibatch), "metrics": pd.DataFrame(metrics),
-            "summary": pd.DataFrame([summary])}
+    summary = {
+        **settings,
+        "dtype": str(dtype),
+        "iterations": last,
+        "bayes_train_acc": bayes_accuracy(x, y, means, classes),
+        "bayes_test_acc": bayes_accuracy(x_test, y_test, means, classes),
+        **{f"final_{k}": v for k, v in metrics[-1].items() if k not in ("iteration", "epoch")},
+        "wall_s": time.perf_counter() - start,
+    }
+    return {
+        "lambdas": pd.DataFrame(lambdas, columns=["iteration", "epoch", "layer", "lambda", "lambda_abs"]),
+        "norms": pd.DataFrame(norms),
+        "minibatch": pd.DataFrame(minibatch),
+        "metrics": pd.DataFrame(metrics),
+        "summary": pd.DataFrame([summary]),
+    }
 
 
 def rank_correlation(x, y) -> float:
@@ -233,8 +309,12 @@ def growth_summary(record: dict[str, pd.DataFrame], late_from: float = 0.5) -> d
     for name, s in series.items():
         s = s.sort_index()
         late = s[s.index >= late_from * s.index.max()]
-        out |= {f"{name}_start": float(s.iloc[0]), f"{name}_min": float(s.min()),
-                f"{name}_min_iteration": int(s.idxmin()), f"{name}_final": float(s.iloc[-1]),
-                f"{name}_final_over_min": float(s.iloc[-1] / s.min()),
-                f"{name}_late_rho": rank_correlation(late.index, late.to_numpy())}
+        out |= {
+            f"{name}_start": float(s.iloc[0]),
+            f"{name}_min": float(s.min()),
+            f"{name}_min_iteration": int(s.idxmin()),
+            f"{name}_final": float(s.iloc[-1]),
+            f"{name}_final_over_min": float(s.iloc[-1] / s.min()),
+            f"{name}_late_rho": rank_correlation(late.index, late.to_numpy()),
+        }
     return out

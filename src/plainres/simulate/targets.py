@@ -1,5 +1,6 @@
 """The results that need no CIFAR training, each as (figure, plotted data) from its config entry
 (config.yaml `simulations:`): YT Figs 4, 5 (diagrams), 11, 13; LW Fig 1(a–f) and Theorem 1."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -25,8 +26,9 @@ def yt_fig5(spec: dict):
 
 
 def yt_fig11(spec: dict, threads: int):
-    table = trivial.fig11_table(spec["defaults"], spec["sweeps"], spec["trials"], spec["seed"], c=spec["c"],
-                                threads=threads)
+    table = trivial.fig11_table(
+        spec["defaults"], spec["sweeps"], spec["trials"], spec["seed"], c=spec["c"], threads=threads
+    )
     return figures.fig11(table)
 
 
@@ -38,7 +40,8 @@ def yt_fig13(spec: dict):
 
 
 def _mlp_record(spec: dict, batch_norm: bool, threads: int) -> dict:
-    """LW App. C's residual MLP trained with (Fig 1(d)) or without (Fig 1(e)) BN: `common` settings, then the net's own."""
+    """LW App. C's residual MLP trained with (Fig 1(d)) or without (Fig 1(e)) BN: `common` settings, then the
+    net's own."""
     own = spec["bn" if batch_norm else "no_bn"]
     return residual_mlp.train_residual_mlp(**spec["common"], **own, batch_norm=batch_norm, threads=threads)
 
@@ -61,13 +64,22 @@ def lw_theorem1(spec: dict):
 
 def lw_fig1_f(spec: dict):
     betas = _grid(spec["betas"])
-    return figures.lw_fig1_f(pd.concat([ensemble.fig1_f_table(spec["p"], betas, r) for r in spec["r_starts"]],
-                                       ignore_index=True))
+    return figures.lw_fig1_f(
+        pd.concat([ensemble.fig1_f_table(spec["p"], betas, r) for r in spec["r_starts"]], ignore_index=True)
+    )
 
 
-BUILDERS = {"yt_fig4": yt_fig4, "yt_fig5": yt_fig5, "yt_fig11": yt_fig11, "yt_fig13": yt_fig13,
-            "lw_fig1_abc": lw_fig1_abc, "lw_theorem1": lw_theorem1, "lw_fig1_d": lw_fig1_d, "lw_fig1_e": lw_fig1_e,
-            "lw_fig1_f": lw_fig1_f}
+BUILDERS = {
+    "yt_fig4": yt_fig4,
+    "yt_fig5": yt_fig5,
+    "yt_fig11": yt_fig11,
+    "yt_fig13": yt_fig13,
+    "lw_fig1_abc": lw_fig1_abc,
+    "lw_theorem1": lw_theorem1,
+    "lw_fig1_d": lw_fig1_d,
+    "lw_fig1_e": lw_fig1_e,
+    "lw_fig1_f": lw_fig1_f,
+}
 THREADED = ("yt_fig11", "lw_fig1_d", "lw_fig1_e")
 
 

@@ -23,6 +23,7 @@ change speed, never a result. Computation is float64 numpy: its ziggurat sampler
 matmuls were 2–3× faster than torch's float64 CPU equivalents on the reference machine (see
 bench/bench_simulate.py).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -38,8 +39,8 @@ from .gaussian import phi_approx, phi_closed
 NETS = ("plain", "residual")
 PARAMETERS = ("n", "eps", "L", "l", "p", "sigma_A", "sigma_V")
 INTEGER_PARAMETERS = ("n", "L", "l")
-BLOCK = 250                 # trials per independent random stream
-CHUNK_BYTES = 1 << 22       # bytes of Kᵀ draws per batched product (4 MB: the products stay in cache)
+BLOCK = 250  # trials per independent random stream
+CHUNK_BYTES = 1 << 22  # bytes of Kᵀ draws per batched product (4 MB: the products stay in cache)
 
 
 def _check(net: str, n: int, L: int, l: int, p: float, trials: int) -> int:
@@ -61,8 +62,9 @@ def block_generator(seed: int, b: int) -> np.random.Generator:
     return np.random.Generator(np.random.SFC64(np.random.SeedSequence(seed, spawn_key=(b,))))
 
 
-def draws(n: int, depth: int, p: float, trials: int, seed: int, first: int = 0, stop: int | None = None,
-          block: int = BLOCK) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def draws(
+    n: int, depth: int, p: float, trials: int, seed: int, first: int = 0, stop: int | None = None, block: int = BLOCK
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The standardised draws of trials first…stop−1 (whole blocks of `block`; stop defaults to trials):
     Z (t × depth × n × n, N(0,1)), S (t × depth × n, 0/1 with P[1] = p), z_v (t × n, N(0,1)).
     Factor k of the product is the layer m = l+1+k."""
@@ -76,21 +78,22 @@ def draws(n: int, depth: int, p: float, trials: int, seed: int, first: int = 0, 
     for start in range(first, stop, block):
         end = min(start + block, stop)
         rng = block_generator(seed, start // block)
-        rng.standard_normal(out=Z[start - first:end - first])
-        rng.random(out=U[start - first:end - first])
-        rng.standard_normal(out=zv[start - first:end - first])
+        rng.standard_normal(out=Z[start - first : end - first])
+        rng.random(out=U[start - first : end - first])
+        rng.standard_normal(out=zv[start - first : end - first])
     return Z, (U < p).astype(np.float64), zv
 
 
-def sigma_from_draws(net: str, Z: np.ndarray, S: np.ndarray, zv: np.ndarray, sigma_A: float, sigma_V: float,
-                     eps: float) -> np.ndarray:
+def sigma_from_draws(
+    net: str, Z: np.ndarray, S: np.ndarray, zv: np.ndarray, sigma_A: float, sigma_V: float, eps: float
+) -> np.ndarray:
     """σ⁽ˡ⁾ of each trial (Eq. 6 and the fraction of r_i > 1) from standardised draws (see `draws`).
     Z is overwritten (it becomes the factors Kᵀ S)."""
     t, depth, n, _ = Z.shape
     X = Z
-    X *= (S * (eps * sigma_A if net == "residual" else sigma_A))[:, :, None, :]   # (εσ_A Z)·S: column j × s_j
+    X *= (S * (eps * sigma_A if net == "residual" else sigma_A))[:, :, None, :]  # (εσ_A Z)·S: column j × s_j
     if net == "residual":
-        X.reshape(t, depth, n * n)[:, :, :: n + 1] += S                       # + I·S
+        X.reshape(t, depth, n * n)[:, :, :: n + 1] += S  # + I·S
     v = sigma_V * zv
     if depth == 1:
         diag = X[:, 0].reshape(t, n * n)[:, :: n + 1]
@@ -100,16 +103,28 @@ def sigma_from_draws(net: str, Z: np.ndarray, S: np.ndarray, zv: np.ndarray, sig
         for m in range(1, depth - 1):
             P = np.matmul(P, X[:, m])
         last = X[:, depth - 1]
-        diag = np.einsum("bij,bji->bi", P, last)                               # diag(P·last) without P·last
+        diag = np.einsum("bij,bji->bi", P, last)  # diag(P·last) without P·last
         Mv = np.matmul(P, np.matmul(last, v[:, :, None]))[..., 0]
     theta_ii = diag * v
-    rest = Mv - theta_ii                                                       # Σ_{j≠i} Θ_ij
+    rest = Mv - theta_ii  # Σ_{j≠i} Θ_ij
     return (np.abs(theta_ii) > np.abs(rest)).mean(axis=1)
 
 
-def sigma_samples(net: str, n: int, L: int, l: int, p: float, sigma_A: float, sigma_V: float, eps: float,
-                  trials: int, seed: int, block: int = BLOCK, chunk_bytes: int = CHUNK_BYTES,
-                  threads: int = 1) -> np.ndarray:
+def sigma_samples(
+    net: str,
+    n: int,
+    L: int,
+    l: int,
+    p: float,
+    sigma_A: float,
+    sigma_V: float,
+    eps: float,
+    trials: int,
+    seed: int,
+    block: int = BLOCK,
+    chunk_bytes: int = CHUNK_BYTES,
+    threads: int = 1,
+) -> np.ndarray:
     """σ⁽ˡ⁾ of `trials` independent draws of the trivial-case net (YT D.4.1), float64. Batched over
     trials in chunks of whole blocks (about chunk_bytes of draws each) spread over `threads` threads;
     the result depends only on (parameters, trials, seed, block)."""
@@ -130,8 +145,19 @@ def sigma_samples(net: str, n: int, L: int, l: int, p: float, sigma_A: float, si
     return np.concatenate(parts)
 
 
-def expected_sigma(net: str, n: int, L: int, l: int, p: float, sigma_A: float, sigma_V: float, eps: float,
-                   trials: int, seed: int, **kwargs) -> tuple[float, float]:
+def expected_sigma(
+    net: str,
+    n: int,
+    L: int,
+    l: int,
+    p: float,
+    sigma_A: float,
+    sigma_V: float,
+    eps: float,
+    trials: int,
+    seed: int,
+    **kwargs,
+) -> tuple[float, float]:
     """(mean, standard error) of σ⁽ˡ⁾ over `trials` draws: the Monte Carlo E[σ⁽ˡ⁾] of YT Fig 11."""
     s = sigma_samples(net, n, L, l, p, sigma_A, sigma_V, eps, trials, seed, **kwargs)
     se = float(s.std(ddof=1) / math.sqrt(trials)) if trials > 1 else math.nan
@@ -139,6 +165,7 @@ def expected_sigma(net: str, n: int, L: int, l: int, p: float, sigma_A: float, s
 
 
 # ---------------------------------------------------------------- the analytic approximation
+
 
 def p_prime(p, depth: int):
     """p′ = Σ_{m=l+1}^{L} p^{2(L−m+1)} = p²(1−p^{2(L−l)})/(1−p²) (YT, before Eq. 11); summed, so p = 1
@@ -150,13 +177,13 @@ def p_prime(p, depth: int):
 def ratio_eq11(n, eps, sigma_A, p, depth: int):
     """r = √(1 + ε²(L−l)σ_A²) / √(ε²(n−1)p′σ_A²) (YT Eq. 11); ∞ when the denominator is 0."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.sqrt((1 + eps ** 2 * depth * sigma_A ** 2) / (eps ** 2 * (n - 1) * p_prime(p, depth) * sigma_A ** 2))
+        return np.sqrt((1 + eps**2 * depth * sigma_A**2) / (eps**2 * (n - 1) * p_prime(p, depth) * sigma_A**2))
 
 
 def ratio_conclusion(n, eps, sigma_A, depth: int):
     """r = √(1 + (L−l)ε²σ_A²) / (ε√((L−l)(n−1))σ_A): YT's "in conclusion" formula (Eq. 11's p′ → L−l, p = 1)."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.sqrt(1 + depth * eps ** 2 * sigma_A ** 2) / (eps * np.sqrt(depth * (n - 1)) * sigma_A)
+        return np.sqrt(1 + depth * eps**2 * sigma_A**2) / (eps * np.sqrt(depth * (n - 1)) * sigma_A)
 
 
 def sigma_eq11(n, eps, L: int, l: int, p, sigma_A, c: float = 1.2):
@@ -178,6 +205,7 @@ def sigma_eq11_phi(n, eps, L: int, l: int, p, sigma_A):
 
 
 # ---------------------------------------------------------------- YT Fig 11's table
+
 
 def point_seed(seed: int, parameter: str, value, net: str) -> int:
     """The seed of one point of a sweep, from (seed, parameter, value, net) alone: results do not depend
@@ -204,15 +232,27 @@ def fig11_table(defaults: dict, sweeps: dict, trials: int, seed: int, nets=NETS,
         raise ValueError(f"unknown swept parameter(s) {sorted(unknown)}; choose from {PARAMETERS}")
     rows = []
     for k, (parameter, values) in enumerate(sweeps.items(), start=1):
-        print(f"[yt_fig11] panel {k}/{len(sweeps)}: {parameter} over {len(values)} values × {len(nets)} nets × "
-              f"{trials:,} trials", file=sys.stderr, flush=True)
+        print(
+            f"[yt_fig11] panel {k}/{len(sweeps)}: {parameter} over {len(values)} values × {len(nets)} nets × "
+            f"{trials:,} trials",
+            file=sys.stderr,
+            flush=True,
+        )
         for value in values:
             point = {k: _cast(k, v) for k, v in defaults.items()} | {parameter: _cast(parameter, value)}
             for net in nets:
                 s = point_seed(seed, parameter, value, net)
                 mean, se = expected_sigma(net, **point, trials=trials, seed=s, **kwargs)
-                row = {"parameter": parameter, "value": _cast(parameter, value), "net": net, **point,
-                       "mean": mean, "se": se, "trials": trials, "seed": s}
+                row = {
+                    "parameter": parameter,
+                    "value": _cast(parameter, value),
+                    "net": net,
+                    **point,
+                    "mean": mean,
+                    "se": se,
+                    "trials": trials,
+                    "seed": s,
+                }
                 args = (point["n"], point["eps"], point["L"], point["l"], point["p"], point["sigma_A"])
                 residual = net == "residual"
                 row["approx_eq11"] = float(sigma_eq11(*args, c=c)) if residual else math.nan

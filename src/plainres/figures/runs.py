@@ -1,0 +1,67 @@
+"""The runs a figure reads: their curves (one row per evaluated epoch), a run's every SGD step, and the figure
+of a target built from its experiment's runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from ..runfolder import RunFolder
+from ..tables import read_runs
+from .style import count_diverged, split_diverged
+from .yt import fig2, fig6, fig9
+
+
+def curves(done_files: list[Path]) -> pd.DataFrame:
+    """One row per (run, evaluated epoch): the run's identity and provenance, epoch, SGD steps, L, E."""
+    rows = []
+    for run, metrics in read_runs(done_files):
+        for m in metrics:
+            rows.append(
+                {
+                    **run,
+                    "epoch": int(m["epoch"]),
+                    "iteration": int(m["iteration"]),
+                    "L": float(m["train_loss"]),
+                    "E": float(m["test_error"]),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def iterations(run_dir: str) -> pd.DataFrame:
+    """A run's iterations.csv: every SGD step's minibatch loss (float64 repr, exact)."""
+    rows = RunFolder(run_dir).iterations()
+    return pd.DataFrame(
+        {
+            "iteration": [int(r["iteration"]) for r in rows],
+            "epoch": [int(r["epoch"]) for r in rows],
+            "L": [float(r["minibatch_loss"]) for r in rows],
+        }
+    )
+
+
+# ---------------------------------------------------------------- a target's figure from its runs
+
+
+def build(target: str, frame: pd.DataFrame, spec: dict):
+    """The figure and its data for one target, from the runs of its experiment (`frame`, see curves)."""
+    if target == "yt_fig2":
+        return fig2(frame, spec["depth"], spec["reach_loss"])
+    if target == "yt_fig6":
+        at = frame[(frame.depth == spec["depth"]) & (frame.epoch == 0)]
+        dirs = {(r.net, r.seed): r.dir for r in at.itertuples()}
+        if not any(net == "plain" and ("residual", s) in dirs for net, s in dirs):
+            raise ValueError(f"yt_fig6: no plain/residual pair at depth {spec['depth']}")
+        ok, diverged = split_diverged(at)
+        dirs = {(r.net, r.seed): r.dir for r in ok.itertuples()}
+        seeds = sorted(s for net, s in dirs if net == "plain" and ("residual", s) in dirs)
+        return fig6(
+            [(s, iterations(dirs["plain", s]), iterations(dirs["residual", s])) for s in seeds],
+            spec["depth"],
+            count_diverged(diverged),
+        )
+    if target == "yt_fig9":
+        return fig9(frame, spec["left_depths"])
+    raise ValueError(f"no figure {target!r}")

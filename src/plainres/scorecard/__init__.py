@@ -1,0 +1,92 @@
+"""The scorecard: every published number of the built targets beside ours, and each of the papers' claims
+with its effect, its standard error over seeds, n and a verdict (see `evidence`).
+
+Each target's claims read the per-seed file its rule wrote (runs, curves or measurements); exact checks
+read the plotted numbers. A claim's key (`target.name`) is how config.yaml's `claims.show_from` names it.
+
+By concept: `common` (the helpers every claim uses), `claims_yt` and `claims_lw` (each paper's claims, its
+simulations' with it), `render` (the published numbers read off figures, the registries and the page).
+"""
+
+from ..evidence import Row
+from .claims_lw import (
+    claims_lw_appc,
+    claims_lw_fig1_abc,
+    claims_lw_fig1_d,
+    claims_lw_fig1_e,
+    claims_lw_fig1_f,
+    claims_lw_theorem1,
+)
+from .claims_yt import (
+    claims_cushion_full,
+    claims_fig2,
+    claims_fig3,
+    claims_fig6,
+    claims_fig7,
+    claims_fig9,
+    claims_fig10,
+    claims_fig11,
+    claims_fig12,
+    claims_fig13,
+    claims_table1,
+    claims_table2,
+    claims_table3,
+    claims_table4,
+    claims_table5,
+    fig9_steps_epoch,
+    first_reaching_epoch,
+    trained_alike,
+)
+from .common import all_of, by_seed, diverged_note, final_rows, finished, with_diverged
+from .render import (
+    CLAIMS,
+    FIGURE_SUMMARIES,
+    SUMMARY_COLUMNS,
+    fig9_summary,
+    fig10_summary,
+    fig12_summary,
+    render,
+    rows_of,
+)
+
+__all__ = [
+    "CLAIMS",
+    "FIGURE_SUMMARIES",
+    "SUMMARY_COLUMNS",
+    "Row",
+    "all_of",
+    "by_seed",
+    "claims_cushion_full",
+    "claims_fig2",
+    "claims_fig3",
+    "claims_fig6",
+    "claims_fig7",
+    "claims_fig9",
+    "claims_fig10",
+    "claims_fig11",
+    "claims_fig12",
+    "claims_fig13",
+    "claims_lw_appc",
+    "claims_lw_fig1_abc",
+    "claims_lw_fig1_d",
+    "claims_lw_fig1_e",
+    "claims_lw_fig1_f",
+    "claims_lw_theorem1",
+    "claims_table1",
+    "claims_table2",
+    "claims_table3",
+    "claims_table4",
+    "claims_table5",
+    "diverged_note",
+    "fig9_steps_epoch",
+    "fig9_summary",
+    "fig10_summary",
+    "fig12_summary",
+    "final_rows",
+    "finished",
+    "first_reaching_epoch",
+    "render",
+    "rows_of",
+    "trained_alike",
+    "with_diverged",
+]
