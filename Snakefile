@@ -7,6 +7,12 @@ from plainres import grid
 
 min_version("8.0")
 
+# Every job that runs a script logs its stderr (progress, warnings, the error and its traceback) to
+# results/logs/<rule>[/<wildcards>].log; profiles/default/config.yaml (show-failed-logs) prints a failed job's log.
+# `snakemake --lint` finds one thing, on purpose: "Specify a conda environment or container for each rule". Every
+# job runs in the one environment `make install` builds with pip (pyproject.toml; torch as the Makefile's TORCH
+# picks it), on a SLURM node too; Snakemake cannot switch a lint off, so .ci/run accepts this one and no other.
+
 
 configfile: os.path.join(workflow.basedir, "config.yaml")
 
@@ -21,14 +27,15 @@ grid.check_data_sources(C, cached=lambda dataset: os.path.exists(f"results/data/
 
 report: "workflow/report/workflow.rst"
 
+
 # `threads: ALL_CORES`: every core Snakemake is given (it caps threads at --cores). Not `workflow.cores`,
 # which fails where no --cores is given: `snakemake --report`, a dry run.
 ALL_CORES = 1024
 
 
+include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
-include: "workflow/rules/common.smk"
 include: "workflow/rules/simulate.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/analyze.smk"

@@ -11,8 +11,9 @@ SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snake
 
 def run(workdir: Path, *args, **kwargs):
     """Snakemake on this repository's workflow in `workdir`."""
-    return subprocess.run([*SNAKEMAKE, "--directory", str(workdir), *args], capture_output=True, text=True,
-                          timeout=1800, **kwargs)
+    return subprocess.run(
+        [*SNAKEMAKE, "--directory", str(workdir), *args], capture_output=True, text=True, timeout=1800, **kwargs
+    )
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,7 @@
 slurmd from Debian's packages, started directly (no systemd), every daemon tracked by its PID file and stopped
 by PID. No cgroup plugins (proctrack/linuxproc, task/none); the node declares one GPU as a generic resource
 backed by /dev/null, so jobs that request GPUs are scheduled and accounted as GPU jobs and train on the CPU."""
+
 from __future__ import annotations
 
 import os
@@ -14,8 +15,20 @@ import time
 from pathlib import Path
 
 DAEMONS = ("munged", "mariadbd", "slurmdbd", "slurmctld", "slurmd")  # in the order started
-BINARIES = ("/usr/sbin/munged", "/usr/sbin/mariadbd", "/usr/sbin/slurmdbd", "/usr/sbin/slurmctld", "/usr/sbin/slurmd",
-            "mysql_install_db", "sbatch", "sacct", "sacctmgr", "scontrol", "sinfo", "runuser")
+BINARIES = (
+    "/usr/sbin/munged",
+    "/usr/sbin/mariadbd",
+    "/usr/sbin/slurmdbd",
+    "/usr/sbin/slurmctld",
+    "/usr/sbin/slurmd",
+    "mysql_install_db",
+    "sbatch",
+    "sacct",
+    "sacctmgr",
+    "scontrol",
+    "sinfo",
+    "runuser",
+)
 MUNGE_SOCKET_DIR = Path("/run/munge")  # the clients (sacct, sacctmgr) look for munge's socket here
 # The slurm executor plugin strips SLURM_* variables (SLURM_CONF too) from the jobs it runs, so srun inside a
 # job finds the configuration only at the default path, as on a real site.
@@ -142,25 +155,53 @@ StorageLoc=slurm_acct_db
         self._write_configs(ctld, slurmd, dbd, db)
         MUNGE_SOCKET_DIR.mkdir(parents=True, exist_ok=True)
         shutil.chown(MUNGE_SOCKET_DIR, "munge", "munge")
-        self._run("runuser", "-u", "munge", "--", "/usr/sbin/munged", f"--pid-file={MUNGE_SOCKET_DIR}/plainres-munged.pid")
+        self._run(
+            "runuser", "-u", "munge", "--", "/usr/sbin/munged", f"--pid-file={MUNGE_SOCKET_DIR}/plainres-munged.pid"
+        )
         self._started("munged", MUNGE_SOCKET_DIR / "plainres-munged.pid")
         self._run("mysql_install_db", "--user=mysql", f"--datadir={self.db}/data", "--skip-test-db")
         sock = self.db / "run/mysqld.sock"
         with open(r / "log/mariadbd.log", "w") as log:
-            subprocess.Popen(["runuser", "-u", "mysql", "--", "/usr/sbin/mariadbd", f"--datadir={self.db}/data",
-                              f"--socket={sock}", f"--port={db}", "--bind-address=127.0.0.1",
-                              f"--pid-file={self.db}/run/mariadbd.pid"], stdout=log, stderr=subprocess.STDOUT,
-                             start_new_session=True)
+            subprocess.Popen(
+                [
+                    "runuser",
+                    "-u",
+                    "mysql",
+                    "--",
+                    "/usr/sbin/mariadbd",
+                    f"--datadir={self.db}/data",
+                    f"--socket={sock}",
+                    f"--port={db}",
+                    "--bind-address=127.0.0.1",
+                    f"--pid-file={self.db}/run/mariadbd.pid",
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         self._started("mariadbd", self.db / "run/mariadbd.pid")
         self._wait("MariaDB's socket", sock.exists)
-        self._run("mysql", f"--socket={sock}", "-u", "root", "-e",
-                  "CREATE DATABASE slurm_acct_db; CREATE USER 'slurm'@'localhost' IDENTIFIED BY 'plainres'; "
-                  "CREATE USER 'slurm'@'127.0.0.1' IDENTIFIED BY 'plainres'; "
-                  "GRANT ALL ON slurm_acct_db.* TO 'slurm'@'localhost'; GRANT ALL ON slurm_acct_db.* TO 'slurm'@'127.0.0.1';")
+        self._run(
+            "mysql",
+            f"--socket={sock}",
+            "-u",
+            "root",
+            "-e",
+            "CREATE DATABASE slurm_acct_db; CREATE USER 'slurm'@'localhost' IDENTIFIED BY 'plainres'; "
+            "CREATE USER 'slurm'@'127.0.0.1' IDENTIFIED BY 'plainres'; "
+            "GRANT ALL ON slurm_acct_db.* TO 'slurm'@'localhost'; GRANT ALL ON slurm_acct_db.* TO 'slurm'@'127.0.0.1';",
+        )
         self._run("/usr/sbin/slurmdbd")  # reads slurmdbd.conf beside $SLURM_CONF
         self._started("slurmdbd", r / "slurmdbd.pid")
-        self._wait("slurmdbd", lambda: subprocess.run(["sacctmgr", "-n", "list", "cluster"], env=self.env,
-                                                      capture_output=True, check=False).returncode == 0)
+        self._wait(
+            "slurmdbd",
+            lambda: (
+                subprocess.run(
+                    ["sacctmgr", "-n", "list", "cluster"], env=self.env, capture_output=True, check=False
+                ).returncode
+                == 0
+            ),
+        )
         self._run("sacctmgr", "-i", "add", "cluster", self.cluster)
         self._run("/usr/sbin/slurmctld", "-f", str(self.conf))
         self._started("slurmctld", r / "slurmctld.pid")
@@ -211,8 +252,9 @@ StorageLoc=slurm_acct_db
     def sacct(self, *fields: str, duplicates: bool = False) -> list[dict]:
         """One dict per job (allocations only) from the accounting database; with `duplicates`, also the
         earlier records of a requeued job."""
-        out = self._run("sacct", "-X", "-a", "-P", "-n", *(["-D"] if duplicates else []),
-                        f"--format={','.join(fields)}").stdout
+        out = self._run(
+            "sacct", "-X", "-a", "-P", "-n", *(["-D"] if duplicates else []), f"--format={','.join(fields)}"
+        ).stdout
         return [dict(zip(fields, line.split("|"))) for line in out.splitlines() if line]
 
 

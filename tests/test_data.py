@@ -11,11 +11,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import SHARED_DATA
 from PIL import Image
 
-from conftest import SHARED_DATA
-from plainres.data import (CIFAR10_CLASSES, DataError, OFFICIAL_LAYOUT, acquire, load_cached,
-                           save_cached, synthetic)
+from plainres.data import CIFAR10_CLASSES, OFFICIAL_LAYOUT, DataError, acquire, load_cached, save_cached, synthetic
 
 PER_BATCH = 3  # images per official batch in the small archives built here
 
@@ -29,6 +28,7 @@ def official_archive(path: Path, dataset="cifar10", seed=0) -> tuple[Path, dict]
     folder = "cifar-10-batches-py" if dataset == "cifar10" else "cifar-100-python"
     content = {}
     with tarfile.open(path, "w:gz") as tar:
+
         def add(member, obj):
             blob = pickle.dumps(obj)
             info = tarfile.TarInfo(f"{folder}/{member}")
@@ -41,8 +41,7 @@ def official_archive(path: Path, dataset="cifar10", seed=0) -> tuple[Path, dict]
             add(member, {b"data": x, label_key: y, b"batch_label": member.encode()})
             content[member] = (x, y)
         add(meta_member, {names_key: [n.encode() for n in names]})
-    return path, {"content": content, "classes": names,
-                  "md5": hashlib.md5(path.read_bytes()).hexdigest()}
+    return path, {"content": content, "classes": names, "md5": hashlib.md5(path.read_bytes()).hexdigest()}
 
 
 @pytest.fixture
@@ -76,8 +75,13 @@ def test_official_download_is_md5_checked_cached_and_not_repeated(tmp_path, serv
     _, made = official_archive(root / "cifar-10-python.tar.gz")
     official = {"url": f"{url}/cifar-10-python.tar.gz", "md5": made["md5"]}
     meta, out = stage(tmp_path, "cifar10", "official", official)
-    assert meta["source"] == {"kind": "official", "location": official["url"], "md5": made["md5"],
-                              "sha256": meta["source"]["sha256"], "verified": "md5"}
+    assert meta["source"] == {
+        "kind": "official",
+        "location": official["url"],
+        "md5": made["md5"],
+        "sha256": meta["source"]["sha256"],
+        "verified": "md5",
+    }
     assert meta["counts"] == {"train": 5 * PER_BATCH, "test": PER_BATCH}
     assert meta["classes"] == list(CIFAR10_CLASSES)
     data, meta2 = load_cached(out / "cifar10.pt")
@@ -94,8 +98,7 @@ def test_official_download_is_md5_checked_cached_and_not_repeated(tmp_path, serv
 def test_cifar100_goes_through_the_same_code(tmp_path, server):
     root, url, _ = server
     _, made = official_archive(root / "cifar-100-python.tar.gz", dataset="cifar100")
-    meta, _ = stage(tmp_path, "cifar100", "official",
-                    {"url": f"{url}/cifar-100-python.tar.gz", "md5": made["md5"]})
+    meta, _ = stage(tmp_path, "cifar100", "official", {"url": f"{url}/cifar-100-python.tar.gz", "md5": made["md5"]})
     assert meta["counts"] == {"train": PER_BATCH, "test": PER_BATCH}
     assert meta["classes"] == made["classes"] and len(meta["classes"]) == 100
 
@@ -122,8 +125,7 @@ def test_no_network_fails_at_once_with_the_offline_hint(tmp_path, server):
     _, url, _ = server
     dead = url.rsplit(":", 1)[0] + ":9"  # the discard port: nothing listens there
     with pytest.raises(DataError, match="cannot download .*--config data_source=") as err:
-        stage(tmp_path, "cifar10", "official", {"url": f"{dead}/cifar-10-python.tar.gz", "md5": "0" * 32},
-              timeout=5)
+        stage(tmp_path, "cifar10", "official", {"url": f"{dead}/cifar-10-python.tar.gz", "md5": "0" * 32}, timeout=5)
     assert "127.0.0.1:9/cifar-10-python.tar.gz" in str(err.value)
 
 
@@ -217,16 +219,22 @@ def test_missing_source_is_named(tmp_path):
 def test_synthetic_is_seeded_shaped_and_cached_like_the_others(tmp_path):
     a, b, c = synthetic(64, 32, seed=3), synthetic(64, 32, seed=3), synthetic(64, 32, seed=4)
     assert torch.equal(a.train_x, b.train_x) and not torch.equal(a.train_x, c.train_x)
-    meta, out = stage(tmp_path, "cifar10", "synthetic", {"url": "x", "md5": "0" * 32},
-                      synthetic_cfg={"train": 64, "test": 32, "seed": 3})
+    meta, out = stage(
+        tmp_path,
+        "cifar10",
+        "synthetic",
+        {"url": "x", "md5": "0" * 32},
+        synthetic_cfg={"train": 64, "test": 32, "seed": 3},
+    )
     data, _ = load_cached(out / "cifar10.pt")
     assert data.train_x.shape == (64, 3, 32, 32) and data.test_y.dtype == torch.int64
     assert meta["source"]["kind"] == "synthetic" and meta["counts"] == {"train": 64, "test": 32}
 
 
 def test_a_corrupted_cached_file_is_refused(tmp_path):
-    _, out = stage(tmp_path, "cifar10", "synthetic", {"url": "x", "md5": "0" * 32},
-                   synthetic_cfg={"train": 16, "test": 8})
+    _, out = stage(
+        tmp_path, "cifar10", "synthetic", {"url": "x", "md5": "0" * 32}, synthetic_cfg={"train": 16, "test": 8}
+    )
     pt = out / "cifar10.pt"
     blob = bytearray(pt.read_bytes())
     blob[-100] ^= 0xFF
@@ -237,8 +245,9 @@ def test_a_corrupted_cached_file_is_refused(tmp_path):
 
 @pytest.mark.skipif(not SHARED_DATA.exists(), reason=f"offline CIFAR-10 copy not found at {SHARED_DATA}")
 def test_offline_cifar10_copy_is_complete_and_in_official_order(tmp_path):
-    meta, _ = stage(tmp_path, "cifar10", str(SHARED_DATA), {"url": "http://unused/cifar-10-python.tar.gz",
-                                                             "md5": "0" * 32})
+    meta, _ = stage(
+        tmp_path, "cifar10", str(SHARED_DATA), {"url": "http://unused/cifar-10-python.tar.gz", "md5": "0" * 32}
+    )
     assert meta["counts"] == {"train": 50_000, "test": 10_000}
     assert meta["per_class"] == {"train": [5000] * 10, "test": [1000] * 10}
     assert meta["classes"] == list(CIFAR10_CLASSES)

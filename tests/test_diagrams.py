@@ -1,4 +1,5 @@
 """YT Figs 4 and 5: the described structure is the models' structure, and follows the models when they change."""
+
 import matplotlib.pyplot as plt
 import pytest
 import torch
@@ -34,7 +35,12 @@ def test_simplified_structure_matches_modules(depth, net):
     assert list(conv.module) == [name for name, _ in modules]
     for row, (_, m) in zip(conv.itertuples(), modules):
         assert (row.c_in, row.c_out, row.kernel, row.stride, row.bias) == (
-            m.in_channels, m.out_channels, m.kernel_size[0], m.stride[0], m.bias is not None)
+            m.in_channels,
+            m.out_channels,
+            m.kernel_size[0],
+            m.stride[0],
+            m.bias is not None,
+        )
     # the shapes the dummy input took agree with the attributes: C = c_out, H_in / H_out = stride
     assert list(conv.C) == list(conv.c_out)
     h_in = [nodes.H[edges.src[(edges.dst == i) & (edges.kind == "main")].iloc[0]] for i in conv.id]
@@ -57,8 +63,9 @@ def test_simplified_structure_matches_modules(depth, net):
         feeding = edges.src[(edges.dst == block_conv.id) & (edges.kind == "main")].iloc[0]
         assert e.src == feeding and nodes.kind[e.src] == "relu"  # it leaves from the block's input x
         assert e.via == "shortcut"
-        assert (e.subsample, e.pad_channels) == ((2, block_conv.c_out - block_conv.c_in) if block_conv.stride == 2
-                                                 else (1, 0))
+        assert (e.subsample, e.pad_channels) == (
+            (2, block_conv.c_out - block_conv.c_in) if block_conv.stride == 2 else (1, 0)
+        )
     assert set(ident.pad_channels) <= {0, 16, 32}
 
 
@@ -78,8 +85,9 @@ def test_description_follows_the_model(monkeypatch):
     deep, shallow = (diagrams.describe(models.build_model("simplified", "residual", d))[0] for d in (20, 8))
     assert len(deep) != len(shallow)
 
-    before = diagrams.yt_fig4(models.build_model("simplified", "plain", 8),
-                              models.build_model("simplified", "residual", 8))[1]
+    before = diagrams.yt_fig4(
+        models.build_model("simplified", "plain", 8), models.build_model("simplified", "residual", 8)
+    )[1]
     plt.close("all")
 
     def no_identity(self, x):  # a residual block that forgot its identity
@@ -88,8 +96,9 @@ def test_description_follows_the_model(monkeypatch):
     monkeypatch.setattr(models.SimplifiedBlock, "forward", no_identity)
     nodes, edges = diagrams.describe(models.build_model("simplified", "residual", 8))
     assert (nodes.kind == "add").sum() == 0 and (edges.kind == "identity").sum() == 0
-    after = diagrams.yt_fig4(models.build_model("simplified", "plain", 8),
-                             models.build_model("simplified", "residual", 8))[1]
+    after = diagrams.yt_fig4(
+        models.build_model("simplified", "plain", 8), models.build_model("simplified", "residual", 8)
+    )[1]
     plt.close("all")
     res_before, res_after = before[before.net == "residual"], after[after.net == "residual"]
     assert (res_before.edge_kind == "identity").sum() == 6 and (res_after.edge_kind == "identity").sum() == 0
@@ -119,10 +128,12 @@ def test_unknown_operation_fails_clearly():
 
 def test_block_formulas():
     """YT §2: plain y = f(p(x)), residual y = f(x + p(x)), with f = relu; option A on a stride-2 block."""
-    expected = {("simplified", "plain"): "y = relu(conv(x))",
-                ("simplified", "residual"): "y = relu(x + conv(x))",
-                ("fully-fledged", "plain"): "y = relu(bn(conv(relu(bn(conv(x))))))",
-                ("fully-fledged", "residual"): "y = relu(x + bn(conv(relu(bn(conv(x))))))"}
+    expected = {
+        ("simplified", "plain"): "y = relu(conv(x))",
+        ("simplified", "residual"): "y = relu(x + conv(x))",
+        ("fully-fledged", "plain"): "y = relu(bn(conv(relu(bn(conv(x))))))",
+        ("fully-fledged", "residual"): "y = relu(x + bn(conv(relu(bn(conv(x))))))",
+    }
     for (arch, net), text in expected.items():
         block = models.build_model(arch, net, 8).blocks[0]
         assert diagrams.formula(*diagrams.describe(block, diagrams.block_input_shape(block, 32))) == text
@@ -135,14 +146,16 @@ def test_block_formulas():
 def test_fig4_draws_every_layer_aligned():
     plain, residual = (models.build_model("simplified", net, 20) for net in ("plain", "residual"))
     fig, data = diagrams.yt_fig4(plain, residual)
-    for net, model, ax in zip(("plain", "residual"), (plain, residual), fig.axes):
+    for net, _model, ax in zip(("plain", "residual"), (plain, residual), fig.axes):
         part = data[(data.net == net) & (data.element == "node")]
         assert (part.kind == "conv").sum() == 19 and (part.kind == "pool").sum() == 1 and (part.kind == "fc").sum() == 1
         assert list(part.text[part.kind == "conv"]) == list(part.label[part.kind == "conv"])
         assert sum(isinstance(p, Circle) for p in ax.patches) == (part.kind == "add").sum()
         assert list(data.group[(data.net == net) & (data.element == "group")]) == ["G16", "G32", "G64"]
-    y = {net: list(data.y[(data.net == net) & (data.kind == "conv") & (data.element == "node")])
-         for net in ("plain", "residual")}
+    y = {
+        net: list(data.y[(data.net == net) & (data.kind == "conv") & (data.element == "node")])
+        for net in ("plain", "residual")
+    }
     assert y["plain"] == y["residual"]  # conv k of both nets sits on the same row
     labels = data.label[(data.net == "plain") & (data.kind == "conv")]
     assert labels.str.contains("/2").sum() == 2
@@ -154,12 +167,19 @@ def test_every_arch_draws(arch):
     depth = SMALLEST[arch]
     plain, residual = (models.build_model(arch, net, depth) for net in ("plain", "residual"))
     fig, data = diagrams.yt_fig4(plain, residual)
-    assert (data[data.net == "residual"].edge_kind == "identity").sum() == 3 * ((depth - 2) // (6 if arch == "fully-fledged" else 3))
+    assert (data[data.net == "residual"].edge_kind == "identity").sum() == 3 * (
+        (depth - 2) // (6 if arch == "fully-fledged" else 3)
+    )
     plt.close(fig)
     fig, data = diagrams.yt_fig5(*diagrams.fig5_blocks([arch], depth))
-    assert set(data.formula) == {"y = " + t for t in
-                                 (("relu(conv(x))", "relu(x + conv(x))") if arch != "fully-fledged" else
-                                  ("relu(bn(conv(relu(bn(conv(x))))))", "relu(x + bn(conv(relu(bn(conv(x))))))"))}
+    assert set(data.formula) == {
+        "y = " + t
+        for t in (
+            ("relu(conv(x))", "relu(x + conv(x))")
+            if arch != "fully-fledged"
+            else ("relu(bn(conv(relu(bn(conv(x))))))", "relu(x + bn(conv(relu(bn(conv(x))))))")
+        )
+    }
     plt.close(fig)
 
 
@@ -172,6 +192,7 @@ def test_fig5_two_rows():
 
 def test_identity_without_shortcut_is_found():
     """A hand-written x + p(x) (no `shortcut` call): the older operand of the ⊕ is the identity."""
+
     class Block(nn.Module):
         def __init__(self):
             super().__init__()

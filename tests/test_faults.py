@@ -1,5 +1,6 @@
 """Faults a user meets, each with a clear message and a way back: an unreadable checkpoint is set aside, every
 unreadable run file is named with the command that rebuilds it, a killed controller's lock is recovered."""
+
 import os
 import shutil
 import signal
@@ -10,8 +11,8 @@ from pathlib import Path
 
 import pytest
 import torch
-
 from conftest import REPO, SNAKEMAKE, run
+
 from plainres import lock, retrain
 from plainres.data import save_cached, synthetic
 from plainres.files import Unreadable, load_torch, save_torch
@@ -56,6 +57,7 @@ def flip_a_byte(path: Path):
 
 # ---------------------------------------------------------------- torch files with their SHA-256
 
+
 def test_a_torch_file_is_checked_against_its_sha256_and_still_reads_with_torch_load(tmp_path):
     weights = {"w": torch.randn(200, 50, dtype=torch.float64)}
     save_torch(weights, tmp_path / "a.pt")
@@ -74,9 +76,11 @@ def test_a_torch_file_is_checked_against_its_sha256_and_still_reads_with_torch_l
 
 # ---------------------------------------------------------------- an unreadable checkpoint is set aside
 
+
 @pytest.mark.parametrize("damage", [truncate, flip_a_byte])
-def test_an_unreadable_checkpoint_is_set_aside_with_one_warning_and_the_group_trains_afresh(tmp_path, data_file,
-                                                                                          damage):
+def test_an_unreadable_checkpoint_is_set_aside_with_one_warning_and_the_group_trains_afresh(
+    tmp_path, data_file, damage
+):
     _, clean = train_in_layout(tmp_path / "clean", data_file)
     group, outs = train_in_layout(tmp_path / "damaged", data_file)
     damage(group / "checkpoint.pt")
@@ -92,6 +96,7 @@ def test_an_unreadable_checkpoint_is_set_aside_with_one_warning_and_the_group_tr
 
 
 # ---------------------------------------------------------------- every unreadable run file is named
+
 
 def test_each_unreadable_run_file_is_named_with_the_command_that_rebuilds_it(tmp_path, data_file):
     group, outs = train_in_layout(tmp_path, data_file)
@@ -130,6 +135,7 @@ def test_retrain_resets_the_whole_group_of_a_run_from_any_file_in_it(tmp_path, d
 
 # ---------------------------------------------------------------- a stale lock, and a live one
 
+
 def test_a_stale_lock_is_removed_and_a_live_snakemakes_lock_is_left_with_its_process_named(tmp_path, capsys):
     locks = tmp_path / ".snakemake" / "locks"
     locks.mkdir(parents=True)
@@ -150,6 +156,7 @@ def test_a_stale_lock_is_removed_and_a_live_snakemakes_lock_is_left_with_its_pro
 
 # ---------------------------------------------------------------- through Snakemake and make, as a user would
 
+
 def copy_of_the_repository(root: Path) -> Path:
     files = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, capture_output=True, check=True).stdout
     for name in filter(None, files.decode().split("\0")):
@@ -162,21 +169,32 @@ def copy_of_the_repository(root: Path) -> Path:
 def make(root: Path, *args) -> subprocess.CompletedProcess:
     """`make …` in a copy of the repository with this session's .venv (-o: never reinstall it)."""
     venv = REPO / ".venv"
-    return subprocess.run(["make", f"VENV={venv}", "-o", str(venv / ".installed"), *args], cwd=root,
-                          capture_output=True, text=True, timeout=1800)
+    return subprocess.run(
+        ["make", f"VENV={venv}", "-o", str(venv / ".installed"), *args],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
 
 
-needs_make = pytest.mark.skipif(shutil.which("make") is None or not (REPO / ".venv" / "bin" / "snakemake").exists(),
-                                reason="needs make and the .venv that `make test` creates")
+needs_make = pytest.mark.skipif(
+    shutil.which("make") is None or not (REPO / ".venv" / "bin" / "snakemake").exists(),
+    reason="needs make and the .venv that `make test` creates",
+)
 
 
 @pytest.mark.slow
 @needs_make
 def test_a_controller_killed_with_sigkill_restarts_with_the_readme_command(tmp_path):
     root = copy_of_the_repository(tmp_path / "repo")
-    controller = subprocess.Popen([sys.executable, "-m", "snakemake", "--cores", "1", "yt_table1", "--config",
-                                   "scale=smoke"], cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                  start_new_session=True)
+    controller = subprocess.Popen(
+        [sys.executable, "-m", "snakemake", "--cores", "1", "yt_table1", "--config", "scale=smoke"],
+        cwd=root,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     deadline = time.time() + 600
     while not list((root / "results" / "runs").glob("*/_groups/*/checkpoint.pt")):  # a training job is under way
         assert controller.poll() is None and time.time() < deadline, "the controller ended before training"
@@ -200,8 +218,13 @@ def test_a_corrupt_snapshot_is_named_and_make_retrain_repairs_it(tmp_path):
     assert built.returncode == 0, built.stderr[-3000:]
     snapshot = sorted((root / "results" / "runs").glob("table1/*-d8-*/snapshots/epoch_0.pt"))[0]  # Table 3's depth
     truncate(snapshot)
-    failed = subprocess.run([*SNAKEMAKE, "yt_table3", "--forcerun", "yt_table3", "--config", "scale=smoke"],
-                            cwd=root, capture_output=True, text=True, timeout=1800)
+    failed = subprocess.run(
+        [*SNAKEMAKE, "yt_table3", "--forcerun", "yt_table3", "--config", "scale=smoke"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
     relative = snapshot.relative_to(root)
     assert failed.returncode != 0 and f"{relative} cannot be read" in failed.stderr
     assert f"make retrain RUN={relative.parent.parent}" in failed.stderr

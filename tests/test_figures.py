@@ -1,5 +1,6 @@
 """Figures from run curves: statistics, the plotted numbers, files with provenance, the published values read
 off three of them (their claims: test_scorecard.py)."""
+
 import itertools
 
 import numpy as np
@@ -15,8 +16,9 @@ def frame(curve, nets=(("plain", "kwi"), ("residual", "hmwi")), depths=(20,), se
     rows = []
     for (net, init), depth, seed, epoch in itertools.product(nets, depths, range(seeds), range(epochs + 1)):
         loss = curve(net, init, depth, seed, epoch)
-        rows.append({"net": net, "init": init, "depth": depth, "seed": seed, "epoch": epoch, "L": loss,
-                     "E": min(0.9, loss / 3)})
+        rows.append(
+            {"net": net, "init": init, "depth": depth, "seed": seed, "epoch": epoch, "L": loss, "E": min(0.9, loss / 3)}
+        )
     return pd.DataFrame(rows)
 
 
@@ -30,7 +32,7 @@ def test_mean_sd_over_seeds_at_every_epoch():
 
 
 def residual_first(net, init, depth, seed, epoch):
-    base = 2.3 * 0.3 ** epoch if net == "residual" else 2.3 * 0.5 ** epoch
+    base = 2.3 * 0.3**epoch if net == "residual" else 2.3 * 0.5**epoch
     return base * (1 + 0.01 * seed)
 
 
@@ -48,7 +50,7 @@ def test_fig2_plots_both_nets_and_writes_what_it_plots(tmp_path):
 def fig9_curve(net, init, depth, seed, epoch):
     """t below p; p slows with depth, t barely."""
     rate = {"kwi": 0.5 + 0.01 * depth, "t-hmwi": 0.4 + 0.001 * depth}[init]
-    return 2.3 * rate ** epoch + 0.001 * seed
+    return 2.3 * rate**epoch + 0.001 * seed
 
 
 def test_fig9_gap_is_seed_paired_and_the_final_means_meet_the_papers():
@@ -75,8 +77,13 @@ def test_fig6_pairs_steps_by_iteration_and_counts_exact_zeros(tmp_path):
 
 def test_fig3_histograms_each_net_per_depth():
     rng = np.random.default_rng(0)
-    cushions = pd.concat([pd.DataFrame({"net": net, "depth": depth, "seed": 0, "mu": rng.normal(centre, 0.01, 500)})
-                          for depth in (20, 32) for net, centre in (("plain", 0.1), ("residual", 0.2))])
+    cushions = pd.concat(
+        [
+            pd.DataFrame({"net": net, "depth": depth, "seed": 0, "mu": rng.normal(centre, 0.01, 500)})
+            for depth in (20, 32)
+            for net, centre in (("plain", 0.1), ("residual", 0.2))
+        ]
+    )
     errors = {(n, d): 0.1 for n in ("plain", "residual") for d in (20, 32)}
     fig, data = figures.fig3(cushions, errors, layer=10)
     assert len(fig.axes) == 2
@@ -90,17 +97,29 @@ def test_fig10_histogram_and_its_published_values():
     grads = torch.randn(3000, 64, generator=torch.Generator().manual_seed(0), dtype=torch.float64) * 0.011
     fig, data = figures.fig10(grads, depth=20, iterations=24)
     assert data["count"].sum() == 3000 * 64 and data.n.iloc[0] == 3000 * 64
-    assert data["mean"].iloc[0] == pytest.approx(grads.mean().item()) and data.sd.iloc[0] == pytest.approx(0.011, rel=0.01)
+    assert data["mean"].iloc[0] == pytest.approx(grads.mean().item()) and data.sd.iloc[0] == pytest.approx(
+        0.011, rel=0.01
+    )
     summary = scorecard.fig10_summary(data).set_index("quantity")
     assert summary.loc["sd", "paper"] == 0.011 and summary.loc["mean", "paper"] == 1.44e-4
 
 
 def sigma_frame(curve, archs=("simplified", "fully-fledged"), depth=20, seeds=2):
     """Synthetic Fig 12 measurements: σ = curve(arch, net, stage, layer, seed) for layers 1 … L−1."""
-    rows = [{"arch": arch, "net": net, "depth": depth, "seed": seed, "stage": stage, "layer": layer,
-             "sigma": 1.0 if layer == depth - 1 else curve(arch, net, stage, layer, seed)}
-            for arch, net, stage, seed, layer in itertools.product(archs, ("plain", "residual"), ("first", "last"),
-                                                                   range(seeds), range(1, depth))]
+    rows = [
+        {
+            "arch": arch,
+            "net": net,
+            "depth": depth,
+            "seed": seed,
+            "stage": stage,
+            "layer": layer,
+            "sigma": 1.0 if layer == depth - 1 else curve(arch, net, stage, layer, seed),
+        }
+        for arch, net, stage, seed, layer in itertools.product(
+            archs, ("plain", "residual"), ("first", "last"), range(seeds), range(1, depth)
+        )
+    ]
     return pd.DataFrame(rows)
 
 
@@ -111,8 +130,13 @@ def paper_like(arch, net, stage, layer, seed):
 
 
 def test_fig12_plots_every_layer_and_its_ratios():
-    spec = {"seeds": 2, "panels": {"simplified": {"depth": 20, "ratio_layers": [1, 18]},
-                                   "fully-fledged": {"depth": 20, "ratio_layers": [1, 17]}}}
+    spec = {
+        "seeds": 2,
+        "panels": {
+            "simplified": {"depth": 20, "ratio_layers": [1, 18]},
+            "fully-fledged": {"depth": 20, "ratio_layers": [1, 17]},
+        },
+    }
     _, data = figures.fig12(sigma_frame(paper_like))
     assert len(data) == 2 * 2 * 2 * 19 and (data.n == 2).all()
     at = data.set_index(["arch", "net", "stage", "layer"])
@@ -125,6 +149,7 @@ def test_fig12_plots_every_layer_and_its_ratios():
 
 
 # ---------------------------------------------------------------- diverged runs: left out, counted, never a crash
+
 
 def legend_texts(fig) -> str:
     return " | ".join(t.get_text() for ax in fig.axes if ax.get_legend() for t in ax.get_legend().get_texts())
@@ -149,8 +174,9 @@ def test_fig2_and_fig9_leave_a_diverged_run_out_of_the_means_and_count_it():
     plain = data[(data.net == "plain") & (data.quantity == "L")]
     assert (plain.n == 2).all() and plain["mean"].max() < 3
     assert "plain (KWI), n=2, 1 diverged (left out)" in legend_texts(fig)
-    every = with_diverged_run(frame(fig9_curve, nets=(("plain", "kwi"), ("plain", "t-hmwi")), depths=(20, 32)),
-                              init="kwi", depth=32)  # every KWI run at depth 32
+    every = with_diverged_run(
+        frame(fig9_curve, nets=(("plain", "kwi"), ("plain", "t-hmwi")), depths=(20, 32)), init="kwi", depth=32
+    )  # every KWI run at depth 32
     fig, data = figures.fig9(every, left_depths=[20, 32])
     assert data[(data.panel == "left") & (data.init == "kwi") & (data.depth == 32)].empty
     assert "$p$ (KWI), depth 32, 3 diverged (left out)" in legend_texts(fig)
@@ -165,8 +191,13 @@ def test_fig6_without_a_pair_left_says_so():
 
 def test_fig3_counts_the_diverged_runs_and_leaves_out_undefined_cushions():
     rng = np.random.default_rng(1)
-    cushions = pd.concat([pd.DataFrame({"net": net, "depth": 20, "seed": 1, "mu": rng.normal(c, 0.01, 100)})
-                          for net, c in (("plain", 0.1), ("residual", 0.2))], ignore_index=True)
+    cushions = pd.concat(
+        [
+            pd.DataFrame({"net": net, "depth": 20, "seed": 1, "mu": rng.normal(c, 0.01, 100)})
+            for net, c in (("plain", 0.1), ("residual", 0.2))
+        ],
+        ignore_index=True,
+    )
     cushions.loc[:4, "mu"] = np.nan  # a dead layer's μ = 0/0 at 5 of the plain net's samples
     diverged = pd.DataFrame({"net": ["plain", "plain", "residual"], "depth": [20, 32, 32], "run_id": ["a", "b", "c"]})
     errors = {("plain", 20): 0.3, ("residual", 20): 0.2}
@@ -188,8 +219,21 @@ def test_fig12_and_lw_appc_draw_a_panel_whose_runs_all_diverged():
     assert summary["mean"].isna().all()
     fig, data = figures.fig12(pd.DataFrame(), diverged=diverged)
     assert data.empty and len(fig.axes) == 1
-    norms = pd.DataFrame([{"dataset": "cifar10", "depth": 8, "seed": 0, "epoch": e, "layer": layer,
-                           "absorbed_norm": 5.0 + e, "bn_scale_norm": 1.0} for e in range(3) for layer in (1, 2)])
+    norms = pd.DataFrame(
+        [
+            {
+                "dataset": "cifar10",
+                "depth": 8,
+                "seed": 0,
+                "epoch": e,
+                "layer": layer,
+                "absorbed_norm": 5.0 + e,
+                "bn_scale_norm": 1.0,
+            }
+            for e in range(3)
+            for layer in (1, 2)
+        ]
+    )
     gone = pd.DataFrame({"dataset": ["cifar10", "cifar100"], "depth": 8, "run_id": ["a", "b"]})
     fig, data = figures.lw_appc(norms, stages=2, milestones={}, diverged=gone)
     assert set(data.dataset) == {"cifar10"} and "all 1 run(s) diverged" in panel_texts(fig)

@@ -1,4 +1,5 @@
 """From config.yaml to jobs: scale patches, precedence, checks that name the key, seed groups."""
+
 import re
 from pathlib import Path
 
@@ -38,55 +39,101 @@ def test_every_scale_resolves_and_the_command_line_wins_over_the_scale():
 
 
 def test_nested_command_line_strings_are_typed_like_yaml():
-    config = resolve(BASE, {"scale": "paper", "train": {"lr": "0.02", "flip": "false", "train_subset": "null"},
-                            "data_source": "../shared/data/x.tar.gz"})
+    config = resolve(
+        BASE,
+        {
+            "scale": "paper",
+            "train": {"lr": "0.02", "flip": "false", "train_subset": "null"},
+            "data_source": "../shared/data/x.tar.gz",
+        },
+    )
     assert config["train"]["lr"] == 0.02 and config["train"]["flip"] is False
     assert config["train"]["train_subset"] is None and config["data_source"] == "../shared/data/x.tar.gz"
 
 
-@pytest.mark.parametrize("override,named", [
-    ({"scale": "huge"}, "scale: 'huge'"),
-    ({"experiments": {"table1": {"depths": [20, 21]}}}, "experiments.table1.depths: depth 21 is not 3N+2"),
-    ({"experiments": {"table1": {"nets": [{"net": "plain", "init": "xavier"}]}}}, "experiments.table1.nets[0].init"),
-    ({"train": {"lr": -0.1}}, "train: lr must be > 0"),
-    ({"experiments": {"table1": {"train": {"lrr": 0.1}}}}, "unknown train key 'lrr'"),
-    ({"figures": {"yt_fig6": {"depth": 26}}}, "figures.yt_fig6.depth: depth 26 is not among experiments.table2.depths"),
-    ({"figures": {"yt_fig9": {"left_depths": [32, 56]}}}, "figures.yt_fig9.left_depths: depth 56"),
-    ({"figures": {"yt_fig2": {"experiment": "fig99"}}}, "figures.yt_fig2.experiment: no experiment 'fig99'"),
-    ({"experiments": {"table2": {"train": {"log_iterations": False}}}}, "experiments.table2 must set train.log_iterations"),
-    ({"measures": {"yt_fig3": {"layer": 20}}}, "measures.yt_fig3.layer: a depth-20 net has conv layers 1..19, not 20"),
-    ({"measures": {"yt_fig7": {"seed": 3}}}, "measures.yt_fig7.seed: seed 3 is not trained"),
-    ({"experiments": {"fig10": {"train": {"capture_final_grad_epochs": 0}}}},
-     "measures.yt_fig10: experiments.fig10 must set train.capture_final_grad_epochs"),
-    ({"measures": {"yt_fig12": {"panels": {"simplified": {"experiment": "full"}}}}},
-     "measures.yt_fig12.panels.simplified.experiment: experiments.full trains fully-fledged nets, not simplified"),
-    ({"measures": {"yt_fig12": {"panels": {"simplified": {"ratio_layers": [1, 20]}}}}},
-     "measures.yt_fig12.panels.simplified.ratio_layers: a depth-20 net has layers 1..19"),
-    ({"measures": {"yt_fig12": {"seeds": 4}}}, "measures.yt_fig12.seeds.seed: seed 3 is not trained"),
-    ({"experiments": {"full": {"train": {"snapshot_iterations": []}}}},
-     "measures.yt_fig12.panels.fully-fledged: experiments.full must set train.snapshot_iterations ∋ 1"),
-    ({"measures": {"yt_cushion_full": {"block": 10}}},
-     "measures.yt_cushion_full.block: a depth-20 fully-fledged net has blocks 1..9, not 10"),
-    ({"measures": {"yt_cushion_full": {"experiment": "table1"}}},
-     "measures.yt_cushion_full.experiment: experiments.table1 trains simplified nets, not fully-fledged"),
-    ({"experiments": {"appc": {"train": {"snapshot_every": 0}}}},
-     "measures.lw_appc.experiments: experiments.appc must set train.snapshot_every ≥ 1"),
-    ({"measures": {"lw_appc": {"experiments": ["appc", "table1"]}}},
-     "measures.lw_appc.experiments.experiment: experiments.table1 trains simplified nets, not fully-fledged"),
-    ({"measures": {"lw_appc": {"depth": 20}}}, "measures.lw_appc.experiments.depth: depth 20 is not among"),
-    ({"data_source": "/some/cifar-10-copy.tar.gz", "measures": {"lw_appc": {"experiments": ["appc_cifar100"]}}},
-     "measures.lw_appc.experiments: no dataset of ['appc_cifar100'] has a source"),
-    ({"scale_study": {"settings": [{"name": "tiny", "reads": ["table1"], "depths": [8], "train": {}}]}},
-     "scale_study.settings (tiny).depths: Fig 3 measures layer 10 (measures.yt_fig3.layer)"),
-    ({"scale_study": {"settings": [{"name": "tiny", "reads": ["full"], "depths": [8], "train": {}}]}},
-     "scale_study.settings (tiny).depths: the interlayer cushion measures block 5"),
-    ({"simulations": {"yt_fig4": {"depth": 21}}}, "simulations.yt_fig4.depth: depth 21 is not 3N+2"),
-    ({"simulations": {"yt_fig5": {"depth": 17}}}, "simulations.yt_fig5.depth: depth 17 is not 6n+2"),
-    ({"simulations": {"yt_fig5": {"block": 9}}}, "simulations.yt_fig5.block: the nets have blocks 0..8, not 9"),
-    ({"simulations": {"yt_fig11": {"sweeps": {"l": [1, 10]}}}},
-     "simulations.yt_fig11.sweeps.l: layer l = 10 is not in 1..L−1 = 1..9"),
-    ({"simulations": {"yt_fig11": {"sweeps": {"p": [0.5, 1.5]}}}}, "simulations.yt_fig11.sweeps.p: 1.5"),
-])
+@pytest.mark.parametrize(
+    "override,named",
+    [
+        ({"scale": "huge"}, "scale: 'huge'"),
+        ({"experiments": {"table1": {"depths": [20, 21]}}}, "experiments.table1.depths: depth 21 is not 3N+2"),
+        (
+            {"experiments": {"table1": {"nets": [{"net": "plain", "init": "xavier"}]}}},
+            "experiments.table1.nets[0].init",
+        ),
+        ({"train": {"lr": -0.1}}, "train: lr must be > 0"),
+        ({"experiments": {"table1": {"train": {"lrr": 0.1}}}}, "unknown train key 'lrr'"),
+        (
+            {"figures": {"yt_fig6": {"depth": 26}}},
+            "figures.yt_fig6.depth: depth 26 is not among experiments.table2.depths",
+        ),
+        ({"figures": {"yt_fig9": {"left_depths": [32, 56]}}}, "figures.yt_fig9.left_depths: depth 56"),
+        ({"figures": {"yt_fig2": {"experiment": "fig99"}}}, "figures.yt_fig2.experiment: no experiment 'fig99'"),
+        (
+            {"experiments": {"table2": {"train": {"log_iterations": False}}}},
+            "experiments.table2 must set train.log_iterations",
+        ),
+        (
+            {"measures": {"yt_fig3": {"layer": 20}}},
+            "measures.yt_fig3.layer: a depth-20 net has conv layers 1..19, not 20",
+        ),
+        ({"measures": {"yt_fig7": {"seed": 3}}}, "measures.yt_fig7.seed: seed 3 is not trained"),
+        (
+            {"experiments": {"fig10": {"train": {"capture_final_grad_epochs": 0}}}},
+            "measures.yt_fig10: experiments.fig10 must set train.capture_final_grad_epochs",
+        ),
+        (
+            {"measures": {"yt_fig12": {"panels": {"simplified": {"experiment": "full"}}}}},
+            "measures.yt_fig12.panels.simplified.experiment: experiments.full trains fully-fledged nets, "
+            "not simplified",
+        ),
+        (
+            {"measures": {"yt_fig12": {"panels": {"simplified": {"ratio_layers": [1, 20]}}}}},
+            "measures.yt_fig12.panels.simplified.ratio_layers: a depth-20 net has layers 1..19",
+        ),
+        ({"measures": {"yt_fig12": {"seeds": 4}}}, "measures.yt_fig12.seeds.seed: seed 3 is not trained"),
+        (
+            {"experiments": {"full": {"train": {"snapshot_iterations": []}}}},
+            "measures.yt_fig12.panels.fully-fledged: experiments.full must set train.snapshot_iterations ∋ 1",
+        ),
+        (
+            {"measures": {"yt_cushion_full": {"block": 10}}},
+            "measures.yt_cushion_full.block: a depth-20 fully-fledged net has blocks 1..9, not 10",
+        ),
+        (
+            {"measures": {"yt_cushion_full": {"experiment": "table1"}}},
+            "measures.yt_cushion_full.experiment: experiments.table1 trains simplified nets, not fully-fledged",
+        ),
+        (
+            {"experiments": {"appc": {"train": {"snapshot_every": 0}}}},
+            "measures.lw_appc.experiments: experiments.appc must set train.snapshot_every ≥ 1",
+        ),
+        (
+            {"measures": {"lw_appc": {"experiments": ["appc", "table1"]}}},
+            "measures.lw_appc.experiments.experiment: experiments.table1 trains simplified nets, not fully-fledged",
+        ),
+        ({"measures": {"lw_appc": {"depth": 20}}}, "measures.lw_appc.experiments.depth: depth 20 is not among"),
+        (
+            {"data_source": "/some/cifar-10-copy.tar.gz", "measures": {"lw_appc": {"experiments": ["appc_cifar100"]}}},
+            "measures.lw_appc.experiments: no dataset of ['appc_cifar100'] has a source",
+        ),
+        (
+            {"scale_study": {"settings": [{"name": "tiny", "reads": ["table1"], "depths": [8], "train": {}}]}},
+            "scale_study.settings (tiny).depths: Fig 3 measures layer 10 (measures.yt_fig3.layer)",
+        ),
+        (
+            {"scale_study": {"settings": [{"name": "tiny", "reads": ["full"], "depths": [8], "train": {}}]}},
+            "scale_study.settings (tiny).depths: the interlayer cushion measures block 5",
+        ),
+        ({"simulations": {"yt_fig4": {"depth": 21}}}, "simulations.yt_fig4.depth: depth 21 is not 3N+2"),
+        ({"simulations": {"yt_fig5": {"depth": 17}}}, "simulations.yt_fig5.depth: depth 17 is not 6n+2"),
+        ({"simulations": {"yt_fig5": {"block": 9}}}, "simulations.yt_fig5.block: the nets have blocks 0..8, not 9"),
+        (
+            {"simulations": {"yt_fig11": {"sweeps": {"l": [1, 10]}}}},
+            "simulations.yt_fig11.sweeps.l: layer l = 10 is not in 1..L−1 = 1..9",
+        ),
+        ({"simulations": {"yt_fig11": {"sweeps": {"p": [0.5, 1.5]}}}}, "simulations.yt_fig11.sweeps.p: 1.5"),
+    ],
+)
 def test_semantic_errors_name_the_key(override, named):
     with pytest.raises(ConfigError, match=re.escape(named)):
         resolve(BASE, {"scale": "paper", **override})
@@ -148,12 +195,15 @@ def test_bf16_with_a_float64_experiment_is_refused_naming_the_cell():
         resolve(BASE, {"scale": "paper", "train": {"bf16": True}})
 
 
-@pytest.mark.parametrize("source,extra,expected", [
-    ("official", {}, "official"),                      # the official archives hold both datasets
-    ("synthetic", {}, "synthetic"),
-    ("/copy/cifar10.tar.gz", {}, None),                # a local CIFAR-10 copy holds no CIFAR-100
-    ("/copy/cifar10.tar.gz", {"cifar100": "/copy/cifar100.tar.gz"}, "/copy/cifar100.tar.gz"),
-])
+@pytest.mark.parametrize(
+    "source,extra,expected",
+    [
+        ("official", {}, "official"),  # the official archives hold both datasets
+        ("synthetic", {}, "synthetic"),
+        ("/copy/cifar10.tar.gz", {}, None),  # a local CIFAR-10 copy holds no CIFAR-100
+        ("/copy/cifar10.tar.gz", {"cifar100": "/copy/cifar100.tar.gz"}, "/copy/cifar100.tar.gz"),
+    ],
+)
 def test_an_experiment_on_another_dataset_runs_only_where_a_source_holds_it(source, extra, expected):
     config = resolve(BASE, {"scale": "paper", "data_source": source, "data_sources": extra})
     assert dataset_source(config, "cifar10") == source
@@ -167,11 +217,28 @@ def test_the_scale_study_trains_each_settings_own_reads_and_measures_what_the_ta
 
     config = resolve(BASE, {"scale": "paper"})
     study = {n for n in config["experiments"] if n.startswith("study_")}
-    assert {"study_1k-256steps_table1", "study_1k-256steps_fig9", "study_1k-256steps_table5",
-            "study_measured-1k_table1", "study_full-1k_full", "study_full-1k_appc"} == study
+    assert {
+        "study_1k-256steps_table1",
+        "study_1k-256steps_fig9",
+        "study_1k-256steps_table5",
+        "study_measured-1k_table1",
+        "study_full-1k_full",
+        "study_full-1k_appc",
+    } == study
     full = config["experiments"]["study_full-1k_full"]
     assert full["depths"] == [20] and full["seeds"] == 3 and full["arch"] == "fully-fledged"
-    assert full["train"] == {**BASE["experiments"]["full"]["train"], "train_subset": 1000, "test_subset": 500,
-                             "epochs": 24, "milestones": [12, 18], "snapshot_every": 3, "eval_every": 1}
-    assert study_measures(config["measures"]) == {"table1": ["yt_fig3", "yt_fig12"], "full": ["yt_cushion_full", "yt_fig12"],
-                                                  "appc": ["lw_appc"], "appc_cifar100": ["lw_appc"]}
+    assert full["train"] == {
+        **BASE["experiments"]["full"]["train"],
+        "train_subset": 1000,
+        "test_subset": 500,
+        "epochs": 24,
+        "milestones": [12, 18],
+        "snapshot_every": 3,
+        "eval_every": 1,
+    }
+    assert study_measures(config["measures"]) == {
+        "table1": ["yt_fig3", "yt_fig12"],
+        "full": ["yt_cushion_full", "yt_fig12"],
+        "appc": ["lw_appc"],
+        "appc_cifar100": ["lw_appc"],
+    }

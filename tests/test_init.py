@@ -24,9 +24,9 @@ def expected_sum_of_squares(depth, init):
         n = 9 * c * d
         s2 = 2 / (9 * c) if init == "kwi" else 1 / (9 * c) ** 2
         mean += n * s2
-        var += 2 * n * s2 ** 2
+        var += 2 * n * s2**2
     b = 1 / 8
-    return mean + 640 * b ** 2 / 3, var + 640 * 4 * b ** 4 / 45
+    return mean + 640 * b**2 / 3, var + 640 * 4 * b**4 / 45
 
 
 def test_kwi_depth20_conv_expectation_is_1376():

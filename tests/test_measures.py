@@ -1,4 +1,5 @@
 """Measurements of trained networks: weight statistics (YT Table 3, Fig 7), layer cushion (Fig 3)."""
+
 import math
 
 import pytest
@@ -32,7 +33,7 @@ def test_t_is_the_residual_weights_plus_one_on_the_id_entries():
     w_t, is_id = parameter_vector(view)
     w_r, _ = parameter_vector(residual)
     assert torch.equal(w_t[~is_id], w_r[~is_id])
-    assert torch.allclose(w_t[is_id], w_r[is_id] + 1, atol=0, rtol=2 ** -52)
+    assert torch.allclose(w_t[is_id], w_r[is_id] + 1, atol=0, rtol=2**-52)
 
 
 def expected_mass(model, init: str) -> float:
@@ -111,9 +112,11 @@ def test_layer_cushion_against_dense_matrices(net, layer):
 def trivial_case(n=6, depth=5, batch=3, residual=True, seed=0):
     """YT §D's trivial case: 1×1 kernels on n-vectors, a⁽ᵐ⁾ = relu(K⁽ᵐ⁾ a⁽ᵐ⁻¹⁾), K = I + εA or A′."""
     g = torch.Generator().manual_seed(seed)
-    kernels = [(torch.eye(n, dtype=torch.float64) if residual else 0) + 0.3 * torch.randn(n, n, generator=g,
-                                                                                         dtype=torch.float64)
-               for _ in range(depth)]
+    kernels = [
+        (torch.eye(n, dtype=torch.float64) if residual else 0)
+        + 0.3 * torch.randn(n, n, generator=g, dtype=torch.float64)
+        for _ in range(depth)
+    ]
     x = torch.randn(batch, n, generator=g, dtype=torch.float64).abs()
     final_grad = torch.randn(batch, n, generator=g, dtype=torch.float64)
     return kernels, x, final_grad
@@ -154,9 +157,14 @@ def test_layer_flow_fractions_of_a_simplified_net_cover_layers_1_to_L_minus_1():
 
     g = torch.Generator().manual_seed(0)
     images, labels = torch.randn(6, 3, 16, 16, generator=g, dtype=torch.float64), torch.randint(10, (6,), generator=g)
-    sigma = {net: layer_flow_fractions(initialise(build_model("simplified", net, 8).double(),
-                                                  "hmwi" if net == "residual" else "kwi", 0), images, labels)
-             for net in ("plain", "residual")}
+    sigma = {
+        net: layer_flow_fractions(
+            initialise(build_model("simplified", net, 8).double(), "hmwi" if net == "residual" else "kwi", 0),
+            images,
+            labels,
+        )
+        for net in ("plain", "residual")
+    }
     assert len(sigma["plain"]) == len(sigma["residual"]) == 7 and all(0 <= s <= 1 for v in sigma.values() for s in v)
     # at init the identity dominates the residual net's flows: σ far above the plain net's, layer by layer
     assert sum(sigma["residual"]) > sum(sigma["plain"]) + 1
@@ -206,12 +214,13 @@ def test_vjps_that_stop_at_the_widest_layer_they_need_change_no_bit(arch):
         js = torch.arange(start, start + 16)
         cotangents = torch.zeros(16, 4, 64, dtype=torch.float64)
         cotangents[torch.arange(16), :, js] = final_grad[:, js].T
-        for out, grads in zip(diagonal, torch.autograd.grad(final, layers, cotangents, retain_graph=True,
-                                                            is_grads_batched=True)):
+        for out, grads in zip(
+            diagonal, torch.autograd.grad(final, layers, cotangents, retain_graph=True, is_grads_batched=True)
+        ):
             for n, j in enumerate(js.tolist()):
                 if j < out.shape[1]:
                     out[:, j] = grads[n][:, j]
-    for a, diag, tot, ratio in zip(layers, diagonal, total, got):
+    for _a, diag, tot, ratio in zip(layers, diagonal, total, got):
         assert torch.equal(ratio, _ratio(diag, tot - diag).flatten(2).mean(2))
     with record(net, kinds=("post", "final"), grad=True) as taps:  # a fresh graph: one channel per VJP, the default
         net(torch.randn(4, 3, 16, 16, generator=torch.Generator().manual_seed(2), dtype=torch.float64))
@@ -234,8 +243,16 @@ def test_replayed_minibatches_are_those_training_drew(tmp_path):
     )
 
     save_cached(synthetic(96, 32, seed=2), {"kind": "synthetic"}, "cifar10", tmp_path / "d.pt", tmp_path / "d.json")
-    cfg = TrainConfig(epochs=3, lr=0.05, batch_size=32, dtype="float64", log_iterations=True, train_subset=80,
-                      snapshot_epochs=(0, -2, -1), snapshot_iterations=(1,))
+    cfg = TrainConfig(
+        epochs=3,
+        lr=0.05,
+        batch_size=32,
+        dtype="float64",
+        log_iterations=True,
+        train_subset=80,
+        snapshot_epochs=(0, -2, -1),
+        snapshot_iterations=(1,),
+    )
     for arch in ("simplified", "fully-fledged"):
         run = Run(arch, "residual", 8, "kwi" if arch == "fully-fledged" else "hmwi", 0)
         out = tmp_path / arch / run.run_id
@@ -281,11 +298,11 @@ def test_interlayer_cushion_against_the_exact_jacobian(c_in, c_out, stride, resi
     block = small_bn_block(c_in, c_out, stride, residual)
     x = torch.randn(3, c_in, 4, 4, generator=torch.Generator().manual_seed(3), dtype=torch.float64)
     n = x[0].numel()
-    jx, squares = interlayer_terms(block, x, n ** 0.5 * torch.eye(n, dtype=torch.float64).reshape(n, *x.shape[1:]))
+    jx, squares = interlayer_terms(block, x, n**0.5 * torch.eye(n, dtype=torch.float64).reshape(n, *x.shape[1:]))
     mu = cushion_from_terms(jx, x.flatten(1).norm(dim=1), squares, n)
     for b, jac in enumerate(exact_jacobians(block, x)):
         assert jx[b].item() == pytest.approx((jac @ x[b].flatten()).norm().item(), rel=1e-12)
-        want = n ** 0.5 * (jac @ x[b].flatten()).norm() / torch.linalg.matrix_norm(jac) / x[b].norm()
+        want = n**0.5 * (jac @ x[b].flatten()).norm() / torch.linalg.matrix_norm(jac) / x[b].norm()
         assert mu[b].item() == pytest.approx(want.item(), rel=1e-12)
 
 
@@ -297,8 +314,9 @@ def test_interlayer_cushion_standard_errors_match_the_spread_of_independent_prob
     x = torch.randn(4, 2, 4, 4, generator=torch.Generator().manual_seed(4), dtype=torch.float64)
     n = x[0].numel()
     jacs = exact_jacobians(block, x)
-    exact = torch.stack([n ** 0.5 * (j @ xb.flatten()).norm() / torch.linalg.matrix_norm(j) / xb.norm()
-                         for j, xb in zip(jacs, x)])
+    exact = torch.stack(
+        [n**0.5 * (j @ xb.flatten()).norm() / torch.linalg.matrix_norm(j) / xb.norm() for j, xb in zip(jacs, x)]
+    )
     estimates, ses, means, mean_ses = [], [], [], []
     for seed in range(40):
         probes = torch.randn(30, *x.shape[1:], generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
@@ -308,8 +326,8 @@ def test_interlayer_cushion_standard_errors_match_the_spread_of_independent_prob
         means.append(result["mean"]), mean_ses.append(result["mean_se"])
     estimates, ses = torch.stack(estimates), torch.stack(ses)
     spread, typical_se = estimates.std(0), ses.mean(0)
-    assert ((spread / typical_se) - 1).abs().max() < 0.4            # the reported error is the real one
-    assert ((estimates.mean(0) - exact).abs() < 3 * spread / 40 ** 0.5 + 0.02 * exact).all()   # nearly unbiased
+    assert ((spread / typical_se) - 1).abs().max() < 0.4  # the reported error is the real one
+    assert ((estimates.mean(0) - exact).abs() < 3 * spread / 40**0.5 + 0.02 * exact).all()  # nearly unbiased
     assert abs(torch.tensor(means).std().item() / torch.tensor(mean_ses).mean().item() - 1) < 0.4
 
 
@@ -341,6 +359,7 @@ def test_interlayer_cushion_of_a_net_reads_its_block_input():
 
 
 # ---------------------------------------------------------------- LW App. C: BN scale absorbed
+
 
 def _bn_net_with_random_statistics(num_classes: int = 10) -> torch.nn.Module:
     """A depth-8 fully-fledged net in float64 whose BN scales, shifts and running statistics are all
@@ -429,8 +448,21 @@ def test_the_scale_study_measures_each_snapshot_as_the_targets_measure_a_run(tmp
         dirs[arch] = tmp_path / experiment / run.run_id
         train_group([run], cfg, tmp_path / "d.pt", [dirs[arch]], tmp_path / experiment / "ckpt.pt", device="cpu")
         for name in (experiment, "appc") if arch == "fully-fledged" else (experiment,):  # appc: the same run
-            runs.append({"setting": "s", "experiment": name, "dir": str(dirs[arch]), "net": "residual", "arch": arch,
-                         "dataset": "cifar10", "depth": 8, "seed": 0, "status": "ok", "train_subset": 80, "epochs": 3})
+            runs.append(
+                {
+                    "setting": "s",
+                    "experiment": name,
+                    "dir": str(dirs[arch]),
+                    "net": "residual",
+                    "arch": arch,
+                    "dataset": "cifar10",
+                    "depth": 8,
+                    "seed": 0,
+                    "status": "ok",
+                    "train_subset": 80,
+                    "epochs": 3,
+                }
+            )
     sets = TrainingSets(*load_cached(tmp_path / "d.pt"))
     got = measure(pd.DataFrame(runs), kinds, sets, measures, images=20)
     images, prepare = sets(80).train_x[:20], sets(80).normalise
@@ -443,7 +475,9 @@ def test_the_scale_study_measures_each_snapshot_as_the_targets_measure_a_run(tmp
         assert at[at.measure == "yt_cushion_full"].value.tolist() == want.tolist()
     norms = got[got.measure == "lw_appc"]
     assert sorted(set(norms.epoch)) == [0, 1, 2, 3]
-    assert norms[norms.epoch == 3].value.tolist() == [r["absorbed_norm"] for r in layer_norms(RunFolder(full).net("epoch_3"))]
+    assert norms[norms.epoch == 3].value.tolist() == [
+        r["absorbed_norm"] for r in layer_norms(RunFolder(full).net("epoch_3"))
+    ]
     assert not got[(got.measure != "lw_appc") & (got.epoch == 0) & (got.stage != "first")].size
     for arch, run_dir in (("simplified", table1), ("fully-fledged", full)):
         sigma = got[(got.measure == "yt_fig12") & (got.arch == arch)]

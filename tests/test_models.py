@@ -129,8 +129,17 @@ def multiply_adds_by_hand(depth: int, arch: str) -> int:
     return stem + g16 + g32 + g64 + 64 * 10
 
 
-@pytest.mark.parametrize("arch,depth", [("simplified", 5), ("simplified", 20), ("simplified", 110),
-                                        ("fully-fledged", 8), ("fully-fledged", 32), ("fully-fledged", 110)])
+@pytest.mark.parametrize(
+    "arch,depth",
+    [
+        ("simplified", 5),
+        ("simplified", 20),
+        ("simplified", 110),
+        ("fully-fledged", 8),
+        ("fully-fledged", 32),
+        ("fully-fledged", 110),
+    ],
+)
 def test_multiply_adds_equal_the_layer_by_layer_count(arch, depth):
     for net in ("plain", "residual"):
         assert multiply_adds(build_model(arch, net, depth)) == multiply_adds_by_hand(depth, arch)
@@ -138,4 +147,6 @@ def test_multiply_adds_equal_the_layer_by_layer_count(arch, depth):
 
 
 def test_a_masked_kernel_costs_what_a_dense_one_does():
-    assert multiply_adds(build_model("dominant", "residual", 20)) == multiply_adds(build_model("simplified", "plain", 20))
+    assert multiply_adds(build_model("dominant", "residual", 20)) == multiply_adds(
+        build_model("simplified", "plain", 20)
+    )

@@ -1,5 +1,6 @@
 """bench/paper_cost.py: the training cost of a scale, counted from the config and weighted by each net's
 multiply-adds."""
+
 import importlib.util
 import sys
 
@@ -19,8 +20,14 @@ def one_experiment(arch: str, depth: int, seeds: int = 3, group_size: int = 2) -
     config = grid.resolve(yaml.safe_load((REPO / "config.yaml").read_text()), {"scale": "smoke"})
     config["group_size"] = group_size
     config["train"].update(epochs=10, eval_every=5, train_subset=None, test_subset=None)
-    config["experiments"] = {"only": {"arch": arch, "depths": [depth], "seeds": seeds,
-                                      "nets": [{"net": "plain", "init": "hmwi"}, {"net": "residual", "init": "hmwi"}]}}
+    config["experiments"] = {
+        "only": {
+            "arch": arch,
+            "depths": [depth],
+            "seeds": seeds,
+            "nets": [{"net": "plain", "init": "hmwi"}, {"net": "residual", "init": "hmwi"}],
+        }
+    }
     return config
 
 

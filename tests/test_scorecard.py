@@ -1,6 +1,7 @@
 """The scorecard: each verdict of a claim weighed against its seeds, on synthetic runs and curves where the
 answer is known; every claim function on data where it must hold, fail, stay inconclusive or be untestable;
 the scale ladder; the rendered page."""
+
 import itertools
 import math
 
@@ -21,11 +22,22 @@ def verdicts(rows):
 
 # ---------------------------------------------------------------- the verdict rules
 
-@pytest.mark.parametrize("value,se,n,expected", [
-    (0.3, 0.1, 3, "holds"), (0.19, 0.1, 3, "inconclusive"), (-0.3, 0.1, 5, "fails"), (-0.19, 0.1, 5, "inconclusive"),
-    (0.3, 0.1, 2, "inconclusive"), (-0.3, 0.1, 2, "inconclusive"), (0.1, 0.0, 3, "holds"), (0.0, 0.0, 3, "inconclusive"),
-    (math.nan, math.nan, 0, "not testable"), (0.3, math.nan, 1, "inconclusive"),
-])
+
+@pytest.mark.parametrize(
+    "value,se,n,expected",
+    [
+        (0.3, 0.1, 3, "holds"),
+        (0.19, 0.1, 3, "inconclusive"),
+        (-0.3, 0.1, 5, "fails"),
+        (-0.19, 0.1, 5, "inconclusive"),
+        (0.3, 0.1, 2, "inconclusive"),
+        (-0.3, 0.1, 2, "inconclusive"),
+        (0.1, 0.0, 3, "holds"),
+        (0.0, 0.0, 3, "inconclusive"),
+        (math.nan, math.nan, 0, "not testable"),
+        (0.3, math.nan, 1, "inconclusive"),
+    ],
+)
 def test_a_verdict_needs_two_standard_errors_and_three_seeds(value, se, n, expected):
     assert Effect(value, se, n).verdict() == expected
 
@@ -50,7 +62,9 @@ def test_below_scale_where_the_scale_ranks_under_the_claims_smallest_scale():
     row = evidence.weighed("yt_table1", "yt_table1.L", "a claim", Effect(-1.0, 0.1, 3))
     ladder, show_from = ["smoke", "quick", "laptop", "paper"], {"yt_table1.L": "laptop"}
     below = evidence.at_scale(row, "quick", ladder, show_from)
-    assert below.verdict == "below scale" and "shows from scale `laptop`" in below.detail and "reads fails" in below.detail
+    assert (
+        below.verdict == "below scale" and "shows from scale `laptop`" in below.detail and "reads fails" in below.detail
+    )
     assert evidence.at_scale(row, "laptop", ladder, show_from).verdict == "fails"
     assert evidence.at_scale(row, "paper", ladder, show_from).verdict == "fails"
     assert evidence.at_scale(row, "quick", ladder, {}).verdict == "fails"  # a claim with no smallest scale
@@ -70,6 +84,7 @@ def test_all_of_holds_only_when_every_case_holds():
 
 # ---------------------------------------------------------------- YT Tables 1, 2, 4, 5 from runs
 
+
 def runs(cells, seeds=3, noise=0.01, shared=0.2, **columns):
     """Synthetic runs: cells maps (net, depth) → L; each seed moves every net alike by `shared` × N(0, 1)
     (a shared minibatch sequence) and each run by `noise` × N(0, 1)."""
@@ -78,9 +93,25 @@ def runs(cells, seeds=3, noise=0.01, shared=0.2, **columns):
     for (net, depth), loss in cells.items():
         for seed in range(seeds):
             L = max(1e-4, loss + seed_shift[seed] * loss + RNG.normal(0, noise))
-            rows.append({"net": net, "depth": depth, "seed": seed, "status": "finished", "run_id": f"{net}-d{depth}-s{seed}",
-                         "L": L, "E": min(0.9, L / 3), "C": L + 1e-3, "reg": 5e-4, "reg_before": 5e-4 if net == "plain" else 2e-6,
-                         "L_before": 2.3, "epochs": 10, "train_subset": 1000, "dtype": "float32", **columns})
+            rows.append(
+                {
+                    "net": net,
+                    "depth": depth,
+                    "seed": seed,
+                    "status": "finished",
+                    "run_id": f"{net}-d{depth}-s{seed}",
+                    "L": L,
+                    "E": min(0.9, L / 3),
+                    "C": L + 1e-3,
+                    "reg": 5e-4,
+                    "reg_before": 5e-4 if net == "plain" else 2e-6,
+                    "L_before": 2.3,
+                    "epochs": 10,
+                    "train_subset": 1000,
+                    "dtype": "float32",
+                    **columns,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -92,7 +123,11 @@ def test_table1_claims_hold_fail_or_stay_inconclusive_with_their_seeds():
     swapped = {(("residual" if n == "plain" else "plain"), d): v for (n, d), v in PAPER_T1.items()}
     assert verdicts(scorecard.claims_table1(runs(swapped))) == ["fails"] * 5
     close = {k: 0.1 for k in PAPER_T1}
-    assert set(verdicts(scorecard.claims_table1(runs(close, noise=0.05, shared=0)))) <= {"inconclusive", "holds", "fails"}
+    assert set(verdicts(scorecard.claims_table1(runs(close, noise=0.05, shared=0)))) <= {
+        "inconclusive",
+        "holds",
+        "fails",
+    }
     assert verdicts(scorecard.claims_table1(runs(close, noise=0.05, shared=0)))[0] == "inconclusive"
     assert verdicts(scorecard.claims_table1(runs(PAPER_T1, seeds=2))) == ["inconclusive"] * 5
     only_plain = runs({("plain", 20): 0.07})
@@ -120,11 +155,28 @@ def test_a_claim_whose_runs_all_diverged_is_not_testable_and_names_them():
 
 
 def test_a_measured_targets_diverged_runs_are_named_in_its_claims():
-    cushions = pd.concat([pd.DataFrame({"net": net, "depth": 20, "seed": seed, "mu": RNG.normal(c, 0.01, 50)})
-                          for net, c in (("plain", 0.1), ("residual", 0.2)) for seed in range(3)])
-    read = pd.DataFrame([{"net": net, "depth": d, "seed": seed, "run_id": f"{net}-d{d}-s{seed}",
-                          "dir": f"{net}{d}{seed}", "status": "finished" if d == 20 else "diverged"}
-                         for net in ("plain", "residual") for d in (20, 32) for seed in range(3)])
+    cushions = pd.concat(
+        [
+            pd.DataFrame({"net": net, "depth": 20, "seed": seed, "mu": RNG.normal(c, 0.01, 50)})
+            for net, c in (("plain", 0.1), ("residual", 0.2))
+            for seed in range(3)
+        ]
+    )
+    read = pd.DataFrame(
+        [
+            {
+                "net": net,
+                "depth": d,
+                "seed": seed,
+                "run_id": f"{net}-d{d}-s{seed}",
+                "dir": f"{net}{d}{seed}",
+                "status": "finished" if d == 20 else "diverged",
+            }
+            for net in ("plain", "residual")
+            for d in (20, 32)
+            for seed in range(3)
+        ]
+    )
     assert scorecard.with_diverged(cushions, read[read.status == "finished"]) is cushions  # nothing diverged: as read
     rows = scorecard.rows_of({"yt_fig3": cushions}, {}, "paper", [], {}, {"yt_fig3": read})
     assert verdicts(rows) == ["holds", "not testable"]
@@ -151,32 +203,54 @@ def test_table2_claim_is_the_float64_pair_seed_by_seed():
 
 
 def test_table5_claims_compare_t_prime_with_residual_nets_trained_alike():
-    cells = {("dominant", 20): 0.94, ("dominant", 44): 0.94, ("dominant-full-lower", 20): 0.7, ("residual", 20): 0.04,
-             ("residual", 44): 0.07}
+    cells = {
+        ("dominant", 20): 0.94,
+        ("dominant", 44): 0.94,
+        ("dominant-full-lower", 20): 0.7,
+        ("residual", 20): 0.04,
+        ("residual", 44): 0.07,
+    }
     t5 = runs(cells, shared=0.02)
-    assert verdicts(scorecard.claims_table5(t5)) == ["holds"] * 5  # E < 0.9, behind at 20 and 44, no degradation, full lower
+    assert (
+        verdicts(scorecard.claims_table5(t5)) == ["holds"] * 5
+    )  # E < 0.9, behind at 20 and 44, no degradation, full lower
     other_images = t5.copy()
     other_images.loc[other_images.net == "residual", "train_subset"] = 500
     rows = scorecard.claims_table5(other_images)
     assert rows[1].verdict == "not testable" and "trained on T′'s images, epochs and dtype" in rows[1].detail
-    float64 = pd.concat([t5, t5[t5.net == "residual"].assign(dtype="float64", L=0.9)])  # Table 2's nets beside Table 1's
+    float64 = pd.concat(
+        [t5, t5[t5.net == "residual"].assign(dtype="float64", L=0.9)]
+    )  # Table 2's nets beside Table 1's
     assert scorecard.claims_table5(float64)[1].effect == scorecard.claims_table5(t5)[1].effect
 
 
 # ---------------------------------------------------------------- YT Figs 2 and 9 from curves
+
 
 def curves(curve, nets=(("plain", "kwi"), ("residual", "hmwi")), depths=(20,), seeds=3, epochs=6, steps=10):
     """Synthetic run curves: L = curve(net, init, depth, seed, epoch), `steps` SGD steps per epoch."""
     rows = []
     for (net, init), depth, seed, epoch in itertools.product(nets, depths, range(seeds), range(epochs + 1)):
         loss = curve(net, init, depth, seed, epoch)
-        rows.append({"net": net, "init": init, "depth": depth, "seed": seed, "epoch": epoch, "iteration": epoch * steps,
-                     "L": loss, "E": min(0.9, loss / 3), "status": "finished", "run_id": f"{net}-{init}-d{depth}-s{seed}"})
+        rows.append(
+            {
+                "net": net,
+                "init": init,
+                "depth": depth,
+                "seed": seed,
+                "epoch": epoch,
+                "iteration": epoch * steps,
+                "L": loss,
+                "E": min(0.9, loss / 3),
+                "status": "finished",
+                "run_id": f"{net}-{init}-d{depth}-s{seed}",
+            }
+        )
     return pd.DataFrame(rows)
 
 
 def residual_first(net, init, depth, seed, epoch):
-    base = 2.3 * 0.3 ** epoch if net == "residual" else 2.3 * 0.5 ** epoch
+    base = 2.3 * 0.3**epoch if net == "residual" else 2.3 * 0.5**epoch
     return base * (1 + 0.01 * seed)
 
 
@@ -194,7 +268,7 @@ def test_fig2_claims_pair_the_seeds_and_find_who_reaches_the_loss_first():
 def fig9_curve(net, init, depth, seed, epoch):
     """t below p, the gap growing early; p slows with depth, t barely."""
     rate = {"kwi": 0.8 + 0.003 * depth, "t-hmwi": 0.6 + 0.001 * depth}[init]
-    return 2.3 * rate ** epoch * (1 + 0.01 * seed)
+    return 2.3 * rate**epoch * (1 + 0.01 * seed)
 
 
 FIG9 = {"left_depths": [32, 44], "widening_steps": 40}
@@ -206,7 +280,9 @@ def test_fig9_claims_hold_on_a_widening_gap_and_fail_on_a_reversed_one():
     rows = scorecard.claims_fig9(data, FIG9)
     assert verdicts(rows) == ["holds"] * 5  # t below p at three depths, depth slows p more, the gap widens
     assert "epoch 1 → 4" in rows[-1].detail  # 40 steps = epoch 4
-    reversed_ = curves(lambda n, i, *a: fig9_curve(n, "t-hmwi" if i == "kwi" else "kwi", *a), nets=nets, depths=(20, 32, 44))
+    reversed_ = curves(
+        lambda n, i, *a: fig9_curve(n, "t-hmwi" if i == "kwi" else "kwi", *a), nets=nets, depths=(20, 32, 44)
+    )
     assert verdicts(scorecard.claims_fig9(reversed_, FIG9)) == ["fails"] * 5
     one_epoch = curves(fig9_curve, nets=nets, depths=(32, 44), epochs=1)
     assert scorecard.claims_fig9(one_epoch, FIG9)[-1].verdict == "not testable"
@@ -214,29 +290,53 @@ def test_fig9_claims_hold_on_a_widening_gap_and_fail_on_a_reversed_one():
 
 # ---------------------------------------------------------------- measurements
 
+
 def test_fig3_and_the_interlayer_cushion_compare_the_seeds_mean_cushions():
-    samples = pd.concat([pd.DataFrame({"net": net, "depth": depth, "seed": seed, "mu": RNG.normal(centre + 0.01 * seed, 0.01, 200)})
-                         for depth in (20, 32) for net, centre in (("plain", 0.1), ("residual", 0.2)) for seed in range(3)])
+    samples = pd.concat(
+        [
+            pd.DataFrame({"net": net, "depth": depth, "seed": seed, "mu": RNG.normal(centre + 0.01 * seed, 0.01, 200)})
+            for depth in (20, 32)
+            for net, centre in (("plain", 0.1), ("residual", 0.2))
+            for seed in range(3)
+        ]
+    )
     assert verdicts(scorecard.claims_fig3(samples)) == ["holds", "holds"]
     swapped = samples.assign(net=samples.net.map({"plain": "residual", "residual": "plain"}))
     assert verdicts(scorecard.claims_fig3(swapped)) == ["fails", "fails"]
     assert verdicts(scorecard.claims_cushion_full(samples[samples.depth == 20])) == ["holds"]
-    assert verdicts(scorecard.claims_cushion_full(samples[(samples.depth == 20) & (samples.seed == 0)])) == ["inconclusive"]
+    assert verdicts(scorecard.claims_cushion_full(samples[(samples.depth == 20) & (samples.seed == 0)])) == [
+        "inconclusive"
+    ]
 
 
 def test_fig3_histogram_pools_the_seeds():
-    samples = pd.concat([pd.DataFrame({"net": net, "depth": 20, "seed": seed, "mu": RNG.normal(c, 0.01, 100)})
-                         for net, c in (("plain", 0.1), ("residual", 0.2)) for seed in range(3)])
+    samples = pd.concat(
+        [
+            pd.DataFrame({"net": net, "depth": 20, "seed": seed, "mu": RNG.normal(c, 0.01, 100)})
+            for net, c in (("plain", 0.1), ("residual", 0.2))
+            for seed in range(3)
+        ]
+    )
     _, data = figures.fig3(samples, {("plain", 20): 0.3, ("residual", 20): 0.2}, layer=10)
     assert data.groupby("net")["count"].sum().eq(300).all() and (data.seeds == 3).all()
 
 
 def sigma_frame(curve, archs=("simplified", "fully-fledged"), depth=20, seeds=3):
     """Synthetic Fig 12 measurements: σ = curve(arch, net, stage, layer, seed) for layers 1 … L−1."""
-    rows = [{"arch": arch, "net": net, "depth": depth, "seed": seed, "stage": stage, "layer": layer,
-             "sigma": 1.0 if layer == depth - 1 else curve(arch, net, stage, layer, seed)}
-            for arch, net, stage, seed, layer in itertools.product(archs, ("plain", "residual"), ("first", "last"),
-                                                                   range(seeds), range(1, depth))]
+    rows = [
+        {
+            "arch": arch,
+            "net": net,
+            "depth": depth,
+            "seed": seed,
+            "stage": stage,
+            "layer": layer,
+            "sigma": 1.0 if layer == depth - 1 else curve(arch, net, stage, layer, seed),
+        }
+        for arch, net, stage, seed, layer in itertools.product(
+            archs, ("plain", "residual"), ("first", "last"), range(seeds), range(1, depth)
+        )
+    ]
     return pd.DataFrame(rows)
 
 
@@ -248,20 +348,37 @@ def paper_like(arch, net, stage, layer, seed):
 
 def test_fig12_claims_read_every_seed():
     assert verdicts(scorecard.claims_fig12(sigma_frame(paper_like))) == ["holds"] * 4
-    flat = sigma_frame(lambda arch, net, stage, layer, seed: (0.3 if stage == "first" else 0.4) + 0.01 * ((seed + layer) % 2))
+    flat = sigma_frame(
+        lambda arch, net, stage, layer, seed: (0.3 if stage == "first" else 0.4) + 0.01 * ((seed + layer) % 2)
+    )
     assert verdicts(scorecard.claims_fig12(flat)) == ["inconclusive", "inconclusive", "fails", "inconclusive"]
     assert verdicts(scorecard.claims_fig12(sigma_frame(paper_like, seeds=1))) == ["inconclusive"] * 4
 
 
 def test_table3_claims_read_each_seeds_vectors():
-    rows = [{"vector": v, "seed": s, "mass_id": mid + s, "mass_large": ml + s}
-            for s in range(3) for v, mid, ml in (("p_0", 67, 420), ("p_end", 72, 700), ("t_0", 1100, 1100), ("t_end", 1000, 1300))]
+    rows = [
+        {"vector": v, "seed": s, "mass_id": mid + s, "mass_large": ml + s}
+        for s in range(3)
+        for v, mid, ml in (("p_0", 67, 420), ("p_end", 72, 700), ("t_0", 1100, 1100), ("t_end", 1000, 1300))
+    ]
     assert verdicts(scorecard.claims_table3(pd.DataFrame(rows))) == ["holds"] * 3
 
 
 def test_lw_appc_claim_weighs_each_seeds_first_and_last_mean_norm():
-    norms = pd.DataFrame([{"dataset": "cifar10", "seed": s, "epoch": e, "layer": layer, "absorbed_norm": 5 + e + 0.1 * s + 0.01 * layer}
-                          for s in range(3) for e in range(3) for layer in range(1, 4)])
+    norms = pd.DataFrame(
+        [
+            {
+                "dataset": "cifar10",
+                "seed": s,
+                "epoch": e,
+                "layer": layer,
+                "absorbed_norm": 5 + e + 0.1 * s + 0.01 * layer,
+            }
+            for s in range(3)
+            for e in range(3)
+            for layer in range(1, 4)
+        ]
+    )
     assert verdicts(scorecard.claims_lw_appc(norms)) == ["holds"]
     assert verdicts(scorecard.claims_lw_appc(norms.assign(absorbed_norm=10 - norms.absorbed_norm))) == ["fails"]
     assert verdicts(scorecard.claims_lw_appc(norms[norms.seed == 0])) == ["inconclusive"]
@@ -269,10 +386,12 @@ def test_lw_appc_claim_weighs_each_seeds_first_and_last_mean_norm():
 
 # ---------------------------------------------------------------- exact checks
 
+
 def test_fig6_claims_read_the_first_step_and_the_growth():
     def steps(diffs):
-        return pd.DataFrame([{"seed": 0, "iteration": i + 1, "epoch": e, "abs_diff": d}
-                             for i, (e, d) in enumerate(diffs)])
+        return pd.DataFrame(
+            [{"seed": 0, "iteration": i + 1, "epoch": e, "abs_diff": d} for i, (e, d) in enumerate(diffs)]
+        )
 
     assert verdicts(scorecard.claims_fig6(steps([(1, 1e-16), (1, 1e-15), (2, 1e-9)]))) == ["holds", "holds"]
     assert verdicts(scorecard.claims_fig6(steps([(1, 1e-3), (1, 1e-2), (2, 1e-9)]))) == ["fails", "fails"]
@@ -283,10 +402,14 @@ def test_fig6_claims_read_the_first_step_and_the_growth():
 
 
 def test_fig7_and_fig10_claims():
-    hist = pd.DataFrame([{"vector": "t_end", "panel": "id", "left": 0.85, "right": 0.95, "count": 90, "large": 0},
-                         {"vector": "t_end", "panel": "id", "left": 0.0, "right": 0.1, "count": 3, "large": 0},
-                         {"vector": "p_0", "panel": "all", "left": 0, "right": 1, "count": 1, "large": 1},
-                         {"vector": "p_end", "panel": "all", "left": 0, "right": 1, "count": 1, "large": 26}])
+    hist = pd.DataFrame(
+        [
+            {"vector": "t_end", "panel": "id", "left": 0.85, "right": 0.95, "count": 90, "large": 0},
+            {"vector": "t_end", "panel": "id", "left": 0.0, "right": 0.1, "count": 3, "large": 0},
+            {"vector": "p_0", "panel": "all", "left": 0, "right": 1, "count": 1, "large": 1},
+            {"vector": "p_end", "panel": "all", "left": 0, "right": 1, "count": 1, "large": 26},
+        ]
+    )
     assert verdicts(scorecard.claims_fig7(hist)) == ["holds", "holds"]
     many = hist.assign(large=[0, 0, 1, 500])
     assert verdicts(scorecard.claims_fig7(many))[1] == "fails"
@@ -309,8 +432,12 @@ def test_fig7_histograms_count_every_weight_and_every_id_entry():
     from plainres.models import build_model
 
     vectors = {}
-    for name, net, init in (("p_0", "plain", "kwi"), ("p_end", "plain", "kwi"),
-                            ("t_0", "residual", "hmwi"), ("t_end", "residual", "hmwi")):
+    for name, net, init in (
+        ("p_0", "plain", "kwi"),
+        ("p_end", "plain", "kwi"),
+        ("t_0", "residual", "hmwi"),
+        ("t_end", "residual", "hmwi"),
+    ):
         model = initialise(build_model("simplified", net, 8).double(), init, seed=len(vectors))
         vectors[name] = parameter_vector(plain_view({"arch": "simplified", "net": net, "depth": 8}, model.state_dict()))
     fig, data = figures.fig7(vectors, depth=8, clip=100)
@@ -329,8 +456,9 @@ def test_fig7_leaves_out_a_diverged_runs_vectors_and_names_it():
     w = torch.linspace(-1, 1, 101, dtype=torch.float64)
     is_id = torch.zeros(101, dtype=torch.bool)
     is_id[::10] = True
-    fig, data = figures.fig7({"t_0": (w, is_id), "t_end": (w, is_id)}, depth=8, clip=100,
-                             diverged={"p_0": "plain-s0", "p_end": "plain-s0"})
+    fig, data = figures.fig7(
+        {"t_0": (w, is_id), "t_end": (w, is_id)}, depth=8, clip=100, diverged={"p_0": "plain-s0", "p_end": "plain-s0"}
+    )
     assert set(data.vector) == {"t_0", "t_end"} and data[data.panel == "all"]["count"].sum() == 2 * 101
     assert "$p$ (KWI): run plain-s0 diverged, left out" in legend_texts(fig)
     rows = scorecard.claims_fig7(data)
@@ -367,8 +495,13 @@ def test_fig13_claims_read_the_quadrature_and_the_largest_error():
 
     table = gaussian.phi_table(1e-2, 1e2, 21).assign(kind="grid")
     worst = gaussian.approx_max_error(1.2, 1e-2, 1e2, 2001)
-    rows = pd.concat([table, pd.DataFrame([{"kind": "max_error", "r": worst["r"], "approx_error": worst["error"]}]),
-                      gaussian.phi_monte_carlo_table([0.5, 2.0], 20000, 0).assign(kind="monte_carlo")])
+    rows = pd.concat(
+        [
+            table,
+            pd.DataFrame([{"kind": "max_error", "r": worst["r"], "approx_error": worst["error"]}]),
+            gaussian.phi_monte_carlo_table([0.5, 2.0], 20000, 0).assign(kind="monte_carlo"),
+        ]
+    )
     assert verdicts(scorecard.claims_fig13(rows)) == ["holds", "holds"]
     off = rows.assign(phi_integral=rows.phi_integral * (1 + 1e-6))
     assert verdicts(scorecard.claims_fig13(off))[0] == "fails"
@@ -393,9 +526,16 @@ def test_lw_ensemble_claims_hold_on_the_exact_series_and_fail_on_wrong_ones():
 def test_lw_mlp_claims_read_the_late_trend_and_the_stage_order():
     its = np.arange(0, 101, 10)
     dip_then_rise = np.r_[1.0, 0.8, 0.6, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85]
-    over = pd.DataFrame({"panel": "over training", "series": "mean lambda_2..L", "iteration": its, "value": dip_then_rise})
-    stages = pd.DataFrame([{"panel": "by layer", "series": f"iteration {t}", "iteration": t, "layer": layer,
-                            "value": v} for t, v in ((0, 1.0), (50, 0.6), (100, 0.85)) for layer in (1, 2, 3)])
+    over = pd.DataFrame(
+        {"panel": "over training", "series": "mean lambda_2..L", "iteration": its, "value": dip_then_rise}
+    )
+    stages = pd.DataFrame(
+        [
+            {"panel": "by layer", "series": f"iteration {t}", "iteration": t, "layer": layer, "value": v}
+            for t, v in ((0, 1.0), (50, 0.6), (100, 0.85))
+            for layer in (1, 2, 3)
+        ]
+    )
     assert verdicts(scorecard.claims_lw_fig1_d(pd.concat([over, stages]))) == ["holds", "fails"]  # the dip
     rising = over.assign(value=np.linspace(1, 2, len(its)))
     higher = stages.assign(value=stages.iteration / 100 + 1)
@@ -407,11 +547,22 @@ def test_lw_mlp_claims_read_the_late_trend_and_the_stage_order():
 
 # ---------------------------------------------------------------- the page
 
+
 def test_the_page_counts_the_verdicts_and_names_the_scale():
-    claim_data = {"yt_table1": runs(PAPER_T1), "yt_fig9": curves(fig9_curve, nets=(("plain", "kwi"), ("plain", "t-hmwi")),
-                                                                  depths=(32, 44))}
-    page = scorecard.render({}, {}, claim_data, {"yt_fig9": FIG9}, "quick", "synthetic",
-                            ["smoke", "quick", "laptop", "paper"], {"yt_table1.L": "laptop"})
+    claim_data = {
+        "yt_table1": runs(PAPER_T1),
+        "yt_fig9": curves(fig9_curve, nets=(("plain", "kwi"), ("plain", "t-hmwi")), depths=(32, 44)),
+    }
+    page = scorecard.render(
+        {},
+        {},
+        claim_data,
+        {"yt_fig9": FIG9},
+        "quick",
+        "synthetic",
+        ["smoke", "quick", "laptop", "paper"],
+        {"yt_table1.L": "laptop"},
+    )
     assert "Scale: **quick**" in page
     assert "**9 claims: 7 holds, 0 fails, 0 inconclusive, 2 below scale, 0 not testable.**" in page
     assert page.count("below scale (shows from `laptop`)") == 2

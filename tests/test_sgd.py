@@ -1,5 +1,6 @@
 """step.momentum_update on MomentumSGD's buffers is torch.optim.SGD's arithmetic bit for bit, and MomentumSGD takes
 over its state."""
+
 import subprocess
 import sys
 
@@ -30,8 +31,9 @@ def steps(model, optimiser, batches, lrs):
 @pytest.mark.parametrize("momentum,dtype", [(0.9, torch.float32), (0.9, torch.float64), (0.0, torch.float32)])
 def test_momentum_sgd_equals_torch_sgd_bit_for_bit(momentum, dtype):
     g = torch.Generator().manual_seed(0)
-    batches = [(torch.randn(16, 3, 32, 32, generator=g, dtype=dtype), torch.randint(10, (16,), generator=g))
-               for _ in range(6)]
+    batches = [
+        (torch.randn(16, 3, 32, 32, generator=g, dtype=dtype), torch.randint(10, (16,), generator=g)) for _ in range(6)
+    ]
     lrs = [0.05, 0.05, 0.05, 0.005, 0.005, 0.0005]
     ours, theirs = (make_model(Run("simplified", "residual", 5, "hmwi", 1), dtype=dtype) for _ in range(2))
     steps(ours, MomentumSGD(list(ours.parameters()), lr=lrs[0], momentum=momentum), batches, lrs)
@@ -57,11 +59,13 @@ def test_a_torch_sgd_state_resumes_bit_for_bit():
 
 def test_a_training_step_does_not_import_the_compiler_stack(tmp_path):
     """torch.optim.SGD pulls in torch._dynamo (seconds of every job's start); the engine's eager step does not."""
-    code = ("import sys, torch; from pathlib import Path; from plainres.data import save_cached, synthetic\n"
-            "from plainres.train import Run, TrainConfig, train_group\n"
-            f"d = Path({str(tmp_path)!r}); save_cached(synthetic(64, 16), {{}}, 'cifar10', d / 'd.pt', d / 'd.json')\n"
-            "train_group([Run('simplified', 'residual', 5, 'hmwi', 0)], TrainConfig(epochs=1, lr=0.1, batch_size=32),"
-            " d / 'd.pt', [d / 'run'], d / 'ck.pt', device='cpu')\n"
-            "print('torch._dynamo' in sys.modules)")
+    code = (
+        "import sys, torch; from pathlib import Path; from plainres.data import save_cached, synthetic\n"
+        "from plainres.train import Run, TrainConfig, train_group\n"
+        f"d = Path({str(tmp_path)!r}); save_cached(synthetic(64, 16), {{}}, 'cifar10', d / 'd.pt', d / 'd.json')\n"
+        "train_group([Run('simplified', 'residual', 5, 'hmwi', 0)], TrainConfig(epochs=1, lr=0.1, batch_size=32),"
+        " d / 'd.pt', [d / 'run'], d / 'ck.pt', device='cpu')\n"
+        "print('torch._dynamo' in sys.modules)"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip().splitlines()[-1] == "False"

@@ -1,5 +1,6 @@
 """LW's ensemble of path lengths (Eq. 15, Theorems 1 and 5, Eqs. 31 and 33) against hand-worked closed forms,
 exact rational arithmetic and the theorems themselves."""
+
 import math
 import warnings
 from fractions import Fraction
@@ -43,13 +44,15 @@ def exact_weights(p: int, beta: Fraction, r_start: int = 1) -> dict[int, Fractio
 
 # ---------------------------------------------------------------- small cases by hand
 
+
 @pytest.mark.parametrize("beta", BETAS)
 def test_epsilons_small_p_closed_forms(beta):
     # p = 1: ε = (1); p = 2: ε ∝ (C(1,0)β, C(1,1)β²) ∝ (1, β); p = 3: ε ∝ (β, 2β², β³) ∝ (1, 2β, β²)
     np.testing.assert_allclose(epsilons(1, beta), [1.0], rtol=1e-15)
     np.testing.assert_allclose(epsilons(2, beta), np.array([1, beta]) / math.sqrt(1 + beta**2), rtol=1e-13)
-    np.testing.assert_allclose(epsilons(3, beta), np.array([1, 2 * beta, beta**2]) / math.sqrt(1 + 4 * beta**2 + beta**4),
-                               rtol=1e-13)
+    np.testing.assert_allclose(
+        epsilons(3, beta), np.array([1, 2 * beta, beta**2]) / math.sqrt(1 + 4 * beta**2 + beta**4), rtol=1e-13
+    )
     # r_start = 2 renormalises over r = 2..p: p = 3 gives ε ∝ (2β², β³) ∝ (2, β)
     np.testing.assert_allclose(epsilons(3, beta, r_start=2), np.array([2, beta]) / math.sqrt(4 + beta**2), rtol=1e-13)
 
@@ -94,6 +97,7 @@ def test_effective_depth_small_p_by_ratio(p):
 
 # ---------------------------------------------------------------- exact arithmetic where nothing overflows
 
+
 @pytest.mark.parametrize("beta", EXACT_BETAS)
 @pytest.mark.parametrize("r_start", [1, 2])
 def test_log_space_equals_exact_fractions(beta, r_start):
@@ -101,12 +105,13 @@ def test_log_space_equals_exact_fractions(beta, r_start):
         w = exact_weights(p, beta, r_start)
         exact_log_eps = [0.5 * (math.log(v.numerator) - math.log(v.denominator)) for v in w.values()]
         np.testing.assert_allclose(log_epsilons(p, float(beta), r_start), exact_log_eps, rtol=0, atol=1e-12)
-        np.testing.assert_allclose(epsilons(p, float(beta), r_start), [math.sqrt(v) for v in w.values()],
-                                   rtol=1e-12, atol=0)
+        np.testing.assert_allclose(
+            epsilons(p, float(beta), r_start), [math.sqrt(v) for v in w.values()], rtol=1e-12, atol=0
+        )
         x = sum(v * r * (r - 1) for r, v in w.items()) / sum(v * r for r, v in w.items())
         expected = 0.5 * math.log(x) - float((x - 1) / (x + 1)) if x > 0 else -math.inf
         assert theta_k(p, float(beta), r_start) == pytest.approx(expected, rel=1e-12, abs=1e-12)
-        if r_start == 1:   # the smallest exact maximiser of ε_r
+        if r_start == 1:  # the smallest exact maximiser of ε_r
             top = max(w.values())
             assert effective_depth(p, float(beta)) == min(r for r, v in w.items() if v == top)
 
@@ -121,8 +126,10 @@ def test_log_space_equals_direct_float64(beta):
 
 # ---------------------------------------------------------------- normalisation and large p
 
-@pytest.mark.parametrize(("p", "r_start"), [(1, 1), (2, 1), (2, 2), (7, 1), (7, 2), (100, 1), (100, 2),
-                                            (10_000, 1), (10_000, 2)])
+
+@pytest.mark.parametrize(
+    ("p", "r_start"), [(1, 1), (2, 1), (2, 2), (7, 1), (7, 2), (100, 1), (100, 2), (10_000, 1), (10_000, 2)]
+)
 def test_sum_of_squares_is_one(p, r_start):
     eps = epsilons(p, np.array(BETAS), r_start)
     assert eps.shape == (len(BETAS), p - r_start + 1)
@@ -150,14 +157,15 @@ def test_large_p_finite_and_silent(p):
 
 # ---------------------------------------------------------------- Theorem 1
 
+
 @pytest.mark.parametrize("beta", EXACT_BETAS)
 def test_theorem1_limit_where_the_mode_is_an_integer(beta):
-    q = beta / (1 + beta)                            # β/(1+β) as an exact rational
+    q = beta / (1 + beta)  # β/(1+β) as an exact rational
     for k in [1, 2, 3, 10, 91, 1000, 10_000, 100_000]:
-        p = q.denominator * k                        # βp/(1+β) = q.numerator·k ∈ ℕ, Theorem 1's assumption
+        p = q.denominator * k  # βp/(1+β) = q.numerator·k ∈ ℕ, Theorem 1's assumption
         r = int(effective_depth(p, float(beta)))
         assert abs(Fraction(r, p) - q) <= Fraction(1, p)
-        assert r == q * p                            # the smaller of the two modes: the limit exactly
+        assert r == q * p  # the smaller of the two modes: the limit exactly
         assert mode_is_tied(p, float(beta))
 
 
@@ -167,7 +175,7 @@ def test_theorem1_tie_is_real_and_broken_to_the_smaller_r(beta):
     for p in [q.denominator * k for k in (1, 4, 30, 900)]:
         m = int(q * p)
         log_eps = log_epsilons(p, beta)
-        if m < p:   # ε_m = ε_{m+1}: both maximal, up to lgamma rounding
+        if m < p:  # ε_m = ε_{m+1}: both maximal, up to lgamma rounding
             assert log_eps[m - 1] == pytest.approx(log_eps[m], abs=1e-9)
         assert log_eps[m - 1] >= log_eps.max() - 1e-9
         assert effective_depth(p, beta) == m
@@ -178,7 +186,7 @@ def test_theorem1_argmax_matches_log_space_and_converges(beta):
     limit = beta / (1 + beta)
     for p in range(1, 1201):
         assert abs(effective_depth(p, beta) / p - limit) < 1 / p + 1e-15
-    for p in [11, 101, 997, 10_007]:   # no ties: the numerical argmax of log ε is the mode, uniquely
+    for p in [11, 101, 997, 10_007]:  # no ties: the numerical argmax of log ε is the mode, uniquely
         if mode_is_tied(p, beta):
             continue
         log_eps = log_epsilons(p, beta)
@@ -195,22 +203,23 @@ def test_effective_depth_vectorised_and_beyond_lgamma():
 
 # ---------------------------------------------------------------- Theorem 5
 
+
 @pytest.mark.parametrize("p", [2, 3, 5, 10, 100, 1000])
 @pytest.mark.parametrize("r_start", [1, 2])
 def test_theorem5_bound_holds_and_theta_grows_with_beta(p, r_start):
     betas = np.logspace(-3, 4, 71)
-    bound = 0.5 * math.log(p - 1) - (1 - 2 / p)      # LW Eq. 50: θ_k at ε_r = δ_{r,p} (v′ = p, v″ = p(p−1))
+    bound = 0.5 * math.log(p - 1) - (1 - 2 / p)  # LW Eq. 50: θ_k at ε_r = δ_{r,p} (v′ = p, v″ = p(p−1))
     assert theorem5_bound(p) == pytest.approx(bound, rel=1e-15, abs=1e-15)
     assert theorem5_bound(p) == pytest.approx(theta_of(p * (p - 1) / p), rel=1e-12, abs=1e-15)
     theta = theta_k(p, betas, r_start)
     assert np.all(theta <= bound + 1e-12)
-    assert np.all(np.diff(theta) >= -1e-12)          # deeper ensembles, more critical points (Fig. 1(f))
+    assert np.all(np.diff(theta) >= -1e-12)  # deeper ensembles, more critical points (Fig. 1(f))
 
 
 @pytest.mark.parametrize("p", [3, 10, 100])
 def test_theorem5_equality_approached_as_beta_grows(p):
     bound = 0.5 * math.log(p - 1) - (1 - 2 / p)
-    betas = p * np.logspace(1, 5, 5)   # the gap falls like (p/β)², to 1e-12 here, above float64 rounding
+    betas = p * np.logspace(1, 5, 5)  # the gap falls like (p/β)², to 1e-12 here, above float64 rounding
     gaps = bound - theta_k(p, betas, r_start=2)
     assert np.all(gaps >= -1e-12) and np.all(np.diff(gaps) < 0)
     assert gaps[-1] < 1e-9
@@ -221,6 +230,7 @@ def test_theorem5_equality_approached_as_beta_grows(p):
 
 # ---------------------------------------------------------------- vectorisation and input checks
 
+
 def test_vectorised_over_beta_and_chunked(monkeypatch):
     betas = np.array([[0.1, 0.5, 2.0], [9.0, 1.0, 0.3]])
     theta = theta_k(40, betas, r_start=2)
@@ -228,20 +238,30 @@ def test_vectorised_over_beta_and_chunked(monkeypatch):
     one_by_one = np.array([[theta_k(40, b, r_start=2) for b in row] for row in betas])
     np.testing.assert_allclose(theta, one_by_one, rtol=1e-14, atol=1e-15)
     assert log_epsilons(40, betas).shape == (2, 3, 40)
-    monkeypatch.setattr(ensemble, "CHUNK", 50)        # one β per chunk
+    monkeypatch.setattr(ensemble, "CHUNK", 50)  # one β per chunk
     np.testing.assert_allclose(theta_k(40, betas, r_start=2), theta, rtol=1e-14, atol=1e-15)
 
 
-@pytest.mark.parametrize("call", [lambda: log_epsilons(0, 1.0), lambda: log_epsilons(2.5, 1.0),
-                                  lambda: log_epsilons(5, 0.0), lambda: log_epsilons(5, [1.0, -2.0]),
-                                  lambda: theta_k(5, np.inf), lambda: theta_k(5, 1.0, r_start=6),
-                                  lambda: theta_k(5, 1.0, r_start=0), lambda: theorem5_bound(1)])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: log_epsilons(0, 1.0),
+        lambda: log_epsilons(2.5, 1.0),
+        lambda: log_epsilons(5, 0.0),
+        lambda: log_epsilons(5, [1.0, -2.0]),
+        lambda: theta_k(5, np.inf),
+        lambda: theta_k(5, 1.0, r_start=6),
+        lambda: theta_k(5, 1.0, r_start=0),
+        lambda: theorem5_bound(1),
+    ],
+)
 def test_bad_input_fails(call):
     with pytest.raises(ValueError):
         call()
 
 
 # ---------------------------------------------------------------- tables and figures
+
 
 def test_fig1_abc_table_and_figure():
     table = fig1_abc_table(6, [0.5, 2.0])
@@ -264,7 +284,7 @@ def test_theorem1_table_and_figure():
     row = table[(table.beta == 2.0) & (table.p == 300)].iloc[0]
     assert row["argmax"] == 200 and row["fraction"] == pytest.approx(2 / 3) and row["limit"] == pytest.approx(2 / 3)
     assert row["tie"]
-    assert not table[(table.beta == 0.5) & (table.p == 10)].tie.iloc[0]   # 10/3 ∉ ℕ: mode ⌈10/3⌉ = 4
+    assert not table[(table.beta == 0.5) & (table.p == 10)].tie.iloc[0]  # 10/3 ∉ ℕ: mode ⌈10/3⌉ = 4
     assert table[(table.beta == 0.5) & (table.p == 10)].argmax.iloc[0] == 4
     fig, data = figures.lw_theorem1(table)
     ax = fig.get_axes()[0]

@@ -1,4 +1,5 @@
 """LW Fig. 1(d, e): the Gaussian mixture, the residual MLP of Eq. 22, its training record and figures."""
+
 import math
 
 import numpy as np
@@ -17,11 +18,25 @@ from plainres.simulate.residual_mlp import (
     weight_norm,
 )
 
-TINY = {"n_train": 200, "n_test": 100, "dim": 6, "classes": 3, "separation": 1.0, "width": 5, "blocks": 4,
-        "epochs": 2, "batch_size": 50, "lr": 0.05, "momentum": 0.9, "record_every": 1, "eval_every": 2}
+TINY = {
+    "n_train": 200,
+    "n_test": 100,
+    "dim": 6,
+    "classes": 3,
+    "separation": 1.0,
+    "width": 5,
+    "blocks": 4,
+    "epochs": 2,
+    "batch_size": 50,
+    "lr": 0.05,
+    "momentum": 0.9,
+    "record_every": 1,
+    "eval_every": 2,
+}
 
 
 # ---------------------------------------------------------------- the mixture
+
 
 def test_mixture_is_balanced_and_seeded():
     x, y, means = gaussian_mixture(1000, 7, 10, 0.5, seed=3)
@@ -32,7 +47,7 @@ def test_mixture_is_balanced_and_seeded():
     other = gaussian_mixture(1000, 7, 10, 0.5, seed=4)
     assert not torch.equal(x, other[0]) and not torch.equal(means, other[2])
     counts = torch.bincount(gaussian_mixture(1003, 7, 10, 0.5, seed=3)[1], minlength=10)
-    assert counts.max() - counts.min() == 1                  # not divisible: counts differ by at most one
+    assert counts.max() - counts.min() == 1  # not divisible: counts differ by at most one
 
 
 def test_mixture_distribution():
@@ -47,10 +62,10 @@ def test_mixture_distribution():
 
 
 def test_mixture_components_belong_to_classes():
-    x, y, means = gaussian_mixture(3000, 4, 3, 10.0, seed=0, components_per_class=2)   # far apart: no overlap
+    x, y, means = gaussian_mixture(3000, 4, 3, 10.0, seed=0, components_per_class=2)  # far apart: no overlap
     assert means.shape == (6, 4)
     component = torch.cdist(x, means).argmin(1)
-    assert torch.equal(component % 3, y)                     # component k belongs to class k mod classes
+    assert torch.equal(component % 3, y)  # component k belongs to class k mod classes
     assert set(component.tolist()) == set(range(6))
 
 
@@ -59,7 +74,7 @@ def test_bayes_accuracy_is_the_nearest_mean_for_one_component():
     nearest = (torch.cdist(x, means).argmin(1) == y).double().mean().item()
     assert bayes_accuracy(x, y, means, 5) == nearest
     # a hand case: two classes at ±1 on a line, with two samples on each side
-    means = torch.tensor([[-1.0], [1.0], [5.0], [-5.0]], dtype=torch.float64)   # components 2, 3: classes 0, 1
+    means = torch.tensor([[-1.0], [1.0], [5.0], [-5.0]], dtype=torch.float64)  # components 2, 3: classes 0, 1
     x = torch.tensor([[-0.5], [4.0], [0.5], [-4.0]], dtype=torch.float64)
     assert bayes_accuracy(x, torch.tensor([0, 0, 1, 1]), means, 2) == 1.0
     assert bayes_accuracy(x, torch.tensor([1, 1, 0, 0]), means, 2) == 0.0
@@ -67,17 +82,18 @@ def test_bayes_accuracy_is_the_nearest_mean_for_one_component():
 
 # ---------------------------------------------------------------- the net, Eq. 22
 
+
 def bn(r, gamma, beta, eps):
     """Standard BN in training mode, by hand: (r − mean)/√(biased var + ε)·γ + β."""
     return (r - r.mean(0)) / np.sqrt(r.var(0) + eps) * gamma + beta
 
 
-@pytest.mark.parametrize("dim_in", [3, 4])           # 4 = width: layer 1 is still not skipped
+@pytest.mark.parametrize("dim_in", [3, 4])  # 4 = width: layer 1 is still not skipped
 def test_block_equation_by_hand(dim_in):
     net = ResidualMLP(dim_in=dim_in, width=4, blocks=3, classes=2, seed=5)
     g = torch.Generator().manual_seed(0)
     with torch.no_grad():
-        for norm in net.norms:                               # arbitrary λ and β, so both enter
+        for norm in net.norms:  # arbitrary λ and β, so both enter
             norm.weight.copy_(torch.rand(4, generator=g, dtype=torch.float64) + 0.5)
             norm.bias.copy_(torch.randn(4, generator=g, dtype=torch.float64))
     x = torch.randn(6, dim_in, generator=g, dtype=torch.float64)
@@ -85,9 +101,9 @@ def test_block_equation_by_hand(dim_in):
     lam = [norm.weight.detach().numpy() for norm in net.norms]
     beta = [norm.bias.detach().numpy() for norm in net.norms]
     eps = net.norms[0].eps
-    n = bn(np.maximum(x.numpy() @ W[0].T, 0), lam[0], beta[0], eps)            # layer 1: no skip
+    n = bn(np.maximum(x.numpy() @ W[0].T, 0), lam[0], beta[0], eps)  # layer 1: no skip
     for l in (1, 2):
-        n = bn(np.maximum(n @ W[l].T, 0), lam[l], beta[l], eps) + n            # Eq. 22
+        n = bn(np.maximum(n @ W[l].T, 0), lam[l], beta[l], eps) + n  # Eq. 22
     logits = n @ net.classifier.weight.detach().numpy().T + net.classifier.bias.detach().numpy()
     out = net(x)
     assert out.shape == (6, 2) and out.dtype == torch.float64
@@ -107,7 +123,7 @@ def test_block_equation_without_bn_by_hand():
 
 
 def test_shapes_and_initial_values():
-    net = ResidualMLP()                                      # LW App. C: 50 → 20, 10 layers, 10 classes
+    net = ResidualMLP()  # LW App. C: 50 → 20, 10 layers, 10 classes
     assert [tuple(layer.weight.shape) for layer in net.layers] == [(20, 50)] + [(20, 20)] * 9
     assert all(layer.bias is None for layer in net.layers)
     assert tuple(net.classifier.weight.shape) == (10, 20)
@@ -125,8 +141,7 @@ def test_initial_weights_are_seeded_normal_with_variance_gain_over_fan_in():
         fan_in = layer.weight.shape[1]
         assert abs(layer.weight.std().item() * math.sqrt(fan_in) / 1.5 - 1) < 0.01
     assert abs(net.classifier.weight.std().item() * math.sqrt(300) / 0.5 - 1) < 0.05
-    same = ResidualMLP(dim_in=400, width=300, blocks=2, init_gain=1.5, classifier_gain=0.5, seed=1,
-                       batch_norm=False)
+    same = ResidualMLP(dim_in=400, width=300, blocks=2, init_gain=1.5, classifier_gain=0.5, seed=1, batch_norm=False)
     assert all(torch.equal(a.weight, b.weight) for a, b in zip(net.layers, same.layers))  # BN or not: same W
     other = ResidualMLP(dim_in=400, width=300, blocks=2, seed=2)
     assert not torch.equal(net.layers[0].weight, other.layers[0].weight)
@@ -139,6 +154,7 @@ def test_weight_norm_is_the_norm_of_all_layer_weights():
 
 
 # ---------------------------------------------------------------- training and its record
+
 
 @pytest.fixture(scope="module")
 def tiny_record():
@@ -179,7 +195,7 @@ def test_stage_zero_is_the_initial_net(tiny_record):
 def test_short_training_reduces_the_loss(tiny_record):
     m = tiny_record["metrics"]
     assert m.train_loss.iloc[-1] < 0.7 * m.train_loss.iloc[0]
-    assert m.train_acc.iloc[-1] > 0.6                      # 3 well-separated classes
+    assert m.train_acc.iloc[-1] > 0.6  # 3 well-separated classes
 
 
 def test_without_bn_records_no_lambdas_and_trains():
@@ -192,8 +208,8 @@ def test_without_bn_records_no_lambdas_and_trains():
 def test_untrained_beta_stays_zero():
     torch_seed_state, threads = torch.random.get_rng_state(), torch.get_num_threads()
     record = train_residual_mlp(**{**TINY, "bn_shift": False, "epochs": 1, "threads": 1})
-    assert torch.equal(torch.random.get_rng_state(), torch_seed_state)     # no global RNG used
-    assert torch.get_num_threads() == threads                               # and the threads are restored
+    assert torch.equal(torch.random.get_rng_state(), torch_seed_state)  # no global RNG used
+    assert torch.get_num_threads() == threads  # and the threads are restored
     assert len(record["lambdas"]) > 0
     net = ResidualMLP(4, 3, 2, 2, bn_shift=False)
     optimizer = torch.optim.SGD([p for p in net.parameters() if p.requires_grad], lr=1.0)
@@ -211,6 +227,7 @@ def test_a_last_minibatch_of_one_is_refused():
 
 # ---------------------------------------------------------------- growth
 
+
 def test_rank_correlation():
     assert rank_correlation([1, 2, 3, 4], [10, 20, 25, 100]) == pytest.approx(1.0)
     assert rank_correlation([1, 2, 3, 4], [4, 3, 2, 1]) == pytest.approx(-1.0)
@@ -218,9 +235,14 @@ def test_rank_correlation():
 
 def test_growth_summary_of_a_dip_then_a_rise():
     t = np.arange(0, 101, 10)
-    w = np.array([5, 4, 3, 3.5, 4, 5, 6, 7, 8, 9, 10.0])                 # minimum at t = 20, rising after
-    lam = pd.DataFrame([{"iteration": i, "layer": layer, "lambda": (2 + i / 100) if layer == 1 else w[k] / 5}
-                        for k, i in enumerate(t) for layer in (1, 2, 3)])
+    w = np.array([5, 4, 3, 3.5, 4, 5, 6, 7, 8, 9, 10.0])  # minimum at t = 20, rising after
+    lam = pd.DataFrame(
+        [
+            {"iteration": i, "layer": layer, "lambda": (2 + i / 100) if layer == 1 else w[k] / 5}
+            for k, i in enumerate(t)
+            for layer in (1, 2, 3)
+        ]
+    )
     record = {"norms": pd.DataFrame({"iteration": t, "w_norm": w}), "lambdas": lam}
     g = growth_summary(record)
     assert g["w_norm_start"] == 5 and g["w_norm_min"] == 3 and g["w_norm_min_iteration"] == 20
@@ -233,6 +255,7 @@ def test_growth_summary_of_a_dip_then_a_rise():
 
 
 # ---------------------------------------------------------------- figures
+
 
 def test_stage_iterations():
     assert figures.stage_iterations(range(0, 101, 10), n_stages=3) == [0, 50, 100]

@@ -1,4 +1,5 @@
 """YT's simulations: φ(r) of App. E (Fig 13) and the trivial-case Monte Carlo of App. D.4.1 (Fig 11)."""
+
 import math
 
 import numpy as np
@@ -12,6 +13,7 @@ DEFAULTS = {"n": 20, "eps": 0.1, "L": 10, "l": 5, "p": 0.9, "sigma_A": 0.01, "si
 
 
 # ---------------------------------------------------------------- φ(r), YT App. E
+
 
 def test_phi_integral_equals_closed_form():
     r = np.geomspace(1e-4, 1e4, 81)
@@ -36,6 +38,7 @@ def test_phi_limits_and_bad_input():
 
 def test_g_is_a_normalised_density():
     from scipy import integrate
+
     for sigma in (0.01, 1.0, 30.0):
         assert integrate.quad(gaussian.g, -np.inf, np.inf, args=(sigma,))[0] == pytest.approx(1.0, abs=1e-9)
 
@@ -86,6 +89,7 @@ def test_fig13_returns_its_numbers():
 
 # ---------------------------------------------------------------- the trivial case, YT App. D.4.1
 
+
 def brute_force_sigma(net, Z, S, zv, sigma_A, sigma_V, eps):
     """σ⁽ˡ⁾ per trial from the definitions, one trial and one matrix at a time: K from the same draws
     (Kᵀ = I + εσ_A Z or σ_A Z), Θ = [∏ Kᵀ S] V explicitly, r_i with Σ_{j≠i} Θ_ij, σ = fraction r_i > 1."""
@@ -110,14 +114,14 @@ def test_monte_carlo_equals_brute_force(net, n, L, l, p):
     fast = trivial.sigma_samples(net, n, L, l, p, trials=trials, seed=seed, block=block, **kw)
     Z, S, zv = trivial.draws(n, L - l, p, trials, seed, block=block)
     np.testing.assert_array_equal(fast, brute_force_sigma(net, Z, S, zv, **kw))
-    assert 0 < fast.mean() < 1 or n == 1 or p < 0.6   # a case that can tell dominant from not
+    assert 0 < fast.mean() < 1 or n == 1 or p < 0.6  # a case that can tell dominant from not
 
 
 def test_residual_with_eps_zero_is_the_all_ones_path():
     n, L, l, p, trials = 6, 8, 3, 0.9, 20_000
     Z, S, zv = trivial.draws(n, L - l, p, 500, seed=3)
     sigma = trivial.sigma_from_draws("residual", Z, S, zv, sigma_A=0.5, sigma_V=0.1, eps=0.0)
-    np.testing.assert_array_equal(sigma, S.prod(axis=1).mean(axis=1))   # σ = 1 exactly where every S_ii = 1
+    np.testing.assert_array_equal(sigma, S.prod(axis=1).mean(axis=1))  # σ = 1 exactly where every S_ii = 1
     mean, se = trivial.expected_sigma("residual", n, L, l, p, 0.5, 0.1, 0.0, trials, seed=4)
     assert abs(mean - p ** (L - l)) < 4 * se
 
@@ -125,7 +129,7 @@ def test_residual_with_eps_zero_is_the_all_ones_path():
 @pytest.mark.parametrize("net", trivial.NETS)
 def test_p_zero_gives_zero(net):
     sigma = trivial.sigma_samples(net, 5, 6, 2, 0.0, 0.3, 0.2, 0.1, trials=300, seed=0)
-    assert np.all(sigma == 0)   # Θ = 0: 0/0 is not dominant
+    assert np.all(sigma == 0)  # Θ = 0: 0/0 is not dominant
 
 
 @pytest.mark.parametrize("net", trivial.NETS)
@@ -147,27 +151,39 @@ def test_residual_depends_on_eps_times_sigma_A_only():
     b = trivial.sigma_samples("residual", 8, 6, 2, 0.9, 0.2, 0.1, 0.5, trials=2000, seed=7)
     c = trivial.sigma_samples("residual", 8, 6, 2, 0.9, 0.02, 0.1, 0.5, trials=2000, seed=7)
     np.testing.assert_array_equal(a, b)
-    assert c.mean() > a.mean() + 0.05   # smaller εσ_A: more dominant flows
+    assert c.mean() > a.mean() + 0.05  # smaller εσ_A: more dominant flows
 
 
 def test_chunking_and_threads_do_not_change_the_result():
-    kw = {"net": "residual", "n": 6, "L": 7, "l": 2, "p": 0.8, "sigma_A": 0.4, "sigma_V": 0.1, "eps": 0.5,
-          "trials": 1234, "seed": 9, "block": 50}
-    reference = trivial.sigma_samples(**kw, chunk_bytes=1)          # one block per chunk
-    np.testing.assert_array_equal(reference, trivial.sigma_samples(**kw, chunk_bytes=1 << 30))   # one chunk
+    kw = {
+        "net": "residual",
+        "n": 6,
+        "L": 7,
+        "l": 2,
+        "p": 0.8,
+        "sigma_A": 0.4,
+        "sigma_V": 0.1,
+        "eps": 0.5,
+        "trials": 1234,
+        "seed": 9,
+        "block": 50,
+    }
+    reference = trivial.sigma_samples(**kw, chunk_bytes=1)  # one block per chunk
+    np.testing.assert_array_equal(reference, trivial.sigma_samples(**kw, chunk_bytes=1 << 30))  # one chunk
     np.testing.assert_array_equal(reference, trivial.sigma_samples(**kw, chunk_bytes=60_000, threads=2))
     assert not np.array_equal(reference, trivial.sigma_samples(**kw | {"seed": 10}))
 
 
 def test_p_prime_and_its_limit():
     for p in (0.3, 0.9, 0.999):
-        assert trivial.p_prime(p, 5) == pytest.approx(p ** 2 * (1 - p ** 10) / (1 - p ** 2), rel=1e-12)
+        assert trivial.p_prime(p, 5) == pytest.approx(p**2 * (1 - p**10) / (1 - p**2), rel=1e-12)
     assert trivial.p_prime(1.0, 5) == 5.0
     assert trivial.sigma_eq11(20, 0.1, 10, 5, 1.0, 0.01) == pytest.approx(
-        float(trivial.sigma_conclusion(20, 0.1, 10, 5, 1.0, 0.01)), rel=1e-14)   # p = 1: p′ = L−l
+        float(trivial.sigma_conclusion(20, 0.1, 10, 5, 1.0, 0.01)), rel=1e-14
+    )  # p = 1: p′ = L−l
     assert trivial.sigma_eq11(20, 0.1, 10, 5, 0.0, 0.01) == 0.0
-    assert trivial.sigma_eq11(1, 0.1, 10, 5, 0.9, 0.01) == pytest.approx(0.9 ** 5)   # n = 1: no other path
-    assert trivial.sigma_eq11(20, 0.0, 10, 5, 0.9, 0.01) == pytest.approx(0.9 ** 5)  # ε = 0: r = ∞
+    assert trivial.sigma_eq11(1, 0.1, 10, 5, 0.9, 0.01) == pytest.approx(0.9**5)  # n = 1: no other path
+    assert trivial.sigma_eq11(20, 0.0, 10, 5, 0.9, 0.01) == pytest.approx(0.9**5)  # ε = 0: r = ∞
 
 
 # Measured with 100,000 trials per point (two seeds): |Eq. 11 − Monte Carlo| ≤ 0.0045 at the defaults and
@@ -176,8 +192,9 @@ def test_p_prime_and_its_limit():
 CLOSE = 0.005
 
 
-@pytest.mark.parametrize("change", [{}, {"n": 5}, {"n": 10}, {"l": 1}, {"l": 8}, {"sigma_A": 1e-3},
-                                    {"sigma_A": 0.1}, {"sigma_V": 10.0}])
+@pytest.mark.parametrize(
+    "change", [{}, {"n": 5}, {"n": 10}, {"l": 1}, {"l": 8}, {"sigma_A": 1e-3}, {"sigma_A": 0.1}, {"sigma_V": 10.0}]
+)
 def test_eq11_is_close_to_the_monte_carlo_in_panels_a_to_d(change):
     q = DEFAULTS | change
     mean, se = trivial.expected_sigma("residual", **q, trials=20_000, seed=21)
@@ -215,8 +232,14 @@ def test_fig11_table_points_do_not_depend_on_order_and_nets_are_independent():
 
 
 def test_fig11_draws_every_panel():
-    sweeps = {"n": [2, 5, 20], "l": [1, 4], "sigma_A": [1e-3, 1.0], "sigma_V": [0.1, 1.0], "p": [0.5, 1.0],
-              "eps": [0.1, 10.0]}
+    sweeps = {
+        "n": [2, 5, 20],
+        "l": [1, 4],
+        "sigma_A": [1e-3, 1.0],
+        "sigma_V": [0.1, 1.0],
+        "p": [0.5, 1.0],
+        "eps": [0.1, 10.0],
+    }
     table = trivial.fig11_table(DEFAULTS | {"L": 5, "l": 3}, sweeps, trials=100, seed=0)
     fig, data = figures.fig11(table)
     assert len([ax for ax in fig.axes if ax.get_visible()]) == 6

@@ -2,6 +2,7 @@
 ends identical to a local run; a training job stopped mid-run (its process killed, requeued as SLURM preempts,
 or cancelled) runs again and resumes from its checkpoint to the very weights of an uninterrupted run; the
 cluster's daemons are stopped by PID, also after a failure."""
+
 import csv
 import signal
 import subprocess
@@ -69,11 +70,13 @@ def test_the_cluster_stops_every_daemon_it_started_when_its_process_gets_sigterm
     why = missing()
     if why:
         pytest.skip(why)
-    script = (f"import sys, time; sys.path.insert(0, {str(Path(__file__).parent)!r}); "
-              "from pathlib import Path; from slurm_cluster import SingleNodeSlurm\n"
-              f"with SingleNodeSlurm(Path({str(tmp_path)!r})) as c:\n"
-              "    print(' '.join(f'{n}={p.read_text().split()[0]}' for n, p in c.pids.items()), flush=True)\n"
-              "    time.sleep(600)\n")
+    script = (
+        f"import sys, time; sys.path.insert(0, {str(Path(__file__).parent)!r}); "
+        "from pathlib import Path; from slurm_cluster import SingleNodeSlurm\n"
+        f"with SingleNodeSlurm(Path({str(tmp_path)!r})) as c:\n"
+        "    print(' '.join(f'{n}={p.read_text().split()[0]}' for n, p in c.pids.items()), flush=True)\n"
+        "    time.sleep(600)\n"
+    )
     holder = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
     try:
         pids = {name: int(pid) for name, pid in (kv.split("=") for kv in holder.stdout.readline().split())}
@@ -86,8 +89,9 @@ def test_the_cluster_stops_every_daemon_it_started_when_its_process_gets_sigterm
     assert not [f for f in CONF_FILES if (CONF_DIR / f).exists()]
 
 
-def test_the_smoke_scale_through_the_profile_trains_every_job_with_sbatch_and_matches_a_local_run(cluster, smoke,
-                                                                                                   tmp_path):
+def test_the_smoke_scale_through_the_profile_trains_every_job_with_sbatch_and_matches_a_local_run(
+    cluster, smoke, tmp_path
+):
     before = {j["JobID"] for j in cluster.sacct("JobID")}
     # the same threads per job as the local run: float32 results depend on the thread count
     done = run(tmp_path, *PROFILE, "--config", "scale=smoke", env=cluster.env)
@@ -105,8 +109,12 @@ def test_the_smoke_scale_through_the_profile_trains_every_job_with_sbatch_and_ma
         assert [r for r in rows[0] if not r.startswith("#")] == [r for r in rows[1] if not r.startswith("#")]
 
 
-LONGER = ["--config", "scale=smoke", "experiments={fig10: {depths: [8], train: {epochs: 40, milestones: [30]}}}",
-          "measures={yt_fig10: {depth: 8}}"]
+LONGER = [
+    "--config",
+    "scale=smoke",
+    "experiments={fig10: {depths: [8], train: {epochs: 40, milestones: [30]}}}",
+    "measures={yt_fig10: {depth: 8}}",
+]
 GROUP = "simplified-residual-d8-hmwi-s0"
 TARGET = f"results/runs/fig10/_groups/{GROUP}/done.json"
 
@@ -122,8 +130,9 @@ def uninterrupted(tmp_path_factory):
 
 def kill_the_training_process(cluster, job_id):
     """As a node failure or the OOM killer would: the job ends FAILED and Snakemake resubmits it."""
-    trainer = subprocess.run(["pgrep", "-f", r"\.snakemake/scripts/tmp.*train\.py"], capture_output=True, text=True,
-                             check=True).stdout.split()
+    trainer = subprocess.run(
+        ["pgrep", "-f", r"\.snakemake/scripts/tmp.*train\.py"], capture_output=True, text=True, check=True
+    ).stdout.split()
     subprocess.run(["kill", "-9", *trainer], check=True)
 
 
@@ -147,20 +156,26 @@ PREEMPTIONS = {
 
 
 @pytest.mark.parametrize("how", PREEMPTIONS)
-def test_a_preempted_training_job_is_run_again_and_resumes_to_the_uninterrupted_weights(cluster, uninterrupted,
-                                                                                         tmp_path, how):
+def test_a_preempted_training_job_is_run_again_and_resumes_to_the_uninterrupted_weights(
+    cluster, uninterrupted, tmp_path, how
+):
     end_job, extra, states = PREEMPTIONS[how]
     rows = tmp_path / "results" / "runs" / "fig10" / GROUP / "metrics.csv"
     before = {j["JobID"] for j in cluster.sacct("JobID")}
-    job = subprocess.Popen([*SNAKEMAKE, "--directory", str(tmp_path), *PROFILE, "--slurm-keep-successful-logs",
-                            *extra, TARGET, *LONGER], env=cluster.env, stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT, text=True)
+    job = subprocess.Popen(
+        [*SNAKEMAKE, "--directory", str(tmp_path), *PROFILE, "--slurm-keep-successful-logs", *extra, TARGET, *LONGER],
+        env=cluster.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     end = time.monotonic() + 600
     while not (rows.exists() and len(rows.read_text().splitlines()) >= 5):  # header, epoch 0 and 3 epochs
         assert job.poll() is None and time.monotonic() < end, "the job ended before it could be stopped"
         time.sleep(0.1)
-    running = subprocess.run(["squeue", "-h", "-o", "%i"], env=cluster.env, capture_output=True, text=True,
-                             check=True).stdout.split()
+    running = subprocess.run(
+        ["squeue", "-h", "-o", "%i"], env=cluster.env, capture_output=True, text=True, check=True
+    ).stdout.split()
     assert len(running) == 1
     end_job(cluster, running[0])
     try:
@@ -170,6 +185,6 @@ def test_a_preempted_training_job_is_run_again_and_resumes_to_the_uninterrupted_
     assert job.returncode == 0, out[-3000:]
     jobs = [j for j in cluster.sacct("JobID", "State", duplicates=True) if j["JobID"] not in before]
     assert [j["State"].split(" by ")[0] for j in jobs] == states, jobs
-    logs = "".join(p.read_text() for p in (tmp_path / ".snakemake" / "slurm_logs").rglob("*.log"))
-    assert "resuming after epoch" in logs
+    log = tmp_path / "results" / "logs" / "train" / "fig10" / f"{GROUP}.log"  # the job's stderr, last attempt's
+    assert "resuming after epoch" in log.read_text()
     same_run(rows.parent, uninterrupted)

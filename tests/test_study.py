@@ -1,5 +1,6 @@
 """The scale study: each claim weighed at every epoch of synthetic runs whose effect is known, the measured
 claims at every snapshot epoch, and the steps from which a claim holds to the end."""
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -7,8 +8,10 @@ import pytest
 from plainres import study
 
 RNG = np.random.default_rng(1)
-CONFIG = {"scale_study": {"reach_loss": 1.5, "settings": [{"name": "s", "depths": [20]}]},
-          "figures": {"yt_fig9": {"widening_steps": 100, "left_depths": [20, 20]}}}
+CONFIG = {
+    "scale_study": {"reach_loss": 1.5, "settings": [{"name": "s", "depths": [20]}]},
+    "figures": {"yt_fig9": {"widening_steps": 100, "left_depths": [20, 20]}},
+}
 
 
 def table1_curves(gap_by_epoch: dict[int, float]) -> pd.DataFrame:
@@ -18,9 +21,23 @@ def table1_curves(gap_by_epoch: dict[int, float]) -> pd.DataFrame:
         for epoch, gap in gap_by_epoch.items():
             base = 2.3 - 0.1 * epoch + 0.01 * seed
             for net, L in (("plain", base + gap), ("residual", base + 1e-3 * seed)):
-                rows.append({"setting": "s", "experiment": "table1", "net": net, "init": "kwi" if net == "plain" else "hmwi",
-                             "depth": 20, "seed": seed, "status": "ok", "run_id": f"{net}-{seed}", "epoch": epoch,
-                             "iteration": 8 * epoch, "L": L, "E": 0.5, "train_subset": 1000})
+                rows.append(
+                    {
+                        "setting": "s",
+                        "experiment": "table1",
+                        "net": net,
+                        "init": "kwi" if net == "plain" else "hmwi",
+                        "depth": 20,
+                        "seed": seed,
+                        "status": "ok",
+                        "run_id": f"{net}-{seed}",
+                        "epoch": epoch,
+                        "iteration": 8 * epoch,
+                        "L": L,
+                        "E": 0.5,
+                        "train_subset": 1000,
+                    }
+                )
     return pd.DataFrame(rows)
 
 
@@ -28,15 +45,22 @@ def test_a_loss_gap_that_opens_after_two_epochs_holds_from_their_steps():
     effects = study.effects(table1_curves({0: 0.0, 1: 0.0, 2: 0.2, 3: 0.3}), CONFIG)
     L = effects[effects.key == "yt_table1.L"].set_index("epoch")
     assert list(L.steps) == [8, 16, 24] and list(L.verdict) == ["inconclusive", "holds", "holds"]
-    assert L.loc[3, "effect"] == pytest.approx(0.3 - 0.001, abs=2e-3) and set(L.n) == {3} and set(L.case) == {"depth 20"}
+    assert (
+        L.loc[3, "effect"] == pytest.approx(0.3 - 0.001, abs=2e-3) and set(L.n) == {3} and set(L.case) == {"depth 20"}
+    )
     shown = study.first_shown(effects).set_index("key")
-    assert shown.loc["yt_table1.L", "steps_until_it_holds"] == 16 and shown.loc["yt_table1.L", "verdict_at_end"] == "holds"
+    assert (
+        shown.loc["yt_table1.L", "steps_until_it_holds"] == 16 and shown.loc["yt_table1.L", "verdict_at_end"] == "holds"
+    )
 
 
 def test_a_claim_that_stops_holding_before_the_end_is_not_shown():
     effects = study.effects(table1_curves({0: 0.0, 1: 0.3, 2: 0.3, 3: 0.0}), CONFIG)
     shown = study.first_shown(effects).set_index("key")
-    assert pd.isna(shown.loc["yt_table1.L", "steps_until_it_holds"]) and shown.loc["yt_table1.L", "verdict_at_end"] != "holds"
+    assert (
+        pd.isna(shown.loc["yt_table1.L", "steps_until_it_holds"])
+        and shown.loc["yt_table1.L", "verdict_at_end"] != "holds"
+    )
 
 
 def measured_frame(epochs=(1, 2, 3)) -> pd.DataFrame:
@@ -48,16 +72,39 @@ def measured_frame(epochs=(1, 2, 3)) -> pd.DataFrame:
         for e in epochs:
             for net in ("plain", "residual"):
                 lift = 0.2 if net == "residual" and e >= 2 else 0.0
-                rows += [{**ident, "measure": "yt_fig3", "net": net, "seed": seed, "epoch": e,
-                          "value": 1.0 + lift + v} for v in RNG.normal(0, 0.01, 5)]
+                rows += [
+                    {**ident, "measure": "yt_fig3", "net": net, "seed": seed, "epoch": e, "value": 1.0 + lift + v}
+                    for v in RNG.normal(0, 0.01, 5)
+                ]
         for e in (0, *epochs):
-            rows += [{**ident, "measure": "lw_appc", "arch": "fully-fledged", "net": "residual", "seed": seed,
-                      "epoch": e, "layer": layer, "value": 5.0 + e + 0.1 * seed} for layer in (1, 2)]
+            rows += [
+                {
+                    **ident,
+                    "measure": "lw_appc",
+                    "arch": "fully-fledged",
+                    "net": "residual",
+                    "seed": seed,
+                    "epoch": e,
+                    "layer": layer,
+                    "value": 5.0 + e + 0.1 * seed,
+                }
+                for layer in (1, 2)
+            ]
         for stage, e in (("first", 0), *(("last", e) for e in epochs if e < epochs[-1])):
             for net in ("plain", "residual"):
-                rows += [{**ident, "measure": "yt_fig12", "net": net, "seed": seed, "epoch": e, "stage": stage,
-                          "layer": layer, "value": (0.6 if net == "residual" else 0.3) + 0.01 * seed}
-                         for layer in (1, 2, 3)]
+                rows += [
+                    {
+                        **ident,
+                        "measure": "yt_fig12",
+                        "net": net,
+                        "seed": seed,
+                        "epoch": e,
+                        "stage": stage,
+                        "layer": layer,
+                        "value": (0.6 if net == "residual" else 0.3) + 0.01 * seed,
+                    }
+                    for layer in (1, 2, 3)
+                ]
     return pd.DataFrame(rows)
 
 

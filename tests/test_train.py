@@ -1,4 +1,5 @@
 """The training engine: minibatches, seed groups, metrics, snapshots, resume, divergence."""
+
 import json
 import os
 import shutil
@@ -29,9 +30,13 @@ from plainres.transfer import transfer_to_plain, transfer_to_residual, weight_pe
 
 FAST = TrainConfig(epochs=2, lr=0.05, milestones=(1,), batch_size=32, eval_every=1, snapshot_epochs=(0, -2, -1))
 # compiled, or the test fails; inductor compiles C++ on a CPU (.ci/run installs g++)
-NO_FALLBACK = [pytest.mark.filterwarnings("error:torch.compile could not capture"),
-               pytest.mark.skipif(shutil.which("g++") is None and shutil.which("c++") is None,
-                                  reason="torch.compile needs a C++ compiler on a CPU: none found")]
+NO_FALLBACK = [
+    pytest.mark.filterwarnings("error:torch.compile could not capture"),
+    pytest.mark.skipif(
+        shutil.which("g++") is None and shutil.which("c++") is None,
+        reason="torch.compile needs a C++ compiler on a CPU: none found",
+    ),
+]
 
 
 def compiled_only(test):
@@ -123,10 +128,13 @@ def test_runs_with_the_same_data_seed_see_bit_identical_minibatches(data_file):
         assert torch.equal(x1[0], x[0]) and torch.equal(y1[0], y[0])
 
 
-@pytest.mark.parametrize("dtype,batch_size,tol", [
-    ("float64", 32, 1e-12),   # a whole epoch of 6 steps, data order included
-    ("float32", 192, 1e-5),   # one step on the whole set: fp32 rounding compounds over steps
-])
+@pytest.mark.parametrize(
+    "dtype,batch_size,tol",
+    [
+        ("float64", 32, 1e-12),  # a whole epoch of 6 steps, data order included
+        ("float32", 192, 1e-5),  # one step on the whole set: fp32 rounding compounds over steps
+    ],
+)
 def test_one_group_step_equals_k_single_run_steps(tmp_path, data_file, dtype, batch_size, tol):
     runs = [Run("simplified", "residual", 5, "hmwi", seed=s, data_seed=10 + s) for s in range(3)]
     cfg = replace(FAST, dtype=dtype, epochs=1, batch_size=batch_size)
@@ -194,8 +202,9 @@ def test_equivalent_plain_and_residual_runs_stay_equivalent_in_the_engine(tmp_pa
     """YT Table 2 in miniature: t-hmwi plain with decay on T⁻¹(p) vs hmwi residual, same seeds, float64; eager,
     and through the compiled step."""
     cfg = replace(FAST, dtype="float64", log_iterations=True, compile=compile_)
-    _, (p_out,), (p_final,) = train(tmp_path, [Run("simplified", "plain", 8, "t-hmwi", 4)],
-                                    replace(cfg, decay_on_T_inverse=True), data_file, "p")
+    _, (p_out,), (p_final,) = train(
+        tmp_path, [Run("simplified", "plain", 8, "t-hmwi", 4)], replace(cfg, decay_on_T_inverse=True), data_file, "p"
+    )
     _, (r_out,), (r_final,) = train(tmp_path, [Run("simplified", "residual", 8, "hmwi", 4)], cfg, data_file, "r")
     plain = make_model(Run("simplified", "plain", 8, "t-hmwi", 4), dtype=torch.float64)
     plain.load_state_dict(p_final)
@@ -231,7 +240,8 @@ def test_iteration_log_is_the_minibatch_loss_before_each_step(tmp_path, data_fil
         opt.step()
     metrics = RunFolder(out).metrics()
     assert float(metrics[-1]["minibatch_loss"]) == pytest.approx(
-        sum(float(r["minibatch_loss"]) for r in steps) / len(steps), rel=1e-12)
+        sum(float(r["minibatch_loss"]) for r in steps) / len(steps), rel=1e-12
+    )
 
 
 @pytest.mark.parametrize("arch,net", [("simplified", "residual"), ("dominant", "residual"), ("fully-fledged", "plain")])
@@ -285,10 +295,14 @@ def test_snapshots_and_files_of_a_run(tmp_path, data_file):
 
 
 def cli_job(tmp_path, data_file, name, **train):
-    job = {"runs": [{"arch": "simplified", "net": "residual", "depth": 8, "init": "hmwi", "seed": 3}],
-           "train": {"epochs": 6, "lr": 0.05, "milestones": [4], "batch_size": 16, "log_iterations": True, **train},
-           "data": str(data_file), "out_dirs": [str(tmp_path / name / "run")],
-           "checkpoint": str(tmp_path / name / "checkpoint.pt"), "device": "cpu"}
+    job = {
+        "runs": [{"arch": "simplified", "net": "residual", "depth": 8, "init": "hmwi", "seed": 3}],
+        "train": {"epochs": 6, "lr": 0.05, "milestones": [4], "batch_size": 16, "log_iterations": True, **train},
+        "data": str(data_file),
+        "out_dirs": [str(tmp_path / name / "run")],
+        "checkpoint": str(tmp_path / name / "checkpoint.pt"),
+        "device": "cpu",
+    }
     path = tmp_path / f"{name}.json"
     path.write_text(json.dumps(job))
     return [sys.executable, "-m", "plainres.train", str(path)], tmp_path / name / "run"
@@ -349,8 +363,7 @@ def test_depth20_residual_learns_real_cifar10_on_cpu(tmp_path):
     save_cached(data, info, "cifar10", tmp_path / "cifar10.pt", tmp_path / "cifar10.json")
     # The paper's lr; this BN-free net starts slowly (measured: L 2.305 → 1.82, E 0.89 → 0.705)
     cfg = TrainConfig(epochs=4, lr=0.01, batch_size=128, train_subset=10_000, test_subset=1000, eval_every=2)
-    statuses, (out,), _ = train(tmp_path, [Run("simplified", "residual", 20, "hmwi", 0)], cfg,
-                                tmp_path / "cifar10.pt")
+    statuses, (out,), _ = train(tmp_path, [Run("simplified", "residual", 20, "hmwi", 0)], cfg, tmp_path / "cifar10.pt")
     rows = RunFolder(out).metrics()
     losses = [float(r["train_loss"]) for r in rows]
     assert statuses == ["finished"] and [int(r["epoch"]) for r in rows] == [0, 2, 4]
@@ -376,7 +389,7 @@ def test_captured_final_activation_gradients_are_what_a_hook_on_a_L_sees(tmp_pat
             opt.zero_grad()
             (loss + cfg.weight_decay / 2 * weight_penalty(model)).backward()
         hooked = taps["final"].grad
-        stored = saved["grad"][it * cfg.batch_size:(it + 1) * cfg.batch_size]
+        stored = saved["grad"][it * cfg.batch_size : (it + 1) * cfg.batch_size]
         assert rel(stored, hooked) <= 1e-12, it
         opt.step()
     assert saved["grad"].dtype == torch.float64 and saved["grad"].shape == (192, 64)
@@ -402,6 +415,7 @@ def test_snapshot_every_adds_every_kth_epoch_to_the_listed_ones():
 
 # ---------------------------------------------------------------- the compiled step (TrainConfig.compile)
 
+
 def test_channels_last_auto_means_float32_on_a_cpu():
     from plainres.step import in_channels_last
 
@@ -421,8 +435,11 @@ def test_compile_auto_means_cuda_only():
     with pytest.raises(ValueError, match="compile must be one of"):
         TrainConfig(epochs=1, lr=0.1, compile="yes")
     import yaml  # a bare on/off in config.yaml arrives as a boolean
+
     assert TrainConfig.from_dict({"epochs": 1, "lr": 0.1, **yaml.safe_load("compile: on")}).compile == "on"
-    assert TrainConfig.from_dict({"epochs": 1, "lr": 0.1, **yaml.safe_load("channels_last: off")}).channels_last == "off"
+    assert (
+        TrainConfig.from_dict({"epochs": 1, "lr": 0.1, **yaml.safe_load("channels_last: off")}).channels_last == "off"
+    )
     assert TrainConfig.from_dict({"epochs": 1, "lr": 0.1, **yaml.safe_load("compile: off")}).compile == "off"
 
 
@@ -434,9 +451,18 @@ def test_the_compiled_step_equals_the_eager_step_over_epochs(tmp_path, data_file
     (inductor on the CPU) against eager: the same minibatches, fp32 within 1e-5. Inductor sums in another order;
     measured at lr 0.01: 5e-8 after the first step, 1.7e-6 after the fifth (BN nets on random labels amplify it
     about 3× a step at lr 0.05; the simplified nets 2e-8 after five)."""
-    cfg = replace(FAST, epochs=1, lr=0.01, batch_size=40, log_iterations=True,  # 192 images: 4 × 40 and one 32
-                  channels_last=channels_last)
-    for runs in ([Run("fully-fledged", "residual", 8, "kwi", s) for s in (0, 1)], [Run("simplified", "plain", 8, "kwi", 3)]):
+    cfg = replace(
+        FAST,
+        epochs=1,
+        lr=0.01,
+        batch_size=40,
+        log_iterations=True,  # 192 images: 4 × 40 and one 32
+        channels_last=channels_last,
+    )
+    for runs in (
+        [Run("fully-fledged", "residual", 8, "kwi", s) for s in (0, 1)],
+        [Run("simplified", "plain", 8, "kwi", 3)],
+    ):
         _, eager_outs, eager = train(tmp_path, runs, replace(cfg, compile="off"), data_file, "eager")
         _, compiled_outs, compiled = train(tmp_path, runs, replace(cfg, compile="on"), data_file, "compiled")
         for e, c, eo, co in zip(eager, compiled, eager_outs, compiled_outs):
@@ -448,8 +474,9 @@ def test_the_compiled_step_equals_the_eager_step_over_epochs(tmp_path, data_file
 
 @pytest.mark.slow
 @compiled_only
-def test_a_run_resumed_across_the_compiled_step_is_bit_identical_to_an_uninterrupted_one(tmp_path, data_file,
-                                                                                         monkeypatch):
+def test_a_run_resumed_across_the_compiled_step_is_bit_identical_to_an_uninterrupted_one(
+    tmp_path, data_file, monkeypatch
+):
     from plainres import train as engine
 
     cfg = replace(FAST, epochs=3, milestones=(2,), log_iterations=True, compile="on")
@@ -476,13 +503,17 @@ def test_a_step_that_cannot_be_compiled_trains_on_eagerly_with_one_warning(tmp_p
     def broken(fn, **kwargs):
         def call(*args):
             raise RuntimeError("no C++ compiler here\nmore detail")
+
         return call
 
     monkeypatch.setattr(torch, "compile", broken)
     runs = [Run("simplified", "residual", 5, "hmwi", 0)]
     _, _, eager = train(tmp_path, runs, replace(FAST, compile="off"), data_file, "eager")
-    with pytest.warns(UserWarning, match=r"could not capture the training step \(RuntimeError: no C\+\+ compiler "
-                                         r"here\); training on in eager mode") as caught:
+    with pytest.warns(
+        UserWarning,
+        match=r"could not capture the training step \(RuntimeError: no C\+\+ compiler "
+        r"here\); training on in eager mode",
+    ) as caught:
         _, _, fallback = train(tmp_path, runs, replace(FAST, compile="on"), data_file, "fallback")
     assert len([w for w in caught if "could not capture" in str(w.message)]) == 1
     assert all(torch.equal(eager[0][k], fallback[0][k]) for k in eager[0])
@@ -499,8 +530,14 @@ def test_the_functional_gradient_the_compiler_captures_is_autograds_bit_for_bit(
     results = []
     for functional in (False, True):
         group = SeedGroup([make_model(Run("fully-fledged", "residual", 8, "kwi", s)) for s in (0, 1)], False)
-        step = Step(group, dd, replace(FAST, compile="off"), MomentumSGD(list(group.params.values()), 0.1, 0.9),
-                    torch.autocast("cpu", enabled=False), torch.device("cpu"))
+        step = Step(
+            group,
+            dd,
+            replace(FAST, compile="off"),
+            MomentumSGD(list(group.params.values()), 0.1, 0.9),
+            torch.autocast("cpu", enabled=False),
+            torch.device("cpu"),
+        )
         plan = torch.stack([epoch_plan(len(dd.train_y), s, 1, 4, True) for s in (0, 1)])[:, :, :32]
         x, y = dd.minibatch(plan, 0, 32, 4)
         grads, losses, _ = step.gradients(x, y, functional)
@@ -510,10 +547,13 @@ def test_the_functional_gradient_the_compiler_captures_is_autograds_bit_for_bit(
     assert all(torch.equal(a, b) for a, b in zip(b0, b1))
 
 
-@pytest.mark.parametrize("runs", [
-    [Run("fully-fledged", "residual", 8, "kwi", s) for s in (0, 1)],  # a BN seed group (vmap)
-    [Run("simplified", "plain", 8, "kwi", 3)],                      # one run
-])
+@pytest.mark.parametrize(
+    "runs",
+    [
+        [Run("fully-fledged", "residual", 8, "kwi", s) for s in (0, 1)],  # a BN seed group (vmap)
+        [Run("simplified", "plain", 8, "kwi", 3)],  # one run
+    ],
+)
 def test_training_in_channels_last_is_the_same_arithmetic_in_another_layout(tmp_path, data_file, runs):
     """channels_last changes strides, not values: in float64 the weights, BN statistics, every minibatch loss and
     the metrics match the contiguous run's to rounding, and the weights and images it trains on really are NHWC."""
@@ -526,8 +566,12 @@ def test_training_in_channels_last_is_the_same_arithmetic_in_another_layout(tmp_
 
     def spy(self, params, buffers, x, shared_input=False):
         images = x if shared_input else x[0]  # evaluation's images are shared by the K models
-        seen.append((params["stem.weight"][0].is_contiguous(memory_format=torch.channels_last),
-                     images.is_contiguous(memory_format=torch.channels_last)))
+        seen.append(
+            (
+                params["stem.weight"][0].is_contiguous(memory_format=torch.channels_last),
+                images.is_contiguous(memory_format=torch.channels_last),
+            )
+        )
         return forward(self, params, buffers, x, shared_input)
 
     with pytest.MonkeyPatch.context() as mp:

@@ -1,4 +1,5 @@
 """The plain↔residual equivalence of YT §3–4.1, checked in float64."""
+
 import copy
 
 import pytest
@@ -7,8 +8,7 @@ import torch.nn.functional as F
 
 from plainres.init import initialise
 from plainres.models import FullyFledgedNet, SimplifiedNet, group_plan
-from plainres.transfer import (id_entries, rho, transfer_to_plain, transfer_to_residual,
-                               weight_penalty)
+from plainres.transfer import id_entries, rho, transfer_to_plain, transfer_to_residual, weight_penalty
 
 TOL = 1e-12
 
@@ -104,7 +104,7 @@ def test_T_inverse_is_exact_on_the_image_of_T():
         ids = id_entries(a) if a.dim() == 4 and name.startswith("blocks") else torch.zeros_like(a, dtype=torch.bool)
         assert torch.equal(a[~ids], b[~ids]), name  # every entry but the ID entries: exact
         # ID entries: T rounds 1 + r once; T⁻¹ adds no further error
-        assert ((a[ids] - b[ids]).abs() <= 2.0 ** -53).all(), name
+        assert ((a[ids] - b[ids]).abs() <= 2.0**-53).all(), name
 
 
 def test_T_inverse_of_T_is_the_identity_on_values_that_survive_one_plus_r():
@@ -112,7 +112,7 @@ def test_T_inverse_of_T_is_the_identity_on_values_that_survive_one_plus_r():
     r = initialise(SimplifiedNet(20, residual=True).double(), "hmwi", 4)
     with torch.no_grad():
         for q in r.parameters():
-            q.copy_(torch.round(q * 2.0 ** 52) / 2.0 ** 52)
+            q.copy_(torch.round(q * 2.0**52) / 2.0**52)
     back = transfer_to_residual(transfer_to_plain(r))
     assert all(torch.equal(a, b) for a, b in zip(r.parameters(), back.parameters()))
 

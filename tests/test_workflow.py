@@ -1,4 +1,5 @@
 """The pipeline as users run it: Snakemake, the config validated first, the smoke scale end to end."""
+
 import itertools
 import json
 import re
@@ -8,9 +9,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from PIL import Image
-
 from conftest import REPO, run
+from PIL import Image
 
 
 def test_synthetic_data_stage_builds_and_is_not_rebuilt(tmp_path):
@@ -22,19 +22,25 @@ def test_synthetic_data_stage_builds_and_is_not_rebuilt(tmp_path):
     assert again.returncode == 0 and "Nothing to be done" in again.stdout + again.stderr
 
 
-@pytest.mark.parametrize("override,named", [
-    ("datset=cifar10", "'datset' was unexpected"),
-    ("dataset=cifar11", "'cifar11' is not one of"),
-    ("train={lr: -0.1}", "-0.1 is less than or equal to the minimum of 0"),
-    ("experiments={table1: {depths: [21]}}", "experiments.table1.depths: depth 21 is not 3N+2"),
-    ("experiments={table1: {nets: [{net: plain, init: xavier}]}}", "'xavier' is not one of"),
-    ("scale=huge", "'huge' is not one of"),
-    ("scalee=smoke", "'scalee' was unexpected"),
-    ("train={snapshot_epochs: [0, -2, -1, 99]}", "snapshot_epochs [0, -2, -1, 99]: a run of 4 epochs has epochs 0..4"),
-    ("train={snapshot_iterations: [1, 100000]}", "train.snapshot_iterations [100000]: the run takes"),
-    ("train={train_subset: 100000}", "train.train_subset = 100000 is more than the 50000 train images of cifar10"),
-    ("train={test_subset: 100000}", "train.test_subset = 100000 is more than the"),
-])
+@pytest.mark.parametrize(
+    "override,named",
+    [
+        ("datset=cifar10", "'datset' was unexpected"),
+        ("dataset=cifar11", "'cifar11' is not one of"),
+        ("train={lr: -0.1}", "-0.1 is less than or equal to the minimum of 0"),
+        ("experiments={table1: {depths: [21]}}", "experiments.table1.depths: depth 21 is not 3N+2"),
+        ("experiments={table1: {nets: [{net: plain, init: xavier}]}}", "'xavier' is not one of"),
+        ("scale=huge", "'huge' is not one of"),
+        ("scalee=smoke", "'scalee' was unexpected"),
+        (
+            "train={snapshot_epochs: [0, -2, -1, 99]}",
+            "snapshot_epochs [0, -2, -1, 99]: a run of 4 epochs has epochs 0..4",
+        ),
+        ("train={snapshot_iterations: [1, 100000]}", "train.snapshot_iterations [100000]: the run takes"),
+        ("train={train_subset: 100000}", "train.train_subset = 100000 is more than the 50000 train images of cifar10"),
+        ("train={test_subset: 100000}", "train.test_subset = 100000 is more than the"),
+    ],
+)
 def test_a_misspelt_key_or_bad_value_fails_before_any_job_naming_it(tmp_path, override, named):
     bad = run(tmp_path, "--dry-run", "--config", override)
     out = bad.stdout + bad.stderr
@@ -46,9 +52,12 @@ def test_a_misspelt_key_or_bad_value_fails_before_any_job_naming_it(tmp_path, ov
 @pytest.mark.parametrize("dry_run", [["--dry-run"], []])
 def test_a_missing_source_fails_when_planning_in_one_line_and_builds_nothing(tmp_path, dry_run):
     done = run(tmp_path, "data", *dry_run, "--config", f"data_source={tmp_path / 'nowhere'}")
-    first = (done.stdout + done.stderr).splitlines()[:3]
-    assert done.returncode != 0 and any(f"data_source: {tmp_path / 'nowhere'}: no such file or directory" in line
-                                        for line in first), first
+    # the first three lines, less the one naming the workflow's profile (profiles/default) that Snakemake prints first
+    lines = (done.stdout + done.stderr).splitlines()
+    first = [line for line in lines if not line.startswith("Using workflow specific profile")][:3]
+    assert done.returncode != 0 and any(
+        f"data_source: {tmp_path / 'nowhere'}: no such file or directory" in line for line in first
+    ), first
     assert not (tmp_path / "results").exists()
 
 
@@ -59,17 +68,30 @@ def test_a_bad_source_fails_clearly_and_builds_nothing(tmp_path):
     assert not (tmp_path / "results" / "data" / "cifar10.pt").exists()
 
 
-@pytest.mark.skipif(shutil.which("make") is None or not (REPO / ".venv" / "bin" / "snakemake").exists(),
-                    reason="needs make and the .venv that `make test` creates")
+@pytest.mark.skipif(
+    shutil.which("make") is None or not (REPO / ".venv" / "bin" / "snakemake").exists(),
+    reason="needs make and the .venv that `make test` creates",
+)
 def test_the_readme_main_command_with_a_target_and_config_plans_its_jobs(tmp_path):
     """`make run TARGET=… CONFIG=…` as the README gives it: each snakemake command it runs parses and
     builds its DAG (a dry run, in a temporary directory)."""
-    printed = subprocess.run(["make", "-n", "run", "TARGET=yt_fig9", "CONFIG=scale=smoke dataset=cifar10"],
-                             cwd=REPO, capture_output=True, text=True, check=True)
+    printed = subprocess.run(
+        ["make", "-n", "run", "TARGET=yt_fig9", "CONFIG=scale=smoke dataset=cifar10"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     commands = [line for line in printed.stdout.splitlines() if "bin/snakemake" in line]
     assert len(commands) == 2 and "--report results/report.html" in commands[1]
-    planned = subprocess.run(f"{commands[0]} --dry-run --directory {tmp_path}", shell=True, cwd=REPO,
-                             capture_output=True, text=True, timeout=300)
+    planned = subprocess.run(
+        f"{commands[0]} --dry-run --directory {tmp_path}",
+        shell=True,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert planned.returncode == 0, planned.stdout[-2000:] + planned.stderr[-2000:]
     assert jobs_by_rule(planned.stdout) == {"prepare_data": 1, "train": 8, "yt_fig9": 1}
 
@@ -141,8 +163,18 @@ def test_a_change_reruns_only_the_jobs_it_touches(smoke):
     change = "experiments={table1: {cells: [{net: plain, depth: 8, train: {lr: 0.02}}]}}"
     dry = run(smoke, "--config", "scale=smoke", change, "--dry-run")
     assert dry.returncode == 0, dry.stderr
-    assert jobs_by_rule(dry.stdout) == {"all": 1, "scorecard": 1, "train": 4, "yt_table1": 1, "yt_table3": 1,
-                                        "yt_fig3": 1, "yt_fig7": 1, "yt_table4": 1, "yt_fig12": 1, "yt_fig9": 1}
+    assert jobs_by_rule(dry.stdout) == {
+        "all": 1,
+        "scorecard": 1,
+        "train": 4,
+        "yt_table1": 1,
+        "yt_table3": 1,
+        "yt_fig3": 1,
+        "yt_fig7": 1,
+        "yt_table4": 1,
+        "yt_fig12": 1,
+        "yt_fig9": 1,
+    }
     retrained = set(re.findall(r"wildcards: experiment=(\S+), group=(\S+)", dry.stdout))
     assert retrained == {(e, f"simplified-plain-d8-kwi-s{s}") for e in ("table1", "fig9") for s in (0, 1)}
     # a figure's own setting re-draws that figure (and the scorecard that reads it), trains nothing
@@ -157,10 +189,27 @@ def screenshot(html: Path, png: Path, profile: Path):
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:
         pytest.skip("chromium is not installed (.ci/run installs Debian's chromium)")
-    subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                    f"--user-data-dir={profile}", "--window-size=1400,1000", "--virtual-time-budget=10000",
-                    f"--screenshot={png}", html.as_uri()], capture_output=True, timeout=120, check=True)
+    subprocess.run(
+        [
+            chromium,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={profile}",
+            "--window-size=1400,1000",
+            "--virtual-time-budget=10000",
+            f"--screenshot={png}",
+            html.as_uri(),
+        ],
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
 
 
 @pytest.mark.slow
@@ -193,8 +242,15 @@ def test_the_scale_study_builds_with_its_measured_claims(smoke):
     at = measured[measured.setting == "smoke-measured"].groupby("measure").epoch.unique().map(sorted).to_dict()
     assert at == {"yt_fig3": [1, 2, 3], "yt_cushion_full": [1, 2, 3], "yt_fig12": [0, 1, 2], "lw_appc": [0, 1, 2, 3]}
     effects = pd.read_csv(results / "figures" / "scale_study.csv", comment="#")
-    assert {"yt_table1.L", "yt_fig9.gap_widens", "yt_fig3.cushion", "yt_fig12.simplified_above",
-            "yt_fig12.full_deep_above", "yt_cushion_full.above", "lw_appc.grows"} <= set(effects.key)
+    assert {
+        "yt_table1.L",
+        "yt_fig9.gap_widens",
+        "yt_fig3.cushion",
+        "yt_fig12.simplified_above",
+        "yt_fig12.full_deep_above",
+        "yt_cushion_full.above",
+        "lw_appc.grows",
+    } <= set(effects.key)
     assert effects.n.max() == 3 and effects.steps.min() == 16  # 512 images in minibatches of 32
     summary = pd.read_csv(results / "tables" / "scale_study.csv", comment="#")
     assert set(summary.setting) == {"smoke", "smoke-measured"} and set(summary.key) == set(effects.key)
@@ -210,16 +266,21 @@ def test_a_sites_partition_account_runtime_memory_and_threads_reach_the_training
     def train_job(*config):
         out = run(tmp_path, "-n", target, "--config", "scale=smoke", *config)
         assert out.returncode == 0, out.stderr[-2000:]
-        job = out.stdout[out.stdout.index("rule train:"):].split("\n\n")[0]
+        job = out.stdout[out.stdout.index("rule train:") :].split("\n\n")[0]
         threads = int(re.search(r"threads: (\d+)", job).group(1))
         resources = dict(kv.split("=", 1) for kv in re.search(r"resources: (.*)", job).group(1).split(", "))
         return threads, resources
 
-    threads, resources = train_job("resources={train: {partition: gpu, account: proj, runtime: 45, mem_mb: 1234, "
-                                   "threads: 2}}")
+    threads, resources = train_job(
+        "resources={train: {partition: gpu, account: proj, runtime: 45, mem_mb: 1234, threads: 2}}"
+    )
     assert threads == 2
     assert {k: resources[k] for k in ("slurm_partition", "slurm_account", "runtime", "mem_mb")} == {
-        "slurm_partition": "gpu", "slurm_account": "proj", "runtime": "45", "mem_mb": "1234"}
+        "slurm_partition": "gpu",
+        "slurm_account": "proj",
+        "runtime": "45",
+        "mem_mb": "1234",
+    }
     _, defaults = train_job()
     assert "slurm_partition" not in defaults and "slurm_account" not in defaults
 
@@ -237,21 +298,29 @@ def test_diverged_runs_are_results_every_target_and_the_report_build(tmp_path):
     report = results / "report.html"
     made = run(tmp_path, "--config", "scale=smoke", DIVERGING, "--report", str(report))
     assert made.returncode == 0 and report.exists(), made.stderr[-2000:]
-    entries = [(Path(e["dir"]).parent.name, e) for done in (results / "runs").glob("*/_groups/*/done.json")
-               for e in json.loads(done.read_text())["runs"]]
+    entries = [
+        (Path(e["dir"]).parent.name, e)
+        for done in (results / "runs").glob("*/_groups/*/done.json")
+        for e in json.loads(done.read_text())["runs"]
+    ]
     diverged = {e["run_id"] for _, e in entries if e["status"] == "diverged"}
     assert 0 < len(diverged) < len(entries), f"{len(diverged)} of {len(entries)} runs diverged: pick another lr"
     card = (results / "scorecard.md").read_text()
-    named = {run_id for names in re.findall(r"diverged run\(s\) left out: ([^|;]+)", card)
-             for run_id in names.strip().split(", ")}
+    named = {
+        run_id
+        for names in re.findall(r"diverged run\(s\) left out: ([^|;]+)", card)
+        for run_id in names.strip().split(", ")
+    }
     assert diverged <= named, diverged - named
     table1 = {e["run_id"]: e["status"] for experiment, e in entries if experiment == "table1"}
     for net, depth in itertools.product(("plain", "residual"), (5, 8)):  # a Table 1 cell whose runs all diverged:
         if {status for run_id, status in table1.items() if f"-{net}-d{depth}-" in run_id} == {"diverged"}:
             claim = rf"below plain at depth {depth} \(Table 1[^|]*\| not testable \|[^|]*\|[^|]*-{net}-d{depth}-"
             assert re.search(claim, card), (net, depth)
-    captions = {t: (results / "figures" / f"{t}.csv").read_text().splitlines()[0]
-                for t in (*FIGURE_TARGETS, *SIMULATION_TARGETS, *DIAGRAMS)}
+    captions = {
+        t: (results / "figures" / f"{t}.csv").read_text().splitlines()[0]
+        for t in (*FIGURE_TARGETS, *SIMULATION_TARGETS, *DIAGRAMS)
+    }
     assert any("Diverged and left out" in caption for caption in captions.values())
     for target, caption in captions.items():
         with Image.open(results / "figures" / f"{target}.png") as png:

@@ -1,4 +1,39 @@
-# Helpers of the rules that read finished runs (tables, figures, measurements).
+# The workflow's helper functions, kept apart from the rules (as Snakemake's lint asks). Included first: they
+# read C and what the rules files define (JOBS, GROUPS, TABLES) only when called.
+import json
+
+# ---- data (data.smk)
+
+
+def data_file(experiment):
+    return f"results/data/{grid.experiment_dataset(C, experiment)}.pt"
+
+
+# ---- training (train.smk)
+
+
+def groups_done(experiment):
+    """The completion records of every training job `experiment` reads."""
+    return [f"{g.folder}/done.json" for g in JOBS[experiment]]
+
+
+def training_job(wildcards):
+    """The job as JSON: runs, resolved train config, folders; a change re-runs this job only."""
+    g = GROUPS[wildcards.experiment, wildcards.group]
+    return json.dumps(
+        {
+            "runs": [vars(r) for r in g.runs],
+            "train": g.train.to_dict(),
+            "out_dirs": g.run_dirs(),
+            "checkpoint": f"{g.folder}/checkpoint.pt",
+            "device": C["device"],
+        },
+        sort_keys=True,
+        default=list,
+    )
+
+
+# ---- the rules that read finished runs (tables, figures, measurements)
 
 
 def target_spec(target):

@@ -4,14 +4,15 @@
 DATA = f"results/data/{C['dataset']}.pt"
 
 
-def data_file(experiment):
-    return f"results/data/{grid.experiment_dataset(C, experiment)}.pt"
-
-
 rule prepare_data:
     output:
         pt="results/data/{dataset}.pt",
         meta="results/data/{dataset}.json",
+    log:
+        "results/logs/prepare_data/{dataset}.log",
+    wildcard_constraints:
+        dataset="cifar10|cifar100",
+    localrule: True
     params:
         source=lambda wc: grid.dataset_source(C, wc.dataset),
         official=lambda wc: C["data"]["official"][wc.dataset],
@@ -19,9 +20,6 @@ rule prepare_data:
         synthetic=C["data"]["synthetic"],
         timeout=C["data"]["download_timeout_s"],
         download_dir="results/data/download",
-    wildcard_constraints:
-        dataset="cifar10|cifar100",
-    localrule: True
     script:
         "../scripts/prepare_data.py"
 

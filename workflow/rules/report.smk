@@ -63,12 +63,14 @@ for _target in TABLES:
             md=report(f"results/tables/{_target}.md", caption="../report/caption.rst", category="Tables"),
             tex=f"results/tables/{_target}.tex",
             runs=f"results/measures/{_target}/runs.csv",
+        log:
+            f"results/logs/{_target}.log",
+        localrule: True
         params:
             target=_target,
             spec=TABLES[_target],
             caption=TABLES[_target]["caption"],
             config=target_config(_target),
-        localrule: True
         script:
             "../scripts/table.py"
 
@@ -85,12 +87,14 @@ for _target in FIGURES:
             pdf=f"results/figures/{_target}.pdf",
             csv=f"results/figures/{_target}.csv",
             runs=f"results/measures/{_target}/curves.csv",
+        log:
+            f"results/logs/{_target}.log",
+        localrule: True
         params:
             target=_target,
             spec=C["figures"][_target],
             caption=FIGURES[_target]["caption"],
             config=target_config(_target),
-        localrule: True
         script:
             "../scripts/figure.py"
 

@@ -25,8 +25,10 @@ CLAIM_DATA = {
 # tables' runs and the figures' curves carry their status themselves).
 READ_RUNS = {
     "yt_fig6": rules.yt_fig6.output.runs,
-    **{t: getattr(rules, t).output.runs for t in ("yt_table3", "yt_fig3", "yt_fig7", "yt_fig10", "yt_fig12",
-                                                  "yt_cushion_full", "lw_appc")},
+    **{
+        t: getattr(rules, t).output.runs
+        for t in ("yt_table3", "yt_fig3", "yt_fig7", "yt_fig10", "yt_fig12", "yt_cushion_full", "lw_appc")
+    },
 }
 
 
@@ -39,17 +41,21 @@ rule scorecard:
         data=DATA.replace(".pt", ".json"),
     output:
         report("results/scorecard.md", caption="../report/caption.rst", category="Scorecard"),
+    log:
+        "results/logs/scorecard.log",
+    localrule: True
     params:
         summaries=[*TABLES, *MEASURED_TABLES],
         figures=SUMMARISED_FIGURES,
         # plain strings: a rule's output file carries its rule, which a script's params cannot pickle
-        claims={t: [str(files)] if isinstance(files, str) else [str(f) for f in files] for t, files in CLAIM_DATA.items()},
+        claims={
+            t: [str(files)] if isinstance(files, str) else [str(f) for f in files] for t, files in CLAIM_DATA.items()
+        },
         runs={t: str(f) for t, f in READ_RUNS.items()},
         specs={**C["figures"], **C["measures"]},  # the simulations' claims need only their data
         claims_config=C["claims"],
         caption="Every published number of the built targets beside ours, and each claim with its effect, its "
         "standard error over seeds and its verdict.",
         config={k: C[k] for k in ("scale", "data_source")},
-    localrule: True
     script:
         "../scripts/scorecard.py"

@@ -46,7 +46,6 @@ def simulation_spec(target):
     return C["simulations"][target]
 
 
-
 for _target in SIMULATIONS:
 
     rule:
@@ -56,17 +55,20 @@ for _target in SIMULATIONS:
             png=report(f"results/figures/{_target}.png", caption="../report/caption.rst", category="Simulations"),
             pdf=f"results/figures/{_target}.pdf",
             csv=f"results/figures/{_target}.csv",
+        log:
+            f"results/logs/{_target}.log",
         benchmark:
             f"results/benchmarks/{_target}.tsv"
+        localrule: True
+        threads: ALL_CORES if _target == "yt_fig11" else 1  # the MLPs: one core each, so (d) and (e) run side by side
         params:
             target=_target,
             spec=simulation_spec(_target),
             caption=SIMULATION_CAPTIONS[_target],
             config={"scale": C["scale"], "spec": simulation_spec(_target)},
-        threads: ALL_CORES if _target == "yt_fig11" else 1  # the MLPs: one core each, so (d) and (e) run side by side
-        localrule: True
         script:
             "../scripts/simulate.py"
+
 
 # The diagrams state no claim; the other simulations are scored.
 SCORED_SIMULATIONS = [t for t in SIMULATIONS if t not in ("yt_fig4", "yt_fig5")]

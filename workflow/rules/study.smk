@@ -9,8 +9,12 @@ rule scale_study_measures:
         data=DATA,
     output:
         csv="results/measures/scale_study/measured.csv",
+    log:
+        "results/logs/scale_study_measures.log",
     benchmark:
         "results/benchmarks/scale_study_measures.tsv"
+    localrule: True
+    threads: ALL_CORES
     params:
         experiments=STUDY,
         done={name: groups_done(name) for name in STUDY},
@@ -20,8 +24,6 @@ rule scale_study_measures:
         "LW App. C's BN-absorbed conv norms, each with its target's parameters (config.yaml measures) over the first "
         "scale_study.images training images, at every snapshot epoch of the study's runs.",
         config={k: C[k] for k in ("scale", "dataset", "data_source", "train", "scale_study")},
-    threads: ALL_CORES
-    localrule: True
     script:
         "../scripts/scale_study_measures.py"
 
@@ -36,6 +38,9 @@ rule scale_study:
         csv="results/figures/scale_study.csv",
         summary="results/tables/scale_study.csv",
         curves="results/measures/scale_study/curves.csv",
+    log:
+        "results/logs/scale_study.log",
+    localrule: True
     params:
         experiments=STUDY,
         done={name: groups_done(name) for name in STUDY},
@@ -46,6 +51,5 @@ rule scale_study:
         "on the minibatch the run drew next; a claim holds above +2 se with at least 3 seeds. The table gives the "
         "steps from which each claim holds until the end of the setting.",
         config={k: C[k] for k in ("scale", "dataset", "data_source", "train", "scale_study")},
-    localrule: True
     script:
         "../scripts/scale_study.py"

@@ -1,6 +1,8 @@
 """Interlayer cushion stage: μ_{i,j}(xⁱ) of one block of the trained fully-fledged nets over their
 training images (YT §4), with the standard errors its random projections leave (diverged runs left out and
 counted)."""
+
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -12,30 +14,56 @@ from plainres.measures.cushion import interlayer_cushion
 from plainres.runfolder import RunFolder
 from plainres.train import TrainingSets
 
-p, out = snakemake.params, snakemake.output  # noqa: F821 (injected by Snakemake)
+with open(snakemake.log[0], "w") as log:
+    os.dup2(log.fileno(), 2)  # stderr (fd 2: Python's, C code's, child processes') → this job's log
+
+p, out = snakemake.params, snakemake.output
 spec = p.spec
-torch.set_num_threads(snakemake.threads)  # noqa: F821
-runs = tables.collect([Path(f) for f in snakemake.input.done])  # noqa: F821
+torch.set_num_threads(snakemake.threads)
+runs = tables.collect([Path(f) for f in snakemake.input.done])
 runs = runs[(runs.depth == spec["depth"]) & (runs.seed < spec["seeds"])]
-sets = TrainingSets(*load_cached(Path(snakemake.input.data)))  # noqa: F821
+sets = TrainingSets(*load_cached(Path(snakemake.input.data)))
 ok, diverged = figures.split_diverged(runs)
 samples = [pd.DataFrame(columns=["net", "depth", "seed", "mu", "se"])] if ok.empty else []
 per_run = [{"net": r.net, "depth": r.depth, "seed": r.seed, "status": r.status} for r in diverged.itertuples()]
 for run in ok.itertuples():
     train = sets(run.train_subset)  # the images this run trained on
-    images = train.train_x[:spec["images"]]
-    result = interlayer_cushion(RunFolder(run.dir).net("final"), spec["block"], images, spec["probes"],
-                                prepare=train.normalise)
-    samples.append(pd.DataFrame({"net": run.net, "depth": run.depth, "seed": run.seed,
-                                 "mu": result["mu"].numpy(), "se": result["se"].numpy()}))
-    per_run.append({"net": run.net, "depth": run.depth, "seed": run.seed, "status": run.status,
-                    "images": len(images), "probes": spec["probes"],
-                    **{k: result[k] for k in ("mean", "mean_se", "sd", "sd_se")}})
+    images = train.train_x[: spec["images"]]
+    result = interlayer_cushion(
+        RunFolder(run.dir).net("final"), spec["block"], images, spec["probes"], prepare=train.normalise
+    )
+    samples.append(
+        pd.DataFrame(
+            {
+                "net": run.net,
+                "depth": run.depth,
+                "seed": run.seed,
+                "mu": result["mu"].numpy(),
+                "se": result["se"].numpy(),
+            }
+        )
+    )
+    per_run.append(
+        {
+            "net": run.net,
+            "depth": run.depth,
+            "seed": run.seed,
+            "status": run.status,
+            "images": len(images),
+            "probes": spec["probes"],
+            **{k: result[k] for k in ("mean", "mean_se", "sd", "sd_se")},
+        }
+    )
 prov, caption = tables.provenance(runs, p.config), tables.diverged_caption(p.caption, runs)
 tables.write_tidy_csv(Path(out.samples), pd.concat(samples, ignore_index=True), tables.notes_of(caption, prov))
 tables.write_tidy_csv(Path(out.runs), runs, tables.notes_of(caption, prov))
 quantities = ["mean", "mean_se", "sd", "sd_se"]
 per_run = pd.DataFrame(per_run, columns=["net", "depth", "seed", "status", "images", "probes", *quantities])
 summary = tables.with_paper(tables.summarise(per_run, quantities), "yt_cushion_full")
-tables.write(Path(out.csv).with_suffix(""), summary, tables.wide_by_quantity(summary, ["plain", "residual"], quantities),
-             caption, prov)
+tables.write(
+    Path(out.csv).with_suffix(""),
+    summary,
+    tables.wide_by_quantity(summary, ["plain", "residual"], quantities),
+    caption,
+    prov,
+)

@@ -1,6 +1,8 @@
 """Fig 10 stage: every ∂L/∂a⁽ᴸ⁾ the residual run captured during its first epochs → histogram (diverged runs left
 out and counted)."""
+
 import math
+import os
 from pathlib import Path
 
 import torch
@@ -8,8 +10,11 @@ import torch
 from plainres import figures, tables
 from plainres.runfolder import RunFolder
 
-p, out = snakemake.params, snakemake.output  # noqa: F821 (injected by Snakemake)
-runs = tables.collect([Path(f) for f in snakemake.input.done])  # noqa: F821
+with open(snakemake.log[0], "w") as log:
+    os.dup2(log.fileno(), 2)  # stderr (fd 2: Python's, C code's, child processes') → this job's log
+
+p, out = snakemake.params, snakemake.output
+runs = tables.collect([Path(f) for f in snakemake.input.done])
 runs = runs[runs.depth == p.spec["depth"]]
 ok, diverged = figures.split_diverged(runs)
 captured = [c for d in ok.dir for c in RunFolder(d).final_grads()]

@@ -1,6 +1,8 @@
 """Fig 12 stage: σ⁽ˡ⁾ (YT Eq. 13) of every layer of the plain and residual runs of each panel, after the
 first iteration and at the first iteration of the last epoch, on the minibatches the runs drew there (diverged
 runs left out and counted)."""
+
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -11,10 +13,13 @@ from plainres.data import load_cached
 from plainres.measures.gradflow import run_flow_fractions
 from plainres.train import TrainingSets
 
-p, out = snakemake.params, snakemake.output  # noqa: F821 (injected by Snakemake)
-torch.set_num_threads(snakemake.threads)  # noqa: F821
-sets = TrainingSets(*load_cached(Path(snakemake.input.data)))  # noqa: F821
-runs = tables.collect([Path(f) for f in snakemake.input.done])  # noqa: F821
+with open(snakemake.log[0], "w") as log:
+    os.dup2(log.fileno(), 2)  # stderr (fd 2: Python's, C code's, child processes') → this job's log
+
+p, out = snakemake.params, snakemake.output
+torch.set_num_threads(snakemake.threads)
+sets = TrainingSets(*load_cached(Path(snakemake.input.data)))
+runs = tables.collect([Path(f) for f in snakemake.input.done])
 read, rows = [], []
 for arch, panel in p.spec["panels"].items():
     read.append(runs[(runs.arch == arch) & (runs.depth == panel["depth"]) & (runs.seed < p.spec["seeds"])])

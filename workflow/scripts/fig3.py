@@ -1,5 +1,7 @@
 """Fig 3 stage: per-sample layer cushions of the trained Table 1 nets over their training images (diverged runs
 left out and counted)."""
+
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -11,22 +13,26 @@ from plainres.measures.cushion import layer_cushion
 from plainres.runfolder import RunFolder
 from plainres.train import TrainingSets
 
-p, out = snakemake.params, snakemake.output  # noqa: F821 (injected by Snakemake)
-torch.set_num_threads(snakemake.threads)  # noqa: F821
-runs = tables.collect([Path(f) for f in snakemake.input.done])  # noqa: F821
+with open(snakemake.log[0], "w") as log:
+    os.dup2(log.fileno(), 2)  # stderr (fd 2: Python's, C code's, child processes') → this job's log
+
+p, out = snakemake.params, snakemake.output
+torch.set_num_threads(snakemake.threads)
+runs = tables.collect([Path(f) for f in snakemake.input.done])
 runs = runs[runs.depth.isin(p.spec["depths"]) & (runs.seed < p.spec["seeds"])]
 ok, diverged = figures.split_diverged(runs)
-sets = TrainingSets(*load_cached(Path(snakemake.input.data)))  # noqa: F821
+sets = TrainingSets(*load_cached(Path(snakemake.input.data)))
 cushions = [pd.DataFrame(columns=["net", "depth", "seed", "mu"])] if ok.empty else []
 for run in ok.itertuples():
     train = sets(run.train_subset)  # the images this run trained on
-    images = train.train_x[:p.spec["images"]]
+    images = train.train_x[: p.spec["images"]]
     mu = layer_cushion(RunFolder(run.dir).net("final"), p.spec["layer"], images, prepare=train.normalise)
     cushions.append(pd.DataFrame({"net": run.net, "depth": run.depth, "seed": run.seed, "mu": mu.numpy()}))
 cushions = pd.concat(cushions, ignore_index=True)
 prov, caption = tables.provenance(runs, p.config), tables.diverged_caption(p.caption, runs)
 tables.write_tidy_csv(Path(out.samples), cushions, tables.notes_of(caption, prov))
 tables.write_tidy_csv(Path(out.runs), runs, tables.notes_of(caption, prov))
-fig, plotted = figures.fig3(cushions, ok.groupby(["net", "depth"]).E.mean().to_dict(), p.spec["layer"],
-                            diverged=diverged)
+fig, plotted = figures.fig3(
+    cushions, ok.groupby(["net", "depth"]).E.mean().to_dict(), p.spec["layer"], diverged=diverged
+)
 figures.save(fig, plotted, Path(out.png).with_suffix(""), caption, prov)

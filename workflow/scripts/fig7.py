@@ -1,13 +1,18 @@
 """Fig 7 stage: weight histograms of p and t = T(r) of one seed, before and after training (a diverged run's
 vectors left out and named)."""
+
+import os
 from pathlib import Path
 
-from plainres.runfolder import RunFolder
 from plainres import figures, tables
 from plainres.measures import weights
+from plainres.runfolder import RunFolder
 
-p, out = snakemake.params, snakemake.output  # noqa: F821 (injected by Snakemake)
-runs = tables.collect([Path(f) for f in snakemake.input.done])  # noqa: F821
+with open(snakemake.log[0], "w") as log:
+    os.dup2(log.fileno(), 2)  # stderr (fd 2: Python's, C code's, child processes') → this job's log
+
+p, out = snakemake.params, snakemake.output
+runs = tables.collect([Path(f) for f in snakemake.input.done])
 runs = runs[(runs.depth == p.spec["depth"]) & (runs.seed == p.spec["seed"])]
 vectors, diverged = {}, {}
 for name, net, snapshot in weights.VECTORS:

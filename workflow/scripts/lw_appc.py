@@ -1,6 +1,8 @@
 """LW App. C stage: per conv layer of each trained ResNet, the norm of the kernel with its BN scale
 absorbed and the norm of the BN scale, at every snapshot epoch; the figure per dataset (diverged runs left out
 and counted)."""
+
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -10,9 +12,12 @@ from plainres import figures, tables
 from plainres.measures.absorb import run_layer_norms
 from plainres.runfolder import RunFolder
 
-p, out = snakemake.params, snakemake.output  # noqa: F821 (injected by Snakemake)
-torch.set_num_threads(snakemake.threads)  # noqa: F821
-runs = tables.collect([Path(f) for f in snakemake.input.done])  # noqa: F821
+with open(snakemake.log[0], "w") as log:
+    os.dup2(log.fileno(), 2)  # stderr (fd 2: Python's, C code's, child processes') → this job's log
+
+p, out = snakemake.params, snakemake.output
+torch.set_num_threads(snakemake.threads)
+runs = tables.collect([Path(f) for f in snakemake.input.done])
 runs = runs[(runs.depth == p.spec["depth"]) & (runs.seed < p.spec["seeds"])]
 ok, diverged = figures.split_diverged(runs)
 rows, milestones = [], {}

@@ -1,4 +1,6 @@
 """Scale study stage: the measured claims' values at every snapshot epoch of the study's runs."""
+
+import os
 from pathlib import Path
 
 import torch
@@ -8,10 +10,13 @@ from plainres.data import load_cached
 from plainres.measures.over_training import measure
 from plainres.train import TrainingSets
 
-p, out = snakemake.params, snakemake.output  # noqa: F821 (injected by Snakemake)
-torch.set_num_threads(snakemake.threads)  # noqa: F821
+with open(snakemake.log[0], "w") as log:
+    os.dup2(log.fileno(), 2)  # stderr (fd 2: Python's, C code's, child processes') → this job's log
+
+p, out = snakemake.params, snakemake.output
+torch.set_num_threads(snakemake.threads)
 runs = study.per_setting(tables.collect, p.done, p.experiments)
-sets = TrainingSets(*load_cached(Path(snakemake.input.data)))  # noqa: F821
+sets = TrainingSets(*load_cached(Path(snakemake.input.data)))
 measured = measure(runs, grid.study_measures(p.measures), sets, p.measures, p.images)
 caption = tables.diverged_caption(p.caption, runs)  # measure() leaves the diverged runs out
 tables.write_tidy_csv(Path(out.csv), measured, tables.notes_of(caption, tables.provenance(runs, p.config)))

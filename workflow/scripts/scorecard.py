@@ -1,5 +1,7 @@
 """Scorecard stage: published numbers vs ours, and the papers' claims weighed against their seeds."""
+
 import json
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -7,14 +9,26 @@ import pandas as pd
 from plainres import scorecard, tables
 from plainres.files import atomic_write_bytes
 
-p, i = snakemake.params, snakemake.input  # noqa: F821 (injected by Snakemake)
+with open(snakemake.log[0], "w") as log:
+    os.dup2(log.fileno(), 2)  # stderr (fd 2: Python's, C code's, child processes') → this job's log
+
+p, i = snakemake.params, snakemake.input
 summaries = {t: tables.read_summary(Path(f)) for t, f in zip(p.summaries, i.summaries)}
 figures = {t: pd.read_csv(f, comment="#") for t, f in zip(p.figures, i.figures)}
-claim_data = {t: pd.concat([pd.read_csv(f, comment="#") for f in files], ignore_index=True)
-              for t, files in p.claims.items()}
+claim_data = {
+    t: pd.concat([pd.read_csv(f, comment="#") for f in files], ignore_index=True) for t, files in p.claims.items()
+}
 runs = {t: pd.read_csv(f, comment="#") for t, f in p.runs.items()}
 source = json.loads(Path(i.data).read_text())["source"]
-text = scorecard.render(summaries, figures, claim_data, p.specs, p.config["scale"],
-                        f"{source['kind']} {source.get('location') or ''}".strip(),
-                        p.claims_config["ladder"], p.claims_config["show_from"], runs)
-atomic_write_bytes(Path(snakemake.output[0]), text.encode())  # noqa: F821
+text = scorecard.render(
+    summaries,
+    figures,
+    claim_data,
+    p.specs,
+    p.config["scale"],
+    f"{source['kind']} {source.get('location') or ''}".strip(),
+    p.claims_config["ladder"],
+    p.claims_config["show_from"],
+    runs,
+)
+atomic_write_bytes(Path(snakemake.output[0]), text.encode())

@@ -1,5 +1,7 @@
 """Simulation stage: one result that needs no training (a diagram, a Monte Carlo, an exact series), its
 figure and plotted numbers with their provenance."""
+
+import os
 from pathlib import Path
 
 import torch
@@ -7,7 +9,10 @@ import torch
 from plainres import figures, tables
 from plainres.simulate.targets import build
 
-p, out = snakemake.params, snakemake.output  # noqa: F821 (injected by Snakemake)
-torch.set_num_threads(snakemake.threads)  # noqa: F821
-fig, data = build(p.target, p.spec, snakemake.threads)  # noqa: F821
+with open(snakemake.log[0], "w") as log:
+    os.dup2(log.fileno(), 2)  # stderr (fd 2: Python's, C code's, child processes') → this job's log
+
+p, out = snakemake.params, snakemake.output
+torch.set_num_threads(snakemake.threads)
+fig, data = build(p.target, p.spec, snakemake.threads)
 figures.save(fig, data, Path(out.png).with_suffix(""), p.caption, tables.simulation_provenance(p.config))

@@ -1,5 +1,7 @@
 """Table 3 stage: weight statistics of p and t = T(r) at the start and end of the Table 1 runs (diverged runs
 left out and counted)."""
+
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -7,8 +9,11 @@ import pandas as pd
 from plainres import figures, tables
 from plainres.measures import weights
 
-p, out = snakemake.params, snakemake.output  # noqa: F821 (injected by Snakemake)
-runs = tables.collect([Path(f) for f in snakemake.input.done])  # noqa: F821
+with open(snakemake.log[0], "w") as log:
+    os.dup2(log.fileno(), 2)  # stderr (fd 2: Python's, C code's, child processes') → this job's log
+
+p, out = snakemake.params, snakemake.output
+runs = tables.collect([Path(f) for f in snakemake.input.done])
 runs = runs[runs.depth == p.spec["depth"]]
 ok, diverged = figures.split_diverged(runs)
 columns = ["vector", "seed", "depth", "run_id", *weights.STATISTICS]
@@ -18,11 +23,18 @@ tables.write_tidy_csv(Path(out.weights), per_run, tables.notes_of(caption, prov)
 tables.write_tidy_csv(Path(out.runs), runs, tables.notes_of(caption, prov))
 measured = per_run.assign(status="finished")
 if len(diverged):  # each diverged run's vectors: counted, not averaged
-    gone = pd.DataFrame([{"vector": vector, "seed": run.seed, "depth": run.depth, "run_id": run.run_id,
-                          "status": run.status} for run in diverged.itertuples()
-                         for vector, net, _ in weights.VECTORS if run.net == net], columns=[*columns, "status"])
+    gone = pd.DataFrame(
+        [
+            {"vector": vector, "seed": run.seed, "depth": run.depth, "run_id": run.run_id, "status": run.status}
+            for run in diverged.itertuples()
+            for vector, net, _ in weights.VECTORS
+            if run.net == net
+        ],
+        columns=[*columns, "status"],
+    )
     measured = pd.concat([measured, gone], ignore_index=True)
-summary = tables.with_paper(tables.summarise(measured.rename(columns={"vector": "net"}), list(weights.STATISTICS)),
-                            "yt_table3")
+summary = tables.with_paper(
+    tables.summarise(measured.rename(columns={"vector": "net"}), list(weights.STATISTICS)), "yt_table3"
+)
 table = tables.wide_by_quantity(summary, [v for v, *_ in weights.VECTORS], list(weights.STATISTICS))
 tables.write(Path(out.csv).with_suffix(""), summary, table, caption, prov)
