@@ -1,7 +1,9 @@
+import itertools
 import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
@@ -36,3 +38,22 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "slow" in item.keywords:
             item.add_marker(skip)
+
+
+def sigma_frame(curve, archs=("simplified", "fully-fledged"), depth=20, seeds=3):
+    """Synthetic Fig 12 measurements: σ = curve(arch, net, stage, layer, seed) for layers 1 … L−1."""
+    rows = [
+        {
+            "arch": arch,
+            "net": net,
+            "depth": depth,
+            "seed": seed,
+            "stage": stage,
+            "layer": layer,
+            "sigma": 1.0 if layer == depth - 1 else curve(arch, net, stage, layer, seed),
+        }
+        for arch, net, stage, seed, layer in itertools.product(
+            archs, ("plain", "residual"), ("first", "last"), range(seeds), range(1, depth)
+        )
+    ]
+    return pd.DataFrame(rows)

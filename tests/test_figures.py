@@ -6,6 +6,7 @@ import itertools
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import sigma_frame
 from PIL import Image
 
 from plainres import figures, scorecard
@@ -104,25 +105,6 @@ def test_fig10_histogram_and_its_published_values():
     assert summary.loc["sd", "paper"] == 0.011 and summary.loc["mean", "paper"] == 1.44e-4
 
 
-def sigma_frame(curve, archs=("simplified", "fully-fledged"), depth=20, seeds=2):
-    """Synthetic Fig 12 measurements: σ = curve(arch, net, stage, layer, seed) for layers 1 … L−1."""
-    rows = [
-        {
-            "arch": arch,
-            "net": net,
-            "depth": depth,
-            "seed": seed,
-            "stage": stage,
-            "layer": layer,
-            "sigma": 1.0 if layer == depth - 1 else curve(arch, net, stage, layer, seed),
-        }
-        for arch, net, stage, seed, layer in itertools.product(
-            archs, ("plain", "residual"), ("first", "last"), range(seeds), range(1, depth)
-        )
-    ]
-    return pd.DataFrame(rows)
-
-
 def paper_like(arch, net, stage, layer, seed):
     """Residual σ rising with the layer above a flat plain σ, both lower at the last stage."""
     base = 0.2 + 0.01 * seed - (0.05 if stage == "last" else 0)
@@ -137,7 +119,7 @@ def test_fig12_plots_every_layer_and_its_ratios():
             "fully-fledged": {"depth": 20, "ratio_layers": [1, 17]},
         },
     }
-    _, data = figures.fig12(sigma_frame(paper_like))
+    _, data = figures.fig12(sigma_frame(paper_like, seeds=2))
     assert len(data) == 2 * 2 * 2 * 19 and (data.n == 2).all()
     at = data.set_index(["arch", "net", "stage", "layer"])
     assert at.loc[("simplified", "residual", "first", 18), "mean"] == pytest.approx(0.205 + 0.54)
@@ -210,7 +192,7 @@ def test_fig3_counts_the_diverged_runs_and_leaves_out_undefined_cushions():
 
 
 def test_fig12_and_lw_appc_draw_a_panel_whose_runs_all_diverged():
-    sigmas = sigma_frame(paper_like)
+    sigmas = sigma_frame(paper_like, seeds=2)
     sigmas = sigmas[~((sigmas.arch == "simplified") & (sigmas.net == "plain"))]
     diverged = pd.DataFrame({"arch": "simplified", "net": "plain", "depth": 20, "run_id": ["p-s0", "p-s1"]})
     fig, data = figures.fig12(sigmas, diverged=diverged)

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from conftest import sigma_frame
 
 from plainres import evidence, figures, scorecard, tables
 from plainres.evidence import Effect, one_sample, paired, unpaired
@@ -319,25 +320,6 @@ def test_fig3_histogram_pools_the_seeds():
     )
     _, data = figures.fig3(samples, {("plain", 20): 0.3, ("residual", 20): 0.2}, layer=10)
     assert data.groupby("net")["count"].sum().eq(300).all() and (data.seeds == 3).all()
-
-
-def sigma_frame(curve, archs=("simplified", "fully-fledged"), depth=20, seeds=3):
-    """Synthetic Fig 12 measurements: σ = curve(arch, net, stage, layer, seed) for layers 1 … L−1."""
-    rows = [
-        {
-            "arch": arch,
-            "net": net,
-            "depth": depth,
-            "seed": seed,
-            "stage": stage,
-            "layer": layer,
-            "sigma": 1.0 if layer == depth - 1 else curve(arch, net, stage, layer, seed),
-        }
-        for arch, net, stage, seed, layer in itertools.product(
-            archs, ("plain", "residual"), ("first", "last"), range(seeds), range(1, depth)
-        )
-    ]
-    return pd.DataFrame(rows)
 
 
 def paper_like(arch, net, stage, layer, seed):
