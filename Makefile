@@ -39,7 +39,7 @@ retrain: $(STAMP)
 	@test -n "$(RUN)" || { echo 'make retrain RUN=<run folder, group folder, or a file in one> [CONFIG=…]'; exit 2; }
 	$(VENV)/bin/python -m plainres.lock
 	groups=$$($(VENV)/bin/python -m plainres.retrain $(RUN)) && $(SNAKEMAKE) $$groups $(CONFIG_ARGS)
-	$(MAKE) run
+	$(MAKE) -o $(STAMP) run  # the pipeline; never reinstall .venv here (make does not pass -o on)
 
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
