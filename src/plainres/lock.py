@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 
-def live_snakemake(directory: Path) -> list[tuple[int, str]]:
+def live_snakemake(directory: Path) -> list[tuple[int, str]] | None:
     """(pid, command line) of every other process on this machine running Snakemake or a job of it in
     `directory`; None where processes cannot be listed (no /proc)."""
     proc = Path("/proc")

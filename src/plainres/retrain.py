@@ -41,28 +41,25 @@ def group_folder(path: Path) -> Path:
 
 def reset(group: Path) -> Path:
     """Remove what the group's job wrote; return its done.json path (the target that retrains it)."""
-    runs = GroupFolder(group).members()
+    folder = GroupFolder(group)
+    runs = folder.members()
     experiment = group.parent.parent
     for run in runs:
-        folder = experiment / Path(run).name
-        if folder.is_dir():
-            shutil.rmtree(folder)
-            print(f"removed {folder}", file=sys.stderr)
-    for file in [group / "checkpoint.pt", *group.glob("checkpoint.pt.corrupt-*"), group / "job.json"]:
+        if (experiment / Path(run).name).is_dir():
+            shutil.rmtree(experiment / Path(run).name)
+            print(f"removed {experiment / Path(run).name}", file=sys.stderr)
+    # the done.json last: it is read above, and it is the target that trains the group again
+    for file in [folder.checkpoint, *group.glob("checkpoint.pt.corrupt-*"), group / "job.json", folder.done_path]:
         if file.exists():
             file.unlink()
             print(f"removed {file}", file=sys.stderr)
-    done = group / "done.json"
-    if done.exists():
-        done.unlink()
-        print(f"removed {done}", file=sys.stderr)
     if not runs:
         print(
             f"note: {group} lists no run folders (no readable job.json or done.json); its checkpoint is gone, "
             f"so its runs train from scratch and overwrite their folders",
             file=sys.stderr,
         )
-    return done
+    return folder.done_path
 
 
 def main(argv=None):

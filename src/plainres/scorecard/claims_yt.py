@@ -288,24 +288,34 @@ def claims_fig2(curves: pd.DataFrame, spec: dict) -> list[Row]:
     return out
 
 
-def claims_fig3(samples: pd.DataFrame, spec: dict | None = None) -> list[Row]:
-    """Fig 3 from every measured image's cushion (net, depth, seed, mu): the seeds' mean cushions, paired
-    (the depths whose runs all diverged are not testable)."""
+def cushion_rows(samples: pd.DataFrame, target: str, key: str, claim) -> list[Row]:
+    """Residual cushions above plain ones at each depth, from every measured image (net, depth, seed, mu): the
+    seeds' mean cushions, paired (`claim(d)` words it; the depths whose runs all diverged are not testable)."""
     means = finished(samples).groupby(["net", "depth", "seed"]).mu.mean().reset_index()
     out = []
     for d in sorted(samples.depth.unique()):
         r, p = by_seed(means, "mu", net="residual", depth=d), by_seed(means, "mu", net="plain", depth=d)
         out.append(
             weighed(
-                "yt_fig3",
-                "yt_fig3.cushion",
-                f"residual nets have larger layer cushions than plain nets at depth {d} (Fig 3: red right of blue)",
+                target,
+                key,
+                claim(d),
                 paired(r, p),
                 f"mean μ(residual) − mean μ(plain); {fmt(r.mean(), 3)} vs {fmt(p.mean(), 3)}"
                 + diverged_note(samples, depth=d),
             )
         )
     return out
+
+
+def claims_fig3(samples: pd.DataFrame, spec: dict | None = None) -> list[Row]:
+    """Fig 3: the layer cushion (cushion_rows)."""
+    return cushion_rows(
+        samples,
+        "yt_fig3",
+        "yt_fig3.cushion",
+        lambda d: f"residual nets have larger layer cushions than plain nets at depth {d} (Fig 3: red right of blue)",
+    )
 
 
 def claims_fig6(data: pd.DataFrame, spec: dict | None = None) -> list[Row]:
@@ -535,23 +545,16 @@ def claims_fig12(sigmas: pd.DataFrame, spec: dict | None = None) -> list[Row]:
 
 
 def claims_cushion_full(samples: pd.DataFrame, spec: dict | None = None) -> list[Row]:
-    """The interlayer cushion from every measured image (net, depth, seed, mu): the seeds' means, paired."""
-    means = finished(samples).groupby(["net", "depth", "seed"]).mu.mean().reset_index()
-    out = []
-    for d in sorted(samples.depth.unique()):
-        r, p = by_seed(means, "mu", net="residual", depth=d), by_seed(means, "mu", net="plain", depth=d)
-        out.append(
-            weighed(
-                "yt_cushion_full",
-                "yt_cushion_full.above",
-                f"the residual block's interlayer cushion exceeds the plain block's at depth {d} "
-                "(YT §4: 0.20 vs 2.7e-7 at depth 20)",
-                paired(r, p),
-                f"mean μ(residual) − mean μ(plain); {fmt(r.mean(), 3)} vs {fmt(p.mean(), 3)}"
-                + diverged_note(samples, depth=d),
-            )
-        )
-    return out
+    """The interlayer cushion of YT §4 (cushion_rows)."""
+    return cushion_rows(
+        samples,
+        "yt_cushion_full",
+        "yt_cushion_full.above",
+        lambda d: (
+            f"the residual block's interlayer cushion exceeds the plain block's at depth {d} "
+            "(YT §4: 0.20 vs 2.7e-7 at depth 20)"
+        ),
+    )
 
 
 # ---------------------------------------------------------------- simulations (exact, or Monte Carlo with its se)
