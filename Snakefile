@@ -3,7 +3,8 @@ import os
 
 from snakemake.utils import min_version
 
-from plainres import grid
+from plainres import grid, targets
+from plainres.targets import TARGETS
 
 min_version("8.0")
 
@@ -36,9 +37,7 @@ ALL_CORES = 1024
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
-include: "workflow/rules/simulate.smk"
-include: "workflow/rules/report.smk"
-include: "workflow/rules/analyze.smk"
+include: "workflow/rules/targets.smk"
 include: "workflow/rules/scorecard.smk"
 include: "workflow/rules/study.smk"
 
@@ -46,19 +45,5 @@ include: "workflow/rules/study.smk"
 rule all:
     default_target: True
     input:
-        rules.yt_table1.output,
-        rules.yt_table2.output,
-        rules.yt_table4.output,
-        rules.yt_table5.output,
-        rules.yt_table3.output,
-        rules.yt_fig2.output,
-        rules.yt_fig6.output,
-        rules.yt_fig9.output,
-        rules.yt_fig7.output,
-        rules.yt_fig3.output,
-        rules.yt_fig10.output,
-        rules.yt_fig12.output,
-        rules.yt_cushion_full.output,
-        rules.lw_appc.output,
-        [getattr(rules, t).output for t in SIMULATIONS],
+        [getattr(rules, name).output for name in TARGETS],
         rules.scorecard.output,

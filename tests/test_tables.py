@@ -53,6 +53,8 @@ def test_paper_values_attach_to_their_depth_and_quantity_only():
     got4 = {(r.net, r.depth, r.quantity): r.paper for r in t4.itertuples()}
     assert got4[("plain", 20, "reg_before")] == 0.0005393 and got4[("plain", 20, "L")] == 0.07227
     assert got4[("plain", 20, "reg")] == 0.0007743
+    unpublished = tables.with_paper(tables.summarise(runs, ["E"]), "a_target_the_papers_give_no_numbers_for")
+    assert unpublished.paper.isna().all() and len(unpublished) == 2
 
 
 def test_tables_are_written_in_three_formats_that_parse(tmp_path):

@@ -12,6 +12,8 @@ import pytest
 from conftest import REPO, run
 from PIL import Image
 
+from plainres.targets import TARGETS
+
 
 def test_synthetic_data_stage_builds_and_is_not_rebuilt(tmp_path):
     done = run(tmp_path, "data", "--config", "scale=smoke")
@@ -102,10 +104,10 @@ def jobs_by_rule(output: str) -> dict[str, int]:
     return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", stats, re.M) if m.group(1) != "total"}
 
 
-TABLE_TARGETS = ("yt_table1", "yt_table2", "yt_table3", "yt_table4", "yt_table5", "yt_cushion_full")
-FIGURE_TARGETS = ("yt_fig2", "yt_fig3", "yt_fig6", "yt_fig7", "yt_fig9", "yt_fig10", "yt_fig12", "lw_appc")
-SIMULATION_TARGETS = ("yt_fig11", "yt_fig13", "lw_fig1_abc", "lw_theorem1", "lw_fig1_f", "lw_fig1_d", "lw_fig1_e")
-DIAGRAMS = ("yt_fig4", "yt_fig5")  # no claim to score
+TABLE_TARGETS = [t.name for t in TARGETS.values() if t.kind == "table"]
+FIGURE_TARGETS = [t.name for t in TARGETS.values() if t.kind == "figure" and t.source != "simulation"]
+SIMULATION_TARGETS = [t.name for t in TARGETS.values() if t.source == "simulation" and t.claims]
+DIAGRAMS = [t.name for t in TARGETS.values() if t.source == "simulation" and not t.claims]  # no claim to score
 BY_QUANTITY = ("yt_table3", "yt_cushion_full")  # tables with a row per quantity; one seed for the cushion
 
 

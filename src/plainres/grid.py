@@ -12,6 +12,7 @@ from pathlib import Path
 
 import yaml
 
+from . import targets
 from .data import COUNTS
 from .models import ARCHS
 from .runfolder import group_folder, run_folder
@@ -273,74 +274,35 @@ def _check_simulations(sims: dict) -> None:
                 raise ConfigError(f"simulations.yt_fig11.sweeps.p: {value} is not a probability")
 
 
+def target_experiments(config: dict, target: targets.Target) -> list[str]:
+    """The experiments a target reads in this config: a table's, or those its settings name (one per dataset, as
+    LW App. C's: those whose dataset has a source)."""
+    spec = target.spec(config)
+    names = target.experiments(spec)
+    return available_experiments(config, names) if target.settings and "experiments" in spec else names
+
+
 def _check_readers(config: dict) -> None:
-    """Each figure and measurement names an experiment of this config, depths and seeds it trains,
-    and one that records what the reader needs."""
-    for section in ("figures", "measures"):
-        for target, spec in config[section].items():
-            if target == "lw_appc":
-                for name in spec["experiments"]:
-                    _check_reads(
-                        config,
-                        f"{section}.{target}.experiments",
-                        {**spec, "experiment": name, "seed": spec["seeds"] - 1},
-                        arch="fully-fledged",
-                    )
-                if not available_experiments(config, spec["experiments"]):
-                    raise ConfigError(
-                        f"{section}.{target}.experiments: no dataset of {spec['experiments']} has a "
-                        "source (see data_source, data_sources)"
-                    )
-            elif target == "yt_fig12":
-                for arch, panel in spec["panels"].items():
-                    _check_reads(config, f"{section}.{target}.panels.{arch}", panel, arch=arch)
-                    if max(panel["ratio_layers"]) > panel["depth"] - 1:
-                        raise ConfigError(
-                            f"{section}.{target}.panels.{arch}.ratio_layers: a depth-{panel['depth']} "
-                            f"net has layers 1..{panel['depth'] - 1}"
-                        )
-                    _check_reads(config, f"{section}.{target}.seeds", {**panel, "seed": spec["seeds"] - 1})
-            else:
-                _check_reads(
-                    config, f"{section}.{target}", spec, arch="fully-fledged" if target == "yt_cushion_full" else None
-                )
-    spec = config["measures"]["yt_cushion_full"]
-    if spec["block"] > (spec["depth"] - 2) // 2:
-        raise ConfigError(
-            f"measures.yt_cushion_full.block: a depth-{spec['depth']} fully-fledged net has blocks "
-            f"1..{(spec['depth'] - 2) // 2}, not {spec['block']}"
-        )
-    # what a reader needs its runs to have recorded: (key, experiment, test of a train config, in words)
-    needs = [
-        (
-            "figures.yt_fig6",
-            config["figures"]["yt_fig6"]["experiment"],
-            lambda cfg: cfg.log_iterations,
-            "log_iterations: true",
-        ),
-        (
-            "measures.yt_fig10",
-            config["measures"]["yt_fig10"]["experiment"],
-            lambda cfg: cfg.capture_final_grad_epochs >= 1,
-            "capture_final_grad_epochs ≥ 1",
-        ),
-    ]
-    needs += [
-        (
-            f"measures.yt_fig12.panels.{arch}",
-            panel["experiment"],
-            lambda cfg: 1 in cfg.snapshot_iterations and cfg.epochs - 1 in cfg.snapshot_epochs_resolved(),
-            "snapshot_iterations ∋ 1 and snapshot_epochs ∋ −2 (the start of the last epoch)",
-        )
-        for arch, panel in config["measures"]["yt_fig12"]["panels"].items()
-    ]
-    needs += [
-        ("measures.lw_appc.experiments", name, lambda cfg: cfg.snapshot_every >= 1, "snapshot_every ≥ 1")
-        for name in config["measures"]["lw_appc"]["experiments"]
-    ]
-    for key, name, ok, wording in needs:
-        if not all(ok(cfg) for _, cfg in experiment_runs(config, name)):
-            raise ConfigError(f"{key}: experiments.{name} must set train.{wording}")
+    """Each target that reads runs names experiments of this config, of the architecture it needs, at depths
+    and seeds they train, and their runs record what it reads (the target registry, plainres.targets)."""
+    for target in targets.TARGETS.values():
+        if target.source == "simulation" or target.settings is None:
+            continue
+        key, spec = target.settings, target.spec(config)
+        for below, read, arch in target.reads(spec):
+            _check_reads(config, f"{key}{below}", read, arch=arch)
+        if not target_experiments(config, target):
+            raise ConfigError(
+                f"{key}.experiments: no dataset of {spec['experiments']} has a source (see data_source, data_sources)"
+            )
+        error = target.check(spec) if target.check else None
+        if error:
+            raise ConfigError(f"{key}.{error}")
+        if target.records:
+            ok, wording = target.records
+            for below, name in target.recorders(spec):
+                if not all(ok(cfg) for _, cfg in experiment_runs(config, name)):
+                    raise ConfigError(f"{key}{below}: experiments.{name} must set train.{wording}")
 
 
 def _check_reads(config: dict, key: str, spec: dict, arch: str | None = None) -> None:

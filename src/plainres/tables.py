@@ -95,8 +95,9 @@ def summarise(runs: pd.DataFrame, quantities: list[str], by=("net", "depth")) ->
 
 
 def with_paper(summary: pd.DataFrame, target: str) -> pd.DataFrame:
-    """Add the published value of each (net, depth, quantity), where the paper gives one."""
-    pub = published()[target]
+    """Add the published value of each (net, depth, quantity), where the paper gives one (none for a target
+    that published.yaml does not hold: one the papers give no numbers for)."""
+    pub = published().get(target, {"values": {}, "columns": []})
 
     def value(row):
         cells = pub["values"].get(row["net"], {})

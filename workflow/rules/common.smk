@@ -1,5 +1,5 @@
 # The workflow's helper functions, kept apart from the rules (as Snakemake's lint asks). Included first: they
-# read C and what the rules files define (JOBS, GROUPS, TABLES) only when called.
+# read C and what the rules files define (DATA, JOBS, GROUPS) only when called.
 import json
 
 # ---- data (data.smk)
@@ -33,37 +33,39 @@ def training_job(wildcards):
     )
 
 
-# ---- the rules that read finished runs (tables, figures, measurements)
+# ---- the tables and figures (targets.smk; each declared in the target registry, plainres.targets)
 
 
-def target_spec(target):
-    """A figure's or measurement's own settings (config.yaml `figures:` / `measures:`)."""
-    return C["figures"].get(target) or C["measures"].get(target)
+def target_input(name):
+    """The completion records of the training jobs its experiments need, and the training images if it reads them."""
+    target = TARGETS[name]
+    if target.source == "simulation":
+        return {}
+    done = [done for experiment in grid.target_experiments(C, target) for done in groups_done(experiment)]
+    return {"done": done, **({"data": DATA} if target.data else {})}
 
 
-def target_experiments(target):
-    if target in TABLES:
-        return TABLES[target]["experiments"]
-    spec = target_spec(target)
-    if "panels" in spec:  # one experiment per panel (Fig 12)
-        return list(dict.fromkeys(panel["experiment"] for panel in spec["panels"].values()))
-    if "experiments" in spec:  # one per dataset (LW App. C): those whose data has a source
-        return grid.available_experiments(C, spec["experiments"])
-    return [spec["experiment"]]
+def target_output(name):
+    """Its files, the table's Markdown or the figure's PNG marked for the report."""
+    target = TARGETS[name]
+    return {
+        key: report(path, caption="../report/caption.rst", category=target.category()) if key in ("md", "png") else path
+        for key, path in target.outputs().items()
+    }
 
 
-def target_input(target):
-    return [done for experiment in target_experiments(target) for done in groups_done(experiment)]
-
-
-def target_config(target):
-    """The part of the config a table or figure depends on (and whose hash it records): a change
-    elsewhere does not re-run it."""
+def target_config(name):
+    """The part of the config a target depends on (and whose hash it records): a change elsewhere does not re-run
+    it."""
+    target = TARGETS[name]
+    if target.source == "simulation":
+        return {"scale": C["scale"], "spec": target.spec(C)}
     keys = ("scale", "dataset", "data_source", "train")
-    datasets = {grid.experiment_dataset(C, e) for e in target_experiments(target)} - {C["dataset"]}
+    experiments = grid.target_experiments(C, target)
+    datasets = {grid.experiment_dataset(C, e) for e in experiments} - {C["dataset"]}
     return {
         **{k: C[k] for k in keys},
         **({"data_sources": {d: grid.dataset_source(C, d) for d in sorted(datasets)}} if datasets else {}),
-        "experiments": {e: C["experiments"][e] for e in target_experiments(target)},
-        **({} if target in TABLES else {"spec": target_spec(target)}),
+        "experiments": {e: C["experiments"][e] for e in experiments},
+        **({} if target.table else {"spec": target.spec(C)}),
     }

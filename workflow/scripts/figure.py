@@ -4,14 +4,14 @@ curve (what the scorecard weighs over seeds)."""
 import os
 from pathlib import Path
 
-from plainres import figures, tables
+from plainres import figures, tables, targets
 
 with open(snakemake.log[0], "w") as log:
     os.dup2(log.fileno(), 2)  # stderr (fd 2: Python's, C code's, child processes') → this job's log
 
 p = snakemake.params
 frame = figures.curves([Path(f) for f in snakemake.input.done])
-fig, data = figures.build(p.target, frame, p.spec)
+fig, data = targets.get(p.target).function("draw")(frame, p.spec)
 prov, caption = tables.provenance(frame, p.config), tables.diverged_caption(p.caption, frame.drop_duplicates("dir"))
 figures.save(fig, data, Path(snakemake.output.png).with_suffix(""), caption, prov)
 tables.write_tidy_csv(Path(snakemake.output.runs), frame, tables.notes_of(caption, prov))

@@ -22,7 +22,7 @@ from .lw import (  # noqa: E402
     stage_epochs,
     stage_iterations,
 )
-from .runs import build, curves, iterations  # noqa: E402
+from .runs import curves, draw_fig2, draw_fig6, draw_fig9, iterations  # noqa: E402
 from .save import save  # noqa: E402
 from .study import scale_study  # noqa: E402
 from .style import (  # noqa: E402
@@ -67,9 +67,11 @@ __all__ = [
     "PLAIN",
     "RESIDUAL",
     "STAGE_STYLES",
-    "build",
     "count_diverged",
     "curves",
+    "draw_fig2",
+    "draw_fig6",
+    "draw_fig9",
     "epoch_axis",
     "errorbars",
     "fig2",

@@ -1,5 +1,5 @@
-"""The runs a figure reads: their curves (one row per evaluated epoch), a run's every SGD step, and the figure
-of a target built from its experiment's runs."""
+"""The runs a figure reads: their curves (one row per evaluated epoch), a run's every SGD step, and the figures
+drawn from their experiment's runs (Figs 2, 6, 9)."""
 
 from __future__ import annotations
 
@@ -43,25 +43,29 @@ def iterations(run_dir: str) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------- a target's figure from its runs
+# Each f(curves, spec) → (figure, plotted data), from the runs of its experiment (`curves`) and its settings;
+# the target registry (plainres.targets) names them.
 
 
-def build(target: str, frame: pd.DataFrame, spec: dict):
-    """The figure and its data for one target, from the runs of its experiment (`frame`, see curves)."""
-    if target == "yt_fig2":
-        return fig2(frame, spec["depth"], spec["reach_loss"])
-    if target == "yt_fig6":
-        at = frame[(frame.depth == spec["depth"]) & (frame.epoch == 0)]
-        dirs = {(r.net, r.seed): r.dir for r in at.itertuples()}
-        if not any(net == "plain" and ("residual", s) in dirs for net, s in dirs):
-            raise ValueError(f"yt_fig6: no plain/residual pair at depth {spec['depth']}")
-        ok, diverged = split_diverged(at)
-        dirs = {(r.net, r.seed): r.dir for r in ok.itertuples()}
-        seeds = sorted(s for net, s in dirs if net == "plain" and ("residual", s) in dirs)
-        return fig6(
-            [(s, iterations(dirs["plain", s]), iterations(dirs["residual", s])) for s in seeds],
-            spec["depth"],
-            count_diverged(diverged),
-        )
-    if target == "yt_fig9":
-        return fig9(frame, spec["left_depths"])
-    raise ValueError(f"no figure {target!r}")
+def draw_fig2(frame: pd.DataFrame, spec: dict):
+    return fig2(frame, spec["depth"], spec["reach_loss"])
+
+
+def draw_fig6(frame: pd.DataFrame, spec: dict):
+    """The seed pairs (plain, residual) at the depth, each run's every SGD step."""
+    at = frame[(frame.depth == spec["depth"]) & (frame.epoch == 0)]
+    dirs = {(r.net, r.seed): r.dir for r in at.itertuples()}
+    if not any(net == "plain" and ("residual", s) in dirs for net, s in dirs):
+        raise ValueError(f"yt_fig6: no plain/residual pair at depth {spec['depth']}")
+    ok, diverged = split_diverged(at)
+    dirs = {(r.net, r.seed): r.dir for r in ok.itertuples()}
+    seeds = sorted(s for net, s in dirs if net == "plain" and ("residual", s) in dirs)
+    return fig6(
+        [(s, iterations(dirs["plain", s]), iterations(dirs["residual", s])) for s in seeds],
+        spec["depth"],
+        count_diverged(diverged),
+    )
+
+
+def draw_fig9(frame: pd.DataFrame, spec: dict):
+    return fig9(frame, spec["left_depths"])

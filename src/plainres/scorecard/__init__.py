@@ -5,7 +5,8 @@ Each target's claims read the per-seed file its rule wrote (runs, curves or meas
 read the plotted numbers. A claim's key (`target.name`) is how config.yaml's `claims.show_from` names it.
 
 By concept: `common` (the helpers every claim uses), `claims_yt` and `claims_lw` (each paper's claims, its
-simulations' with it), `render` (the published numbers read off figures, the registries and the page).
+simulations' with it), `render` (the published numbers read off figures, the claims weighed at a scale, the
+page). Which claims and summary belong to which target: the target registry, `plainres.targets`.
 """
 
 from ..evidence import Row
@@ -39,8 +40,6 @@ from .claims_yt import (
 )
 from .common import all_of, by_seed, diverged_note, final_rows, finished, with_diverged
 from .render import (
-    CLAIMS,
-    FIGURE_SUMMARIES,
     SUMMARY_COLUMNS,
     fig9_summary,
     fig10_summary,
@@ -50,8 +49,6 @@ from .render import (
 )
 
 __all__ = [
-    "CLAIMS",
-    "FIGURE_SUMMARIES",
     "SUMMARY_COLUMNS",
     "Row",
     "all_of",

@@ -1,5 +1,5 @@
-"""The scorecard page: the published numbers read off figures, the registry of every target's claims, the
-claims weighed at a scale and the Markdown page."""
+"""The scorecard page: the published numbers read off figures, the claims weighed at a scale (each target's
+claims: the target registry, plainres.targets) and the Markdown page."""
 
 from __future__ import annotations
 
@@ -7,33 +7,9 @@ import math
 
 import pandas as pd
 
+from .. import targets
 from ..evidence import VERDICTS, Row, at_scale
 from ..tables import cell_text, fmt, with_paper
-from .claims_lw import (
-    claims_lw_appc,
-    claims_lw_fig1_abc,
-    claims_lw_fig1_d,
-    claims_lw_fig1_e,
-    claims_lw_fig1_f,
-    claims_lw_theorem1,
-)
-from .claims_yt import (
-    claims_cushion_full,
-    claims_fig2,
-    claims_fig3,
-    claims_fig6,
-    claims_fig7,
-    claims_fig9,
-    claims_fig10,
-    claims_fig11,
-    claims_fig12,
-    claims_fig13,
-    claims_table1,
-    claims_table2,
-    claims_table3,
-    claims_table4,
-    claims_table5,
-)
 from .common import with_diverged
 
 # ---------------------------------------------------------------- published numbers from figures
@@ -41,7 +17,7 @@ from .common import with_diverged
 SUMMARY_COLUMNS = ["net", "depth", "quantity", "mean", "sd", "n", "diverged"]
 
 
-def fig10_summary(data: pd.DataFrame) -> pd.DataFrame:
+def fig10_summary(data: pd.DataFrame, spec: dict | None = None) -> pd.DataFrame:
     """Fig 10's mean and sd of ∂L/∂a⁽ᴸ⁾ beside the paper's (1.44e-4, 0.011); n = 0 where its runs diverged."""
     first = data.iloc[0]
     rows = [
@@ -59,7 +35,7 @@ def fig10_summary(data: pd.DataFrame) -> pd.DataFrame:
     return with_paper(pd.DataFrame(rows), "yt_fig10")
 
 
-def fig9_summary(data: pd.DataFrame) -> pd.DataFrame:
+def fig9_summary(data: pd.DataFrame, spec: dict | None = None) -> pd.DataFrame:
     """Fig 9's final means (left panel) as a summary with the paper's values (0.13/0.46, 0.055/0.083)."""
     left = data[data.panel == "left"]
     last = left[left.epoch == left.epoch.max()]
@@ -105,43 +81,6 @@ def fig12_summary(data: pd.DataFrame, spec: dict) -> pd.DataFrame:
     return with_paper(pd.DataFrame(rows), "yt_fig12")
 
 
-# Figures whose published numbers are compared, as summaries like the tables' (from the plotted data and the
-# figure's own settings).
-
-FIGURE_SUMMARIES = {
-    "yt_fig9": lambda d, _: fig9_summary(d),
-    "yt_fig10": lambda d, _: fig10_summary(d),
-    "yt_fig12": fig12_summary,
-}
-
-
-# Every scored target's claims: target → claims(data, spec), data being the file the rule hands it.
-
-CLAIMS = {
-    "yt_table1": claims_table1,
-    "yt_table2": claims_table2,
-    "yt_table3": claims_table3,
-    "yt_table4": claims_table4,
-    "yt_table5": claims_table5,
-    "yt_fig2": claims_fig2,
-    "yt_fig3": claims_fig3,
-    "yt_fig6": claims_fig6,
-    "yt_fig7": claims_fig7,
-    "yt_fig9": claims_fig9,
-    "yt_fig10": claims_fig10,
-    "yt_fig12": claims_fig12,
-    "yt_cushion_full": claims_cushion_full,
-    "yt_fig11": claims_fig11,
-    "yt_fig13": claims_fig13,
-    "lw_fig1_abc": claims_lw_fig1_abc,
-    "lw_theorem1": claims_lw_theorem1,
-    "lw_fig1_d": claims_lw_fig1_d,
-    "lw_fig1_e": claims_lw_fig1_e,
-    "lw_fig1_f": claims_lw_fig1_f,
-    "lw_appc": claims_lw_appc,
-}
-
-
 def rows_of(
     claim_data: dict[str, pd.DataFrame],
     specs: dict,
@@ -150,12 +89,14 @@ def rows_of(
     show_from: dict[str, str],
     runs: dict[str, pd.DataFrame] | None = None,
 ) -> list[Row]:
-    """Every claim of the targets in `claim_data`, weighed, then marked `below scale` where the scale is too small;
-    runs: the runs a measured target read, whose diverged ones its claims name (`with_diverged`)."""
+    """Every claim of the targets in `claim_data` (their claims: the target registry), weighed, then marked
+    `below scale` where the scale is too small; runs: the runs a measured target read, whose diverged ones its
+    claims name (`with_diverged`)."""
     rows, runs = [], runs or {}
     for target, data in claim_data.items():
+        claims = targets.get(target).function("claims")
         data = with_diverged(data, runs.get(target))
-        rows += [at_scale(row, scale, ladder, show_from) for row in CLAIMS[target](data, specs.get(target))]
+        rows += [at_scale(row, scale, ladder, show_from) for row in claims(data, specs.get(target))]
     made = {row.key for row in rows}
     unknown = sorted(key for key in show_from if key.split(".")[0] in claim_data and key not in made)
     if unknown:
@@ -208,7 +149,7 @@ def render(
     ]
     compared = {
         **summaries,
-        **{t: summary(figures[t], specs.get(t)) for t, summary in FIGURE_SUMMARIES.items() if t in figures},
+        **{t: targets.get(t).function("summary")(data, specs.get(t)) for t, data in figures.items()},
     }
     for target, s in compared.items():
         with_value = s[s.paper.notna()]

@@ -1,5 +1,7 @@
-"""The results that need no CIFAR training, each as (figure, plotted data) from its config entry
-(config.yaml `simulations:`): YT Figs 4, 5 (diagrams), 11, 13; LW Fig 1(a–f) and Theorem 1."""
+"""The results that need no CIFAR training, each f(spec, threads) → (figure, plotted data) from its config entry
+(config.yaml `simulations:`): YT Figs 4, 5 (diagrams), 11, 13; LW Fig 1(a–f) and Theorem 1. `threads`: the cores
+it may use (the Monte Carlo of Fig 11 and the MLPs use them; the exact series and diagrams run on one). The target
+registry (plainres.targets) names each one."""
 
 from __future__ import annotations
 
@@ -16,12 +18,12 @@ def _grid(spec: dict) -> np.ndarray:
     return np.logspace(spec["from"], spec["to"], spec["points"])
 
 
-def yt_fig4(spec: dict):
+def yt_fig4(spec: dict, threads: int = 1):
     nets = [build_model(spec["arch"], net, spec["depth"]) for net in ("plain", "residual")]
     return diagrams.yt_fig4(*nets, title=f"{spec['arch']} nets, depth {spec['depth']}")
 
 
-def yt_fig5(spec: dict):
+def yt_fig5(spec: dict, threads: int = 1):
     return diagrams.yt_fig5(*diagrams.fig5_blocks(spec["archs"], spec["depth"], spec["block"]))
 
 
@@ -32,7 +34,7 @@ def yt_fig11(spec: dict, threads: int):
     return figures.fig11(table)
 
 
-def yt_fig13(spec: dict):
+def yt_fig13(spec: dict, threads: int = 1):
     table = gaussian.phi_table(spec["r_min"], spec["r_max"], spec["points"], c=spec["c"])
     worst = gaussian.approx_max_error(spec["c"], spec["r_min"], spec["r_max"], spec["error_grid"])
     mc = gaussian.phi_monte_carlo_table(spec["mc_r"], spec["mc_trials"], spec["seed"])
@@ -54,37 +56,16 @@ def lw_fig1_e(spec: dict, threads: int):
     return figures.lw_fig1_e(_mlp_record(spec, False, threads))
 
 
-def lw_fig1_abc(spec: dict):
+def lw_fig1_abc(spec: dict, threads: int = 1):
     return figures.lw_fig1_abc(ensemble.fig1_abc_table(spec["p"], spec["betas"]))
 
 
-def lw_theorem1(spec: dict):
+def lw_theorem1(spec: dict, threads: int = 1):
     return figures.lw_theorem1(ensemble.theorem1_table(spec["betas"], spec["ps"]))
 
 
-def lw_fig1_f(spec: dict):
+def lw_fig1_f(spec: dict, threads: int = 1):
     betas = _grid(spec["betas"])
     return figures.lw_fig1_f(
         pd.concat([ensemble.fig1_f_table(spec["p"], betas, r) for r in spec["r_starts"]], ignore_index=True)
     )
-
-
-BUILDERS = {
-    "yt_fig4": yt_fig4,
-    "yt_fig5": yt_fig5,
-    "yt_fig11": yt_fig11,
-    "yt_fig13": yt_fig13,
-    "lw_fig1_abc": lw_fig1_abc,
-    "lw_theorem1": lw_theorem1,
-    "lw_fig1_d": lw_fig1_d,
-    "lw_fig1_e": lw_fig1_e,
-    "lw_fig1_f": lw_fig1_f,
-}
-THREADED = ("yt_fig11", "lw_fig1_d", "lw_fig1_e")
-
-
-def build(target: str, spec: dict, threads: int = 1):
-    """The figure and its plotted data of one simulation target (`threads` for those that use them)."""
-    if target not in BUILDERS:
-        raise ValueError(f"no simulation {target!r}; choose one of {sorted(BUILDERS)}")
-    return BUILDERS[target](spec, threads) if target in THREADED else BUILDERS[target](spec)

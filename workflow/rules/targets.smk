@@ -1,0 +1,47 @@
+# Every table and figure of the two papers, one rule each, from the target registry (src/plainres/targets.py):
+# a target's files follow from its kind and source, and so does its script; each marked for `snakemake --report`.
+# From runs: workflow/scripts/table.py or figure.py over the runs' metrics; from nets: the target's own script
+# measures the trained nets; simulations: workflow/scripts/simulate.py, no training.
+
+GENERIC_SCRIPTS = {
+    ("runs", "table"): "table.py",
+    ("runs", "figure"): "figure.py",
+    ("simulation", "figure"): "simulate.py",
+}
+
+
+for _target in TARGETS.values():
+
+    rule:
+        name:
+            _target.name
+        input:
+            **target_input(_target.name),
+        output:
+            **target_output(_target.name),
+        log:
+            f"results/logs/{_target.name}.log",
+        benchmark:
+            f"results/benchmarks/{_target.name}.tsv"
+        localrule: True
+        threads: ALL_CORES if _target.parallel else 1
+        params:
+            target=_target.name,
+            spec=_target.spec(C),
+            caption=_target.caption,
+            config=target_config(_target.name),
+            script=_target.script or GENERIC_SCRIPTS[_target.source, _target.kind],
+        script:
+            # formatted when the job runs: a loop's variable would name the last target's script
+            "../scripts/{params.script}"
+
+
+for _target in TARGETS.values():
+    for _alias in _target.aliases:  # another name of the same result (YT Fig 8 is Fig 2)
+
+        rule:
+            name:
+                _alias
+            input:
+                getattr(rules, _target.name).output,
+            localrule: True
