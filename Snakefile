@@ -4,6 +4,7 @@ import os
 from snakemake.utils import min_version
 
 from plainres import grid, targets
+from plainres.runfolder import GroupFolder
 from plainres.targets import TARGETS
 
 min_version("8.0")

@@ -6,7 +6,7 @@ import itertools
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import sigma_frame
+from conftest import legend_texts, panel_texts, residual_first, sigma_frame
 from PIL import Image
 
 from plainres import figures, scorecard
@@ -30,11 +30,6 @@ def test_mean_sd_over_seeds_at_every_epoch():
     assert np.allclose(stats["mean"], 2.0 + stats.epoch) and np.allclose(stats.sd, 1.0)  # seeds 0,1,2: sd 1
     one = figures.mean_sd(f[f.seed == 0], [], "epoch", "L")
     assert (one.sd == 0).all()
-
-
-def residual_first(net, init, depth, seed, epoch):
-    base = 2.3 * 0.3**epoch if net == "residual" else 2.3 * 0.5**epoch
-    return base * (1 + 0.01 * seed)
 
 
 def test_fig2_plots_both_nets_and_writes_what_it_plots(tmp_path):
@@ -131,14 +126,6 @@ def test_fig12_plots_every_layer_and_its_ratios():
 
 
 # ---------------------------------------------------------------- diverged runs: left out, counted, never a crash
-
-
-def legend_texts(fig) -> str:
-    return " | ".join(t.get_text() for ax in fig.axes if ax.get_legend() for t in ax.get_legend().get_texts())
-
-
-def panel_texts(fig) -> str:
-    return " | ".join(t.get_text() for ax in fig.axes for t in ax.texts)
 
 
 def with_diverged_run(f: pd.DataFrame, **where) -> pd.DataFrame:

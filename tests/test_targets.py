@@ -2,6 +2,7 @@
 target added in a test, and nowhere else, gets its rule, its place in `all`, its config checks and its claims
 in the scorecard."""
 
+import dataclasses
 import importlib.util
 import os
 import re
@@ -28,8 +29,7 @@ def test_every_function_and_script_a_target_names_exists():
         for role in ("draw", "claims", "summary"):
             if getattr(t, role):
                 assert callable(t.function(role)), (t.name, role)
-        if t.script:
-            assert (REPO / "workflow" / "scripts" / t.script).exists(), t.name
+        assert (REPO / "workflow" / "scripts" / t.script_name()).exists(), t.name
         assert (t.draw is not None) == (t.source == "simulation" or (t.source, t.kind) == ("runs", "figure")), t.name
         assert (t.script is not None) == (t.source == "nets"), t.name
         assert (t.summary is not None) == (t.published and t.kind == "figure"), t.name
@@ -157,14 +157,19 @@ def test_an_added_target_gets_its_rule_its_place_in_all_and_the_scorecards_input
     assert "results/tables/yt_test_error.md" in job_inputs(everything.stdout, "all")
     assert "results/measures/yt_test_error/runs.csv" in job_inputs(everything.stdout, "scorecard")
     without = run(tmp_path, *smoke)
-    assert "yt_test_error" not in without.stdout
+    assert without.returncode == 0, without.stderr[-2000:]
+    assert jobs_by_rule(without.stdout)["all"] == 1 and "yt_test_error" not in without.stdout
 
 
 def test_an_added_target_is_checked_scored_and_rendered(extra_target):
     added = targets.get("yt_test_error")
     assert added in targets.scored() and added not in targets.published_tables()
     assert targets.weighed_files(added) == ["results/measures/yt_test_error/runs.csv"]
-    assert grid.target_experiments(grid.resolve(CONFIG, {"scale": "smoke"}), added) == ["table1"]
+    config = grid.resolve(CONFIG, {"scale": "smoke"})  # checked: the added target's experiment is there
+    assert grid.target_experiments(config, added) == ["table1"]
+    targets.TARGETS["yt_test_error"] = dataclasses.replace(added, table={**added.table, "experiments": ["table99"]})
+    with pytest.raises(grid.ConfigError, match=r"yt_test_error \(plainres.targets\) reads experiments.table99"):
+        grid.check(config)
     runs = pd.DataFrame(
         [
             {"net": net, "depth": 5, "seed": s, "status": "finished", "E": e + 0.01 * s}
@@ -174,6 +179,8 @@ def test_an_added_target_is_checked_scored_and_rendered(extra_target):
     )
     (row,) = scorecard.rows_of({"yt_test_error": runs}, {}, "paper", [], {})
     assert row.key == "yt_test_error.E" and row.verdict == "holds"
+    page = scorecard.render({}, {}, {"yt_test_error": runs}, {}, "paper", "synthetic", [], {})
+    assert "| yt_test_error | residual test error below plain at depth 5 | holds |" in page
 
 
 @pytest.mark.slow

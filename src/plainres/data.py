@@ -80,7 +80,7 @@ class ImageData:
         return x.mean(dim=(0, 2, 3)).tolist(), x.std(dim=(0, 2, 3)).tolist()
 
 
-# ---------------------------------------------------------------- checksums and atomic files
+# ---------------------------------------------------------------- checksums
 
 
 def file_digests(path: Path) -> dict[str, str]:

@@ -93,20 +93,19 @@ def is_study(experiment: str) -> bool:
     return experiment.startswith(f"{STUDY}_")
 
 
+# The measurement targets whose claims the scale study follows over training (measures/over_training.py).
+STUDIED = ("yt_fig3", "yt_cushion_full", "yt_fig12", "lw_appc")
+
+
 def study_measures(measures: dict) -> dict[str, list[str]]:
-    """Each experiment → the measured claims the scale study weighs on its nets, from what each measurement
-    target reads (config.yaml `measures`; measures/over_training.py)."""
+    """Each experiment → the measured claims the scale study weighs on its nets: those of the STUDIED targets
+    that read it (their settings: config.yaml `measures`)."""
     out: dict[str, list[str]] = {}
-    reads = [
-        ("yt_fig3", measures["yt_fig3"]["experiment"]),
-        ("yt_cushion_full", measures["yt_cushion_full"]["experiment"]),
-    ]
-    reads += [("yt_fig12", panel["experiment"]) for panel in measures["yt_fig12"]["panels"].values()]
-    reads += [("lw_appc", name) for name in measures["lw_appc"]["experiments"]]
-    for target, name in reads:
-        out.setdefault(name, [])
-        if target not in out[name]:
-            out[name].append(target)
+    for name in STUDIED:
+        target = targets.get(name)
+        for experiment in target.experiments(target.spec({"measures": measures})):
+            if name not in out.setdefault(experiment, []):
+                out[experiment].append(name)
     return out
 
 
@@ -286,7 +285,14 @@ def _check_readers(config: dict) -> None:
     """Each target that reads runs names experiments of this config, of the architecture it needs, at depths
     and seeds they train, and their runs record what it reads (the target registry, plainres.targets)."""
     for target in targets.TARGETS.values():
-        if target.source == "simulation" or target.settings is None:
+        if target.table:  # a table from runs: its experiments are the registry's
+            missing = [e for e in target.table["experiments"] if e not in config["experiments"]]
+            if missing:
+                raise ConfigError(
+                    f"{target.name} (plainres.targets) reads experiments.{missing[0]}, which is not in the config"
+                )
+            continue
+        if target.source == "simulation":
             continue
         key, spec = target.settings, target.spec(config)
         for below, read, arch in target.reads(spec):

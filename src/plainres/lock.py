@@ -1,6 +1,6 @@
 """The lock a killed Snakemake controller leaves behind, removed only when no process here holds it:
 
-    python -m plainres.lock          # what `make run` does first; `make unlock` is the same
+    python -m plainres.lock          # what `make run` (and `make retrain`) does first
 
 Snakemake locks its working directory (.snakemake/locks/) while a controller runs, and refuses to start
 another there ("LockException … can be removed with the --unlock argument"). A controller killed with

@@ -19,7 +19,7 @@ from pathlib import Path
 from .runfolder import GROUPS, GroupFolder
 
 
-def group_folder(path: Path) -> Path:
+def owning_group(path: Path) -> Path:
     """The folder of the training job that trained `path` (a run or group folder, or a file in one)."""
     parts = path.parts
     if GROUPS in parts:
@@ -49,7 +49,7 @@ def reset(group: Path) -> Path:
             shutil.rmtree(experiment / Path(run).name)
             print(f"removed {experiment / Path(run).name}", file=sys.stderr)
     # the done.json last: it is read above, and it is the target that trains the group again
-    for file in [folder.checkpoint, *group.glob("checkpoint.pt.corrupt-*"), group / "job.json", folder.done_path]:
+    for file in [folder.checkpoint, *folder.set_aside_checkpoints(), folder.job_path, folder.done_path]:
         if file.exists():
             file.unlink()
             print(f"removed {file}", file=sys.stderr)
@@ -68,7 +68,7 @@ def main(argv=None):
     )
     parser.add_argument("paths", nargs="+", type=Path, help="run or group folders, or files in them")
     args = parser.parse_args(argv)
-    groups = dict.fromkeys(group_folder(p) for p in args.paths)  # each once, in order
+    groups = dict.fromkeys(owning_group(p) for p in args.paths)  # each once, in order
     for group in groups:
         print(reset(group))
 

@@ -11,6 +11,7 @@ RunFileError, which names it and the command that rebuilds its run (plainres.ret
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import torch
@@ -93,11 +94,8 @@ class RunFolder(_Folder):
         return self.path / "final_grad" / f"epoch_{epoch}.pt"
 
     # ------------------------------------------------ the engine writes
-    def write_config(self, record: dict, capture: bool) -> None:
-        """config.json (the run, its seed group, train config, data, device, versions), and the folders."""
-        (self.path / "snapshots").mkdir(parents=True, exist_ok=True)
-        if capture:
-            (self.path / "final_grad").mkdir(exist_ok=True)
+    def write_config(self, record: dict) -> None:
+        """config.json: the run, its seed group, train config, data, device, versions."""
         write_json(self.config_path, record)
 
     def write_metrics(self, rows: list[dict]) -> None:
@@ -150,12 +148,25 @@ class GroupFolder(_Folder):
         return self.path / "checkpoint.pt"
 
     @property
+    def job_path(self) -> Path:
+        return self.path / "job.json"
+
+    @property
     def done_path(self) -> Path:
         return self.path / "done.json"
 
+    def set_aside_checkpoint(self) -> Path:
+        """Rename an unreadable checkpoint to checkpoint.pt.corrupt-<time>, kept for inspection; its new path."""
+        aside = self.checkpoint.with_name(f"{self.checkpoint.name}.corrupt-{time.strftime('%Y%m%dT%H%M%S')}")
+        self.checkpoint.rename(aside)
+        return aside
+
+    def set_aside_checkpoints(self) -> list[Path]:
+        return sorted(self.path.glob(f"{self.checkpoint.name}.corrupt-*"))
+
     def write_job(self, runs: list[Run], out_dirs: list[Path]) -> None:
         """job.json: which run folders this job trains (what plainres.retrain reads)."""
-        write_json(self.path / "job.json", {"runs": [r.run_id for r in runs], "out_dirs": [str(o) for o in out_dirs]})
+        write_json(self.job_path, {"runs": [r.run_id for r in runs], "out_dirs": [str(o) for o in out_dirs]})
 
     def write_done(self, runs: list[dict], seconds: dict) -> None:
         """done.json: each run's id, folder and status, and where the job's time went."""
@@ -167,9 +178,9 @@ class GroupFolder(_Folder):
 
     def members(self) -> list[str]:
         """The run folders job.json (or else done.json) lists; [] when neither can be read."""
-        for record in ("job.json", "done.json"):
+        for record in (self.job_path, self.done_path):
             try:
-                found = read_json(self.path / record)
+                found = read_json(record)
             except Unreadable:
                 continue
             return found.get("out_dirs") or [r["dir"] for r in found.get("runs", [])]

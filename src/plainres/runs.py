@@ -117,9 +117,13 @@ class TrainConfig:
     def resolve_epochs(self, epochs) -> set[int]:
         return {e if e >= 0 else self.epochs + 1 + e for e in epochs}
 
+    def batches(self, n_train: int) -> int:
+        """Minibatches, and SGD steps, per epoch on `n_train` images (the last one may be short)."""
+        return -(-n_train // self.batch_size)
+
     def iterations(self, n_train: int) -> int:
-        """SGD steps of the whole run on `n_train` images (the last minibatch of an epoch may be short)."""
-        return self.epochs * -(-n_train // self.batch_size)
+        """SGD steps of the whole run on `n_train` images."""
+        return self.epochs * self.batches(n_train)
 
     def snapshot_epochs_resolved(self) -> set[int]:
         """The epochs whose end (0: the initialisation) leaves a snapshot epoch_<e>.pt."""

@@ -74,11 +74,19 @@ def collect(done_files: list[Path]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def split_diverged(runs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(the rows of runs that finished, those of runs that diverged): a diverged run is in no mean or histogram."""
+    if "status" not in runs:
+        return runs, runs.iloc[:0]
+    gone = runs.status == "diverged"
+    return runs[~gone], runs[gone]
+
+
 def summarise(runs: pd.DataFrame, quantities: list[str], by=("net", "depth")) -> pd.DataFrame:
     """Long table: one row per (net, depth, quantity) with mean, sd, n and the diverged count."""
     out = []
     for key, cell in runs.groupby(list(by), sort=True):
-        ok = cell[cell.status != "diverged"]
+        ok, gone = split_diverged(cell)
         for q in quantities:
             values = ok[q]
             out.append(
@@ -88,7 +96,7 @@ def summarise(runs: pd.DataFrame, quantities: list[str], by=("net", "depth")) ->
                     "mean": values.mean() if len(values) else math.nan,
                     "sd": values.std(ddof=1) if len(values) > 1 else math.nan,
                     "n": len(values),
-                    "diverged": int((cell.status == "diverged").sum()),
+                    "diverged": len(gone),
                 }
             )
     return pd.DataFrame(out)
@@ -188,7 +196,7 @@ def write_tidy_csv(path: Path, frame: pd.DataFrame, notes: list[str]) -> None:
 
 def diverged_caption(caption: str, runs: pd.DataFrame) -> str:
     """The caption, naming the runs read that diverged (left out of every mean and histogram), where any did."""
-    gone = runs[runs.status == "diverged"]
+    gone = split_diverged(runs)[1]
     if gone.empty:
         return caption
     return f"{caption} Diverged and left out: {len(gone)} of {len(runs)} runs ({', '.join(gone.run_id)})."

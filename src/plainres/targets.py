@@ -76,6 +76,12 @@ class Target:
             out["runs"] = f"results/measures/{self.name}/{runs}"
         return out
 
+    def script_name(self) -> str:
+        """The script in workflow/scripts/ that makes it: its own, or the generic one of its source and kind."""
+        if self.script:
+            return self.script
+        return {"simulation": "simulate.py", "runs": f"{self.kind}.py"}[self.source]
+
     def category(self) -> str:
         """Its section of the report."""
         return "Simulations" if self.source == "simulation" else f"{self.kind.capitalize()}s"
@@ -114,11 +120,8 @@ class Target:
 
     def recorders(self, spec: dict) -> list[tuple[str, str]]:
         """(key below its settings, experiment) for each experiment whose runs must record `records`."""
-        if "panels" in spec:
-            return [(f".panels.{arch}", panel["experiment"]) for arch, panel in spec["panels"].items()]
-        if "experiments" in spec:
-            return [(".experiments", e) for e in spec["experiments"]]
-        return [("", spec["experiment"])]
+        reads = self.reads(spec)
+        return list(dict.fromkeys((below, read["experiment"]) for below, read, _ in reads if below != ".seeds"))
 
     # ---- functions
 

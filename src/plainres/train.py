@@ -142,7 +142,7 @@ def replay_minibatch(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Minibatch `it` (0-based) of 1-based `epoch` exactly as the run (run, cfg) drew it from `train`, its
     training set: its data seed's order, crops and flips (images B×3×32×32, labels B)."""
-    batches = math.ceil(len(train.train_y) / cfg.batch_size)
+    batches = cfg.batches(len(train.train_y))
     if not 0 <= it < batches or not 1 <= epoch <= cfg.epochs:
         raise ValueError(
             f"{run.run_id} trained {cfg.epochs} epochs of {batches} minibatches; "
@@ -339,7 +339,7 @@ class Job:
 
     @property
     def batches(self) -> int:
-        return math.ceil(self.n / self.cfg.batch_size)
+        return self.cfg.batches(self.n)
 
 
 def setup(
@@ -409,8 +409,7 @@ def resume(job: Job) -> _State:
     try:
         saved = load_torch(job.checkpoint, map_location=job.dev)
     except Unreadable as error:  # set aside, never fatal: the job trains afresh
-        aside = job.checkpoint.with_name(f"{job.checkpoint.name}.corrupt-{time.strftime('%Y%m%dT%H%M%S')}")
-        job.checkpoint.rename(aside)
+        aside = GroupFolder(job.checkpoint.parent).set_aside_checkpoint()
         warnings.warn(
             f"{job.checkpoint} cannot be read ({error.__cause__}); set aside as {aside}; training {job.name} afresh",
             stacklevel=2,
@@ -450,8 +449,7 @@ def write_run_configs(job: Job):
                 "run_id": run.run_id,
                 "seed_group": [r.run_id for r in job.runs],
                 **job.run_meta,
-            },
-            capture=job.cfg.capture_final_grad_epochs > 0,
+            }
         )
 
 

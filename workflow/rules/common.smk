@@ -14,7 +14,7 @@ def data_file(experiment):
 
 def groups_done(experiment):
     """The completion records of every training job `experiment` reads."""
-    return [f"{g.folder}/done.json" for g in JOBS[experiment]]
+    return [str(GroupFolder(g.folder).done_path) for g in JOBS[experiment]]
 
 
 def training_job(wildcards):
@@ -25,7 +25,7 @@ def training_job(wildcards):
             "runs": [vars(r) for r in g.runs],
             "train": g.train.to_dict(),
             "out_dirs": g.run_dirs(),
-            "checkpoint": f"{g.folder}/checkpoint.pt",
+            "checkpoint": str(GroupFolder(g.folder).checkpoint),
             "device": C["device"],
         },
         sort_keys=True,

@@ -1,11 +1,12 @@
 # The scorecard: every published number beside ours, and each claim weighed against its seeds; what it reads
 # follows from the target registry (plainres.targets): the published tables' summaries and the plotted numbers of
 # the figures with a published summary, for each scored target the files its claims weigh (its runs, curves or
-# measurements; the plotted numbers for the exact checks and the simulations), and the runs a measured target
-# read (its claims name those that diverged).
+# measurements; the plotted numbers for the exact checks and the simulations), and the runs read by each target
+# whose claims weigh another file (its claims name those that diverged).
 SCORED = {t.name: targets.weighed_files(t) for t in targets.scored()}
 SUMMARIES = [t.name for t in targets.published_tables()]
 SUMMARISED_FIGURES = [t.name for t in targets.published_figures()]
+READ_RUNS = targets.read_runs()
 
 
 rule scorecard:
@@ -13,7 +14,7 @@ rule scorecard:
         summaries=[TARGETS[t].outputs()["csv"] for t in SUMMARIES],
         figures=[TARGETS[t].outputs()["csv"] for t in SUMMARISED_FIGURES],
         claims=[f for files in SCORED.values() for f in files],
-        runs=list(targets.read_runs().values()),
+        runs=list(READ_RUNS.values()),
         data=DATA.replace(".pt", ".json"),
     output:
         report("results/scorecard.md", caption="../report/caption.rst", category="Scorecard"),
@@ -24,9 +25,8 @@ rule scorecard:
         summaries=SUMMARIES,
         figures=SUMMARISED_FIGURES,
         claims=SCORED,
-        runs=targets.read_runs(),
-        # the settings of the targets that read runs (the simulations' claims need only their data)
-        specs={t.name: t.spec(C) for t in TARGETS.values() if t.settings and t.source != "simulation"},
+        runs=READ_RUNS,
+        specs={t.name: t.spec(C) for t in targets.scored()},
         claims_config=C["claims"],
         caption="Every published number of the built targets beside ours, and each claim with its effect, its "
         "standard error over seeds and its verdict.",

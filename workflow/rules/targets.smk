@@ -3,13 +3,6 @@
 # From runs: workflow/scripts/table.py or figure.py over the runs' metrics; from nets: the target's own script
 # measures the trained nets; simulations: workflow/scripts/simulate.py, no training.
 
-GENERIC_SCRIPTS = {
-    ("runs", "table"): "table.py",
-    ("runs", "figure"): "figure.py",
-    ("simulation", "figure"): "simulate.py",
-}
-
-
 for _target in TARGETS.values():
 
     rule:
@@ -30,7 +23,7 @@ for _target in TARGETS.values():
             spec=_target.spec(C),
             caption=_target.caption,
             config=target_config(_target.name),
-            script=_target.script or GENERIC_SCRIPTS[_target.source, _target.kind],
+            script=_target.script_name(),
         script:
             # formatted when the job runs: a loop's variable would name the last target's script
             "../scripts/{params.script}"

@@ -9,7 +9,7 @@ rule train:
     input:
         data=lambda wc: data_file(wc.experiment),
     output:
-        done=os.path.join(grid.group_folder("{experiment}", "{group}"), "done.json"),
+        done=str(GroupFolder(grid.group_folder("{experiment}", "{group}")).done_path),
     log:
         "results/logs/train/{experiment}/{group}.log",
     benchmark:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from plainres import figures, tables
+from plainres import tables
 from plainres.data import load_cached
 from plainres.measures.cushion import interlayer_cushion
 from plainres.runfolder import RunFolder
@@ -23,8 +23,8 @@ torch.set_num_threads(snakemake.threads)
 runs = tables.collect([Path(f) for f in snakemake.input.done])
 runs = runs[(runs.depth == spec["depth"]) & (runs.seed < spec["seeds"])]
 sets = TrainingSets(*load_cached(Path(snakemake.input.data)))
-ok, diverged = figures.split_diverged(runs)
-samples = [pd.DataFrame(columns=["net", "depth", "seed", "mu", "se"])] if ok.empty else []
+ok, diverged = tables.split_diverged(runs)
+samples = []
 per_run = [{"net": r.net, "depth": r.depth, "seed": r.seed, "status": r.status} for r in diverged.itertuples()]
 for run in ok.itertuples():
     train = sets(run.train_subset)  # the images this run trained on
@@ -55,7 +55,10 @@ for run in ok.itertuples():
         }
     )
 prov, caption = tables.provenance(runs, p.config), tables.diverged_caption(p.caption, runs)
-tables.write_tidy_csv(Path(out.samples), pd.concat(samples, ignore_index=True), tables.notes_of(caption, prov))
+samples = (
+    pd.concat(samples, ignore_index=True) if samples else pd.DataFrame(columns=["net", "depth", "seed", "mu", "se"])
+)
+tables.write_tidy_csv(Path(out.samples), samples, tables.notes_of(caption, prov))
 tables.write_tidy_csv(Path(out.runs), runs, tables.notes_of(caption, prov))
 quantities = ["mean", "mean_se", "sd", "sd_se"]
 per_run = pd.DataFrame(per_run, columns=["net", "depth", "seed", "status", "images", "probes", *quantities])

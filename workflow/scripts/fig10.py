@@ -16,7 +16,7 @@ with open(snakemake.log[0], "w") as log:
 p, out = snakemake.params, snakemake.output
 runs = tables.collect([Path(f) for f in snakemake.input.done])
 runs = runs[runs.depth == p.spec["depth"]]
-ok, diverged = figures.split_diverged(runs)
+ok, diverged = tables.split_diverged(runs)
 captured = [c for d in ok.dir for c in RunFolder(d).final_grads()]
 grads = torch.cat([c["grad"] for c in captured]) if captured else None
 iterations = sum(math.ceil(len(c["grad"]) / c["batch_size"]) for c in captured) // max(len(ok), 1)  # SGD steps per run

@@ -23,7 +23,7 @@ runs = tables.collect([Path(f) for f in snakemake.input.done])
 read, rows = [], []
 for arch, panel in p.spec["panels"].items():
     read.append(runs[(runs.arch == arch) & (runs.depth == panel["depth"]) & (runs.seed < p.spec["seeds"])])
-    for run in figures.split_diverged(read[-1])[0].itertuples():
+    for run in tables.split_diverged(read[-1])[0].itertuples():
         for row in run_flow_fractions(Path(run.dir), sets):
             rows.append({"arch": arch, "net": run.net, "depth": run.depth, "seed": run.seed, **row})
 read = pd.concat(read)
@@ -31,5 +31,5 @@ sigmas = pd.DataFrame(rows)
 prov, caption = tables.provenance(read, p.config), tables.diverged_caption(p.caption, read)
 tables.write_tidy_csv(Path(out.samples), sigmas, tables.notes_of(caption, prov))
 tables.write_tidy_csv(Path(out.runs), read, tables.notes_of(caption, prov))
-fig, plotted = figures.fig12(sigmas, diverged=figures.split_diverged(read)[1])
+fig, plotted = figures.fig12(sigmas, diverged=tables.split_diverged(read)[1])
 figures.save(fig, plotted, Path(out.png).with_suffix(""), caption, prov)

@@ -20,15 +20,15 @@ p, out = snakemake.params, snakemake.output
 torch.set_num_threads(snakemake.threads)
 runs = tables.collect([Path(f) for f in snakemake.input.done])
 runs = runs[runs.depth.isin(p.spec["depths"]) & (runs.seed < p.spec["seeds"])]
-ok, diverged = figures.split_diverged(runs)
+ok, diverged = tables.split_diverged(runs)
 sets = TrainingSets(*load_cached(Path(snakemake.input.data)))
-cushions = [pd.DataFrame(columns=["net", "depth", "seed", "mu"])] if ok.empty else []
+cushions = []
 for run in ok.itertuples():
     train = sets(run.train_subset)  # the images this run trained on
     images = train.train_x[: p.spec["images"]]
     mu = layer_cushion(RunFolder(run.dir).net("final"), p.spec["layer"], images, prepare=train.normalise)
     cushions.append(pd.DataFrame({"net": run.net, "depth": run.depth, "seed": run.seed, "mu": mu.numpy()}))
-cushions = pd.concat(cushions, ignore_index=True)
+cushions = figures.stacked(cushions, ["net", "depth", "seed", "mu"])
 prov, caption = tables.provenance(runs, p.config), tables.diverged_caption(p.caption, runs)
 tables.write_tidy_csv(Path(out.samples), cushions, tables.notes_of(caption, prov))
 tables.write_tidy_csv(Path(out.runs), runs, tables.notes_of(caption, prov))

@@ -6,7 +6,6 @@ from pathlib import Path
 
 from plainres import figures, tables
 from plainres.measures import weights
-from plainres.runfolder import RunFolder
 
 with open(snakemake.log[0], "w") as log:
     os.dup2(log.fileno(), 2)  # stderr (fd 2: Python's, C code's, child processes') → this job's log
@@ -20,8 +19,7 @@ for name, net, snapshot in weights.VECTORS:
     if run.status == "diverged":
         diverged[name] = run.run_id
     else:
-        folder = RunFolder(run.dir)
-        vectors[name] = weights.parameter_vector(weights.plain_view(folder.config()["run"], folder.state(snapshot)))
+        vectors[name] = weights.parameter_vector(weights.load_plain_view(run.dir, snapshot))
 fig, data = figures.fig7(vectors, p.spec["depth"], p.spec["clip"], diverged=diverged)
 prov, caption = tables.provenance(runs, p.config), tables.diverged_caption(p.caption, runs)
 figures.save(fig, data, Path(out.png).with_suffix(""), caption, prov)

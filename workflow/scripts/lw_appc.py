@@ -19,7 +19,7 @@ p, out = snakemake.params, snakemake.output
 torch.set_num_threads(snakemake.threads)
 runs = tables.collect([Path(f) for f in snakemake.input.done])
 runs = runs[(runs.depth == p.spec["depth"]) & (runs.seed < p.spec["seeds"])]
-ok, diverged = figures.split_diverged(runs)
+ok, diverged = tables.split_diverged(runs)
 rows, milestones = [], {}
 for run in ok.itertuples():
     _, cfg = RunFolder(run.dir).record()

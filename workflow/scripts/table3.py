@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from plainres import figures, tables
+from plainres import tables
 from plainres.measures import weights
 
 with open(snakemake.log[0], "w") as log:
@@ -15,7 +15,7 @@ with open(snakemake.log[0], "w") as log:
 p, out = snakemake.params, snakemake.output
 runs = tables.collect([Path(f) for f in snakemake.input.done])
 runs = runs[runs.depth == p.spec["depth"]]
-ok, diverged = figures.split_diverged(runs)
+ok, diverged = tables.split_diverged(runs)
 columns = ["vector", "seed", "depth", "run_id", *weights.STATISTICS]
 per_run = weights.table3_runs(ok, p.spec["threshold"]) if len(ok) else pd.DataFrame(columns=columns)
 prov, caption = tables.provenance(runs, p.config), tables.diverged_caption(p.caption, runs)

@@ -21,5 +21,5 @@ with job_device(job["device"], gpus, Path(".snakemake/gpu-locks")) as device:
     results = run_job(job, Path(snakemake.input.data), device, seconds)
 GroupFolder(Path(snakemake.output.done).parent).write_done(
     [{"run_id": run.run_id, "dir": folder, "status": status} for run, folder, status in results],
-    {k: round(v, 3) for k, v in seconds.items()},
-)  # where this job's time went in the engine
+    {k: round(v, 3) for k, v in seconds.items()},  # where this job's time went in the engine
+)

@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 
 from ..runfolder import RunFolder
-from ..tables import read_runs
-from .style import count_diverged, split_diverged
+from ..tables import read_runs, split_diverged
+from .style import count_diverged
 from .yt import fig2, fig6, fig9
 
 

@@ -47,14 +47,6 @@ def histogram(
     return pd.DataFrame({**columns, "left": edges[:-1], "right": edges[1:], "count": counts})
 
 
-def split_diverged(runs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(the rows of runs that finished, those of runs that diverged): a diverged run is in no mean or histogram."""
-    if "status" not in runs:
-        return runs, runs.iloc[:0]
-    gone = runs.status == "diverged"
-    return runs[~gone], runs[gone]
-
-
 def count_diverged(diverged: pd.DataFrame | None, **where) -> int:
     """How many of the diverged runs match `where` (column = value)."""
     if diverged is None or diverged.empty:

@@ -10,6 +10,7 @@ import pandas as pd
 import torch
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
+from ..tables import split_diverged
 from .style import (
     DEPTH_STYLES,
     PLAIN,
@@ -22,7 +23,6 @@ from .style import (
     loss_axis,
     mean_sd,
     nothing_drawn,
-    split_diverged,
     stacked,
 )
 

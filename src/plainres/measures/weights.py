@@ -52,14 +52,18 @@ VECTORS = (
 STATISTICS = ("mean", "sd", "mass_all", "mass_large", "mass_id")
 
 
+def load_plain_view(run_dir: str, snapshot: str) -> dict:
+    """A run's weights at `snapshot` as a plain net's: p itself, or t = T(r) for a residual run."""
+    folder = RunFolder(run_dir)
+    return plain_view(folder.config()["run"], folder.state(snapshot))
+
+
 def table3_runs(runs: pd.DataFrame, threshold: float = 0.25) -> pd.DataFrame:
     """Per run of `runs` (rows with net, seed, dir) and per vector: the statistics, one row each."""
     rows = []
     for run in runs.itertuples():
         for vector, net, snapshot in VECTORS:
             if run.net == net:
-                folder = RunFolder(run.dir)
-                view = plain_view(folder.config()["run"], folder.state(snapshot))
-                stats = weight_statistics(*parameter_vector(view), threshold)
+                stats = weight_statistics(*parameter_vector(load_plain_view(run.dir, snapshot)), threshold)
                 rows.append({"vector": vector, "seed": run.seed, "depth": run.depth, "run_id": run.run_id, **stats})
     return pd.DataFrame(rows)

@@ -34,13 +34,9 @@ from .claims_yt import (
     claims_table3,
     claims_table4,
     claims_table5,
-    fig9_steps_epoch,
-    first_reaching_epoch,
-    trained_alike,
 )
-from .common import all_of, by_seed, diverged_note, final_rows, finished, with_diverged
+from .common import all_of, with_diverged
 from .render import (
-    SUMMARY_COLUMNS,
     fig9_summary,
     fig10_summary,
     fig12_summary,
@@ -49,10 +45,8 @@ from .render import (
 )
 
 __all__ = [
-    "SUMMARY_COLUMNS",
     "Row",
     "all_of",
-    "by_seed",
     "claims_cushion_full",
     "claims_fig2",
     "claims_fig3",
@@ -74,16 +68,10 @@ __all__ = [
     "claims_table3",
     "claims_table4",
     "claims_table5",
-    "diverged_note",
-    "fig9_steps_epoch",
     "fig9_summary",
     "fig10_summary",
     "fig12_summary",
-    "final_rows",
-    "finished",
-    "first_reaching_epoch",
     "render",
     "rows_of",
-    "trained_alike",
     "with_diverged",
 ]

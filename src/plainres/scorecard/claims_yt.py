@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from ..evidence import INCONCLUSIVE, NO_DATA, Row, exact, one_sample, paired, weighed
+from ..evidence import FAILS, HOLDS, INCONCLUSIVE, MARGIN, NO_DATA, Row, exact, one_sample, paired, weighed
 from ..tables import fmt
 from .common import all_of, by_seed, diverged_note, final_rows, finished
 
@@ -608,18 +608,22 @@ def claims_fig11(data: pd.DataFrame, spec: dict | None = None) -> list[Row]:
                     f"at {q} = {d.value.iloc[-1]:g}",
                 )
             )
-    pairs = data[data.parameter.isin(["n", "l", "sigma_V"])].pivot_table(
-        index=["parameter", "value"], columns="net", values="mean"
-    )
-    if {"plain", "residual"} <= set(pairs.columns):
-        above = int((pairs.residual > pairs.plain).sum())
+    points = data[data.parameter.isin(["n", "l", "sigma_V"])]
+    pairs = points.pivot_table(index=["parameter", "value"], columns="net", values=["mean", "se"])
+    if {"plain", "residual"} <= set(pairs.columns.get_level_values("net")):
+        # each point's gap in its Monte Carlo standard errors: above means beyond +2 se, below beyond −2 se
+        z = (pairs["mean"].residual - pairs["mean"].plain) / np.hypot(pairs["se"].residual, pairs["se"].plain)
+        above, below = int((z > MARGIN).sum()), int((z < -MARGIN).sum())
+        verdict = HOLDS if above == len(z) else FAILS if below else INCONCLUSIVE
         out.append(
-            exact(
+            Row(
                 "yt_fig11",
                 "yt_fig11.residual_above",
                 "residual nets' E[σ] above plain nets' in (a), (b), (d)",
-                above == len(pairs),
-                f"{above} of {len(pairs)} points; smallest ratio {fmt((pairs.residual / pairs.plain).min(), 3)}",
+                verdict,
+                NO_DATA,
+                f"{above} of {len(z)} points above by more than {MARGIN:g} se, {below} below; smallest gap "
+                f"{fmt(z.min(), 3)} se; smallest ratio {fmt((pairs['mean'].residual / pairs['mean'].plain).min(), 3)}",
             )
         )
     return out

@@ -8,13 +8,14 @@ import math
 import pandas as pd
 
 from ..evidence import FAILS, HOLDS, INCONCLUSIVE, NO_DATA, NOT_TESTABLE, Effect, Row
+from ..tables import split_diverged
 
 # ---------------------------------------------------------------- helpers
 
 
 def finished(runs: pd.DataFrame) -> pd.DataFrame:
     """The runs that did not diverge (diverged runs are counted in the details, never averaged)."""
-    return runs[runs.status != "diverged"] if "status" in runs else runs
+    return split_diverged(runs)[0]
 
 
 def by_seed(frame: pd.DataFrame, value: str, **where) -> pd.Series:
