@@ -1,8 +1,11 @@
 # Two entry points that work on a fresh machine: `make run` (the pipeline, then its HTML report)
 # and `make test`. Both install into .venv on first use. TORCH picks the torch build (a CUDA machine may keep
-# its own: make TORCH=torch); CONFIG passes Snakemake config overrides. `make run` first removes the lock a
-# killed controller left (only when no Snakemake runs here: plainres.lock). `make retrain RUN=<run folder or a
-# file in it>` trains that run's seed group again from scratch, then runs the pipeline (plainres.retrain).
+# its own: make TORCH=torch); CONFIG passes Snakemake config overrides (KEY=VALUE words; quote a value with
+# spaces inside it: CONFIG='data_source="/my data/cifar.tar.gz"'). `make run`, `make report` and `make retrain`
+# go through plainres.controller: one at a time in this directory; `make run` removes the lock a killed Snakemake
+# left, checks every run file, runs the pipeline and writes results/report.html (results/report-<target>.html
+# for one TARGET). `make retrain RUN=<run folder or a file in it>` trains that run's seed group again from
+# scratch, then runs the pipeline (plainres.retrain).
 PYTHON ?= python3
 TORCH ?= torch==2.13.0
 CORES ?= 2
@@ -12,9 +15,9 @@ PYTEST_ARGS ?=
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-SNAKEMAKE = $(VENV)/bin/snakemake --cores $(CORES)
 # --config takes every word after it, so it comes last
-CONFIG_ARGS = $(if $(CONFIG),--config $(CONFIG))
+CONTROLLER = $(VENV)/bin/python -m plainres.controller
+CONTROL = --target $(TARGET) --cores $(CORES) --config $(CONFIG)
 
 .PHONY: run report test install clean-venv retrain
 
@@ -28,18 +31,13 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(VENV)/bin/python -m plainres.lock
-	$(SNAKEMAKE) $(TARGET) $(CONFIG_ARGS)
-	$(SNAKEMAKE) $(TARGET) --report results/report.html $(CONFIG_ARGS)
+	$(CONTROLLER) run $(CONTROL)
 
 report: $(STAMP)
-	$(SNAKEMAKE) $(TARGET) --report results/report.html $(CONFIG_ARGS)
+	$(CONTROLLER) report $(CONTROL)
 
 retrain: $(STAMP)
-	@test -n "$(RUN)" || { echo 'make retrain RUN=<run folder, group folder, or a file in one> [CONFIG=…]'; exit 2; }
-	$(VENV)/bin/python -m plainres.lock
-	groups=$$($(VENV)/bin/python -m plainres.retrain $(RUN)) && $(SNAKEMAKE) $$groups $(CONFIG_ARGS)
-	$(MAKE) -o $(STAMP) run  # the pipeline; never reinstall .venv here (make does not pass -o on)
+	$(CONTROLLER) retrain "$(RUN)" $(CONTROL)
 
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)

@@ -113,7 +113,7 @@ def engine(
     its first epoch took than a timed one (warm-up; a compiled step compiles there, outside the timed epochs)."""
     runs = [replace(net, seed=s) for s in range(k)]
     outs = [work / tag / r.run_id for r in runs]
-    train_group(runs, cfg, data_path, outs, work / tag / "checkpoint.pt", str(device))
+    train_group(runs, cfg, data_path, outs, work / tag, str(device))
     rows = RunFolder(outs[0]).metrics()
     seconds = float(rows[-1]["wall_s"]) - float(rows[-1 - timed_epochs]["wall_s"])
     n = cfg.train_subset or int(RunFolder(outs[0]).config()["data_used"]["train"])

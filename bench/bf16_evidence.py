@@ -1,8 +1,8 @@
 """May the grids train in bf16? Train the depth-20 plain (KWI) / residual (HMWI) pair in float32 and
 with bf16 autocast, several seeds each (one seed group per case), and compare final L and E.
 
-    python bench/bf16_evidence.py --data results/data/cifar10.pt --epochs 200          # paper scale, GPU
-    python bench/bf16_evidence.py --data results/data/cifar10.pt --epochs 3 --subset 5000 --seeds 3  # CPU
+    python bench/bf16_evidence.py --data results/data/cifar10/<key>.pt --epochs 200          # paper scale, GPU
+    python bench/bf16_evidence.py --data results/data/cifar10/<key>.pt --epochs 3 --subset 5000 --seeds 3  # CPU
 
 Verdict per net and metric: bf16 is indistinguishable when |mean_bf16 − mean_fp32| is below the
 seed-to-seed standard deviation (the larger of the two dtypes'); otherwise it differs.
@@ -27,7 +27,7 @@ def final_metrics(data: Path, run: Run, cfg: TrainConfig, seeds: int, work: Path
     runs = [replace(run, seed=s) for s in range(seeds)]
     tag = f"{run.run_id}-{'bf16' if cfg.bf16 else 'fp32'}"
     outs = [work / tag / r.run_id for r in runs]
-    train_group(runs, cfg, data, outs, work / tag / "checkpoint.pt", device)
+    train_group(runs, cfg, data, outs, work / tag, device)
     rows = [RunFolder(o).metrics()[-1] for o in outs]
     return [float(r["train_loss"]) for r in rows], [float(r["test_error"]) for r in rows]
 

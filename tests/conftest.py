@@ -1,10 +1,18 @@
 import itertools
+import shutil
 import subprocess
 import sys
+import tarfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
+from PIL import Image
+
+from plainres.data import CIFAR10_CLASSES
+from plainres.files import digest
+from plainres.runfolder import RunFolder
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data" / "cifar10-jpeg.tar.gz"
@@ -25,6 +33,51 @@ def smoke(tmp_path_factory):
     done = run(workdir, "--config", "scale=smoke")
     assert done.returncode == 0, done.stderr[-3000:]
     return workdir
+
+
+def image_folder(root: Path, classes=CIFAR10_CLASSES, train=2, test=1, size=(32, 32), fmt="PNG"):
+    """A local image-folder copy of CIFAR-shaped data: train/<class>/*, test/<class>/*, random pixels."""
+    rng = np.random.default_rng(1)
+    for split, n in (("train", train), ("test", test)):
+        for c in classes:
+            (root / split / c).mkdir(parents=True)
+            for i in range(n):
+                pixels = rng.integers(0, 256, (size[1], size[0], 3), dtype=np.uint8)
+                Image.fromarray(pixels).save(root / split / c / f"{i:04d}.{fmt.lower()}", fmt)
+    return root
+
+
+def tar_of(folder: Path, path: Path) -> Path:
+    with tarfile.open(path, "w:gz") as tar:
+        tar.add(folder, arcname=folder.name)
+    return path
+
+
+def copy_of_the_repository(root: Path) -> Path:
+    files = subprocess.run(["git", "ls-files", "-z"], cwd=REPO, capture_output=True, check=True).stdout
+    for name in filter(None, files.decode().split("\0")):
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        if (REPO / name).is_file():
+            shutil.copy2(REPO / name, root / name)
+    return root
+
+
+def make(root: Path, *args) -> subprocess.CompletedProcess:
+    """`make …` in a copy of the repository with this session's .venv (-o: never reinstall it)."""
+    venv = REPO / ".venv"
+    return subprocess.run(
+        ["make", f"VENV={venv}", "-o", str(venv / ".installed"), *args],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
+
+
+needs_make = pytest.mark.skipif(
+    shutil.which("make") is None or not (REPO / ".venv" / "bin" / "snakemake").exists(),
+    reason="needs make and the .venv that `make test` creates",
+)
 
 
 def pytest_addoption(parser):
@@ -71,3 +124,15 @@ def legend_texts(fig) -> str:
 
 def panel_texts(fig) -> str:
     return " | ".join(t.get_text() for ax in fig.axes for t in ax.texts)
+
+
+def sealed(folder: Path, status: str = "finished", epochs: int = 1) -> Path:
+    """A run folder made by hand, as the engine leaves one: every file in it listed in a sealed manifest.json."""
+    run = RunFolder(folder)
+    run.written = {
+        f.relative_to(folder).as_posix(): digest(f.read_bytes())
+        for f in sorted(folder.rglob("*"))
+        if f.is_file() and f != run.manifest_path
+    }
+    run.seal(folder.name, status, epochs)
+    return folder

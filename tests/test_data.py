@@ -1,7 +1,6 @@
 import hashlib
 import http.server
 import io
-import json
 import pickle
 import tarfile
 import threading
@@ -11,10 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from conftest import SHARED_DATA
+from conftest import SHARED_DATA, image_folder, tar_of
 from PIL import Image
 
 from plainres.data import CIFAR10_CLASSES, OFFICIAL_LAYOUT, DataError, acquire, load_cached, save_cached, synthetic
+from plainres.files import read_sealed_json
 
 PER_BATCH = 3  # images per official batch in the small archives built here
 
@@ -85,7 +85,7 @@ def test_official_download_is_md5_checked_cached_and_not_repeated(tmp_path, serv
     assert meta["counts"] == {"train": 5 * PER_BATCH, "test": PER_BATCH}
     assert meta["classes"] == list(CIFAR10_CLASSES)
     data, meta2 = load_cached(out / "cifar10.pt")
-    assert meta2 == json.loads((out / "cifar10.json").read_text())
+    assert meta2 == read_sealed_json(out / "cifar10.json") == meta
     x1, y1 = made["content"]["data_batch_1"]
     assert torch.equal(data.train_x[:PER_BATCH], torch.from_numpy(x1.reshape(-1, 3, 32, 32)))
     assert data.train_y[:PER_BATCH].tolist() == y1
@@ -135,23 +135,6 @@ def test_local_official_archive_is_checked_against_the_official_md5(tmp_path):
     assert meta["source"]["verified"] == "md5" and meta["source"]["layout"] == "official"
     with pytest.raises(DataError, match=r"cifar-10-python\.tar\.gz: MD5 checksum mismatch"):
         stage(tmp_path, "cifar10", str(path), {"url": "http://unused/cifar-10-python.tar.gz", "md5": "f" * 32})
-
-
-def image_folder(root: Path, classes=CIFAR10_CLASSES, train=2, test=1, size=(32, 32), fmt="PNG"):
-    rng = np.random.default_rng(1)
-    for split, n in (("train", train), ("test", test)):
-        for c in classes:
-            (root / split / c).mkdir(parents=True)
-            for i in range(n):
-                pixels = rng.integers(0, 256, (size[1], size[0], 3), dtype=np.uint8)
-                Image.fromarray(pixels).save(root / split / c / f"{i:04d}.{fmt.lower()}", fmt)
-    return root
-
-
-def tar_of(folder: Path, path: Path) -> Path:
-    with tarfile.open(path, "w:gz") as tar:
-        tar.add(folder, arcname=folder.name)
-    return path
 
 
 def test_image_folder_directory_and_archive_give_the_same_cached_data(tmp_path):
@@ -240,6 +223,12 @@ def test_a_corrupted_cached_file_is_refused(tmp_path):
     blob[-100] ^= 0xFF
     pt.write_bytes(bytes(blob))
     with pytest.raises(DataError, match=r"cifar10\.pt: SHA-256 .* does not match"):
+        load_cached(pt)
+    pt.write_bytes(bytes(blob[:-100] + bytes([blob[-100] ^ 0xFF]) + blob[-99:]))  # whole again
+    load_cached(pt)
+    meta = out / "cifar10.json"
+    meta.write_text(meta.read_text().replace('"channel_mean": [', '"channel_mean": [1'))  # a number changed
+    with pytest.raises(DataError, match=r"cifar10\.json cannot be read \(ValueError: SHA-256 mismatch"):
         load_cached(pt)
 
 

@@ -5,6 +5,7 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
+from conftest import sealed
 
 from plainres.init import initialise
 from plainres.measures.cushion import conv_frobenius, layer_cushion, layer_module
@@ -256,7 +257,7 @@ def test_replayed_minibatches_are_those_training_drew(tmp_path):
     for arch in ("simplified", "fully-fledged"):
         run = Run(arch, "residual", 8, "kwi" if arch == "fully-fledged" else "hmwi", 0)
         out = tmp_path / arch / run.run_id
-        train_group([run], cfg, tmp_path / "d.pt", [out], tmp_path / arch / "ckpt.pt", device="cpu")
+        train_group([run], cfg, tmp_path / "d.pt", [out], tmp_path / arch, device="cpu")
         logged = [float(r["minibatch_loss"]) for r in RunFolder(out).iterations()]
         batches = 3  # 80 images in minibatches of 32
         sets = TrainingSets(*load_cached(tmp_path / "d.pt"))
@@ -418,7 +419,7 @@ def test_run_layer_norms_read_each_epoch_snapshot_of_a_cifar100_net(tmp_path):
     for epoch, scale in ((0, 1.0), (1, 3.0)):
         state = {k: v * scale if k.endswith("bn1.weight") else v for k, v in net.state_dict().items()}
         torch.save({"state_dict": state}, tmp_path / "snapshots" / f"epoch_{epoch}.pt")
-    rows = run_layer_norms(tmp_path, [0, 1])
+    rows = run_layer_norms(sealed(tmp_path), [0, 1])
     assert [r["epoch"] for r in rows] == [0] * 7 + [1] * 7
     assert [r["bn_scale_norm"] for r in rows[:7]] == [r["bn_scale_norm"] for r in layer_norms(net)]
     assert math.isclose(rows[8]["bn_scale_norm"], 3 * rows[1]["bn_scale_norm"], rel_tol=1e-13)  # blocks.0.bn1
@@ -446,7 +447,14 @@ def test_the_scale_study_measures_each_snapshot_as_the_targets_measure_a_run(tmp
     for experiment, arch, init in (("table1", "simplified", "hmwi"), ("full", "fully-fledged", "kwi")):
         run = Run(arch, "residual", 8, init, 0)
         dirs[arch] = tmp_path / experiment / run.run_id
-        train_group([run], cfg, tmp_path / "d.pt", [dirs[arch]], tmp_path / experiment / "ckpt.pt", device="cpu")
+        train_group(
+            [run],
+            cfg,
+            tmp_path / "d.pt",
+            [dirs[arch]],
+            tmp_path / experiment / "_groups" / dirs[arch].name,
+            device="cpu",
+        )
         for name in (experiment, "appc") if arch == "fully-fledged" else (experiment,):  # appc: the same run
             runs.append(
                 {

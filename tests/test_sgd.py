@@ -64,7 +64,7 @@ def test_a_training_step_does_not_import_the_compiler_stack(tmp_path):
         "from plainres.train import Run, TrainConfig, train_group\n"
         f"d = Path({str(tmp_path)!r}); save_cached(synthetic(64, 16), {{}}, 'cifar10', d / 'd.pt', d / 'd.json')\n"
         "train_group([Run('simplified', 'residual', 5, 'hmwi', 0)], TrainConfig(epochs=1, lr=0.1, batch_size=32),"
-        " d / 'd.pt', [d / 'run'], d / 'ck.pt', device='cpu')\n"
+        " d / 'd.pt', [d / 'run'], d / 'group', device='cpu')\n"
         "print('torch._dynamo' in sys.modules)"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -9,19 +9,42 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import REPO, run
+from conftest import REPO, SNAKEMAKE, copy_of_the_repository, image_folder, run, tar_of
 from PIL import Image
 
+from plainres.files import read_sealed_json
 from plainres.targets import TARGETS
 
 
 def test_synthetic_data_stage_builds_and_is_not_rebuilt(tmp_path):
     done = run(tmp_path, "data", "--config", "scale=smoke")
     assert done.returncode == 0, done.stderr
-    meta = json.loads((tmp_path / "results" / "data" / "cifar10.json").read_text())
+    (meta_path,) = (tmp_path / "results" / "data" / "cifar10").glob("synthetic-*.json")
+    meta = read_sealed_json(meta_path)
     assert meta["source"]["kind"] == "synthetic" and meta["counts"] == {"train": 512, "test": 256}
     again = run(tmp_path, "data", "--config", "scale=smoke", "--dry-run")
     assert again.returncode == 0 and "Nothing to be done" in again.stdout + again.stderr
+
+
+def test_a_failing_data_source_loses_no_cache_and_going_back_reruns_no_training_job(tmp_path):
+    good = tar_of(image_folder(tmp_path / "copy" / "cifar10-png", train=6, test=3), tmp_path / "good.tar.gz")
+    (tmp_path / "empty.tar.gz").write_bytes(b"")
+    (tmp_path / "no-images" / "README").parent.mkdir()
+    (tmp_path / "no-images" / "README").write_text("no image folders here")
+    no_images = tar_of(tmp_path / "no-images", tmp_path / "no-images.tar.gz")
+    work = tmp_path / "work"
+    group = "results/runs/table1/_groups/simplified-plain-d5-kwi-s0/done.json"  # one training job
+    built = run(work, group, "--config", "scale=smoke", f"data_source={good}")
+    assert built.returncode == 0, built.stderr[-3000:]
+    cache = sorted((work / "results" / "data").rglob("*.*"))
+    before = {f: (f.read_bytes(), f.stat().st_mtime_ns) for f in cache}
+    for bad, says in ((tmp_path / "empty.tar.gz", "not a readable tar archive"), (no_images, "no train/")):
+        failed = run(work, group, "--config", "scale=smoke", f"data_source={bad}")
+        assert failed.returncode != 0 and says in failed.stdout + failed.stderr, failed.stderr[-3000:]
+        assert {f: (f.read_bytes(), f.stat().st_mtime_ns) for f in cache} == before  # as it was, timestamps too
+        assert sorted((work / "results" / "data").rglob("*.*")) == cache  # and nothing half-made beside it
+    back = run(work, group, "--dry-run", "--config", "scale=smoke", f"data_source={good}")
+    assert back.returncode == 0 and "Nothing to be done" in back.stdout + back.stderr, back.stdout[-3000:]
 
 
 @pytest.mark.parametrize(
@@ -41,14 +64,29 @@ def test_synthetic_data_stage_builds_and_is_not_rebuilt(tmp_path):
         ("train={snapshot_iterations: [1, 100000]}", "train.snapshot_iterations [100000]: the run takes"),
         ("train={train_subset: 100000}", "train.train_subset = 100000 is more than the 50000 train images of cifar10"),
         ("train={test_subset: 100000}", "train.test_subset = 100000 is more than the"),
+        ("experiments={tabel1: {seeds: [0]}}", "experiments.tabel1: no such experiment; the experiments are table1,"),
     ],
 )
 def test_a_misspelt_key_or_bad_value_fails_before_any_job_naming_it(tmp_path, override, named):
     bad = run(tmp_path, "--dry-run", "--config", override)
     out = bad.stdout + bad.stderr
     assert bad.returncode != 0 and named in out, out[-2000:]
-    assert named in out.splitlines()[2] and len(out.splitlines()) < 12, out[-2000:]  # the error first, and short
+    assert any(named in line for line in out.splitlines()[:3]) and len(out.splitlines()) < 12, out[-2000:]  # first
     assert not (tmp_path / "results").exists()
+
+
+def test_a_yaml_error_in_the_config_names_the_file_line_and_column(tmp_path):
+    root = copy_of_the_repository(tmp_path / "repo")
+    lines = (root / "config.yaml").read_text().splitlines(keepends=True)
+    at = next(i for i, line in enumerate(lines) if line.startswith("data_source:"))
+    lines[at] = "data_source: official: too\n"
+    (root / "config.yaml").write_text("".join(lines))
+    done = subprocess.run(
+        [*SNAKEMAKE[:-4], "--cores", "1", "--dry-run"], cwd=root, capture_output=True, text=True, timeout=300
+    )
+    out = done.stdout + done.stderr
+    assert done.returncode != 0 and f"{root / 'config.yaml'}, line {at + 1}, column 22: mapping values" in out, out
+    assert not (root / "results").exists()
 
 
 @pytest.mark.parametrize("dry_run", [["--dry-run"], []])
@@ -67,7 +105,7 @@ def test_a_bad_source_fails_clearly_and_builds_nothing(tmp_path):
     (tmp_path / "junk.tar.gz").write_bytes(b"not an archive")
     done = run(tmp_path, "data", "--config", f"data_source={tmp_path / 'junk.tar.gz'}")
     assert done.returncode != 0 and f"error: {tmp_path / 'junk.tar.gz'}: not a readable tar archive" in done.stderr
-    assert not (tmp_path / "results" / "data" / "cifar10.pt").exists()
+    assert not list((tmp_path / "results" / "data").rglob("*.pt"))
 
 
 @pytest.mark.skipif(
@@ -84,10 +122,9 @@ def test_the_readme_main_command_with_a_target_and_config_plans_its_jobs(tmp_pat
         text=True,
         check=True,
     )
-    commands = [line for line in printed.stdout.splitlines() if "bin/snakemake" in line]
-    assert len(commands) == 2 and "--report results/report.html" in commands[1]
+    (command,) = [line for line in printed.stdout.splitlines() if "plainres.controller run" in line]
     planned = subprocess.run(
-        f"{commands[0]} --dry-run --directory {tmp_path}",
+        command.replace(" --config", f" --dry-run --directory {tmp_path} --config"),
         shell=True,
         cwd=REPO,
         capture_output=True,

@@ -1,9 +1,13 @@
-"""CIFAR sources → one cached tensor file plus a provenance JSON.
+"""CIFAR sources → one cached tensor file plus a provenance JSON (sealed: files.sealed_json).
 
 Three sources produce the same file: the official python archive (downloaded, MD5-checked),
 a local archive or directory (the official python format, or an image folder
 train/<class>/*, test/<class>/*), and a seeded synthetic CIFAR-shaped set for tests.
 Every failure raises `DataError` naming the file and the problem; nothing is cached then.
+
+Each source has a cache of its own, results/data/<dataset>/<cache_key(spec)>.{pt,json}, named by what makes
+the data (the source, the checksum expected, the official archive, the synthetic sizes): a source that fails
+leaves every other cache as it was, timestamp included, and going back to a source finds its cache.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 import torch
 
-from .files import atomic_write_bytes, umask
+from .files import TEMPORARY, Unreadable, atomic_write_bytes, read_sealed_json, remove_temporaries, sealed_json, umask
 
 CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 NUM_CLASSES = {"cifar10": 10, "cifar100": 100}
@@ -47,6 +51,22 @@ OFFLINE_HINT = (
 
 class DataError(RuntimeError):
     """A data source or cached file is missing, corrupt or not what it claims to be."""
+
+
+DATA_DIR = "results/data"
+
+
+def cache_key(spec: dict) -> str:
+    """The name of a source's cache: its kind (official, synthetic, local) and a digest of what makes the data
+    (`spec`: the source, a local path resolved, the checksum expected, the official archive, the synthetic sizes)."""
+    kind = spec["source"] if spec["source"] in ("official", "synthetic") else "local"
+    blob = json.dumps(spec, sort_keys=True).encode()
+    return f"{kind}-{hashlib.sha256(blob).hexdigest()[:12]}"
+
+
+def cache_path(dataset: str, spec: dict) -> str:
+    """The cached tensor file of `dataset` from the source `spec` describes (its provenance: .json beside it)."""
+    return f"{DATA_DIR}/{dataset}/{cache_key(spec)}.pt"
 
 
 @dataclass
@@ -115,7 +135,9 @@ def download(url: str, dest: Path, md5: str, timeout: float = 30.0) -> dict[str,
         if digests["md5"] == md5:
             return digests
     dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
+    remove_temporaries(dest)  # what a killed download left
+    prefix, suffix = TEMPORARY.format(name=dest.name).split("*")
+    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=prefix, suffix=suffix)
     try:
         try:
             with urllib.request.urlopen(url, timeout=timeout) as response, os.fdopen(fd, "wb") as out:
@@ -413,7 +435,7 @@ def save_cached(data: ImageData, source_info: dict, dataset: str, pt_path: Path,
     }
     json_path.unlink(missing_ok=True)  # a JSON is only ever beside the file it describes
     atomic_write_bytes(pt_path, blob)
-    atomic_write_bytes(json_path, (json.dumps(meta, indent=2) + "\n").encode())
+    atomic_write_bytes(json_path, sealed_json(meta))
     return meta
 
 
@@ -422,9 +444,9 @@ def load_cached(pt_path: Path, json_path: Path | None = None) -> tuple[ImageData
     pt_path = Path(pt_path)
     json_path = Path(json_path) if json_path else pt_path.with_suffix(".json")
     try:
-        meta = json.loads(json_path.read_text())
-    except (OSError, ValueError) as e:
-        raise DataError(f"{json_path}: provenance missing or unreadable ({e}); rebuild the data stage") from e
+        meta = read_sealed_json(json_path)
+    except Unreadable as e:
+        raise DataError(f"{e}: the dataset's provenance; rebuild the data stage") from e
     try:
         blob = pt_path.read_bytes()
     except OSError as e:

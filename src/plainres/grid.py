@@ -13,7 +13,7 @@ from pathlib import Path
 import yaml
 
 from . import targets
-from .data import COUNTS
+from .data import COUNTS, cache_path
 from .models import ARCHS
 from .runfolder import group_folder, run_folder
 from .runs import INITS, Run, TrainConfig
@@ -47,6 +47,29 @@ def typed(value, nested: bool = False):
             return value
         return parsed if parsed is None or isinstance(parsed, (bool, int, float)) else value
     return value
+
+
+def load_yaml(path) -> dict:
+    """A YAML file, or ConfigError naming the file, the line and the column of what breaks it."""
+    try:
+        with open(path) as f:
+            return yaml.safe_load(f)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        raise ConfigError(f"{path}{where}: {problem}") from None
+
+
+def check_overrides(defaults: dict, overrides: dict) -> None:
+    """Command-line overrides name only experiments config.yaml (`defaults`) defines: a misspelt one would be a
+    new, incomplete experiment."""
+    named = overrides.get("experiments")
+    unknown = sorted(set(named) - set(defaults["experiments"])) if isinstance(named, dict) else []
+    if unknown:
+        raise ConfigError(
+            f"experiments.{unknown[0]}: no such experiment; the experiments are {', '.join(defaults['experiments'])}"
+        )
 
 
 def resolve(config: dict, overrides: dict | None = None, checked: bool = True) -> dict:
@@ -144,6 +167,27 @@ def dataset_source(config: dict, dataset: str) -> str | None:
     return config["data_source"] if config["data_source"] in ("official", "synthetic") else None
 
 
+def data_spec(config: dict, dataset: str) -> dict | None:
+    """What makes `dataset`'s data in this config: its source (a local path resolved), the checksum expected, the
+    official archive, the synthetic sizes; None where no source holds it. Its digest names the cache
+    (data.cache_key)."""
+    source = dataset_source(config, dataset)
+    if source is None:
+        return None
+    if source == "synthetic":
+        return {"dataset": dataset, "source": source, "synthetic": config["data"]["synthetic"]}
+    spec = {"dataset": dataset, "source": source, "official": config["data"]["official"][dataset]}
+    if source != "official":
+        spec["source"] = str(Path(source).expanduser().resolve())
+        spec["sha256"] = config["data"]["sha256"] if dataset == config["dataset"] else None
+    return spec
+
+
+def data_file(config: dict, dataset: str) -> str:
+    """The cached tensor file of `dataset` from this config's source of it."""
+    return cache_path(dataset, data_spec(config, dataset))
+
+
 def available_experiments(config: dict, names: list[str]) -> list[str]:
     """Those of `names` whose dataset has a source in this config."""
     return [n for n in names if dataset_source(config, experiment_dataset(config, n)) is not None]
@@ -192,13 +236,15 @@ def data_counts(config: dict, dataset: str) -> dict[str, int]:
     return COUNTS[dataset]
 
 
-def check_data_sources(config: dict, cached) -> None:
-    """Every local data source the pipeline will read exists, unless its dataset is cached already
-    (`cached(dataset)`): checked when planning, so a dry run fails too."""
+def check_data_sources(config: dict) -> None:
+    """Every local data source the pipeline will read exists, unless its cache is there already: checked when
+    planning, so a dry run fails too."""
     datasets = {experiment_dataset(config, name) for name in config["experiments"]}
     for dataset in sorted(datasets):
         source = dataset_source(config, dataset)
-        if source in (None, "official", "synthetic") or cached(dataset) or Path(source).exists():
+        if source in (None, "official", "synthetic") or Path(data_file(config, dataset)).exists():
+            continue
+        if Path(source).expanduser().exists():
             continue
         key = "data_source" if dataset == config["dataset"] else f"data_sources.{dataset}"
         raise ConfigError(

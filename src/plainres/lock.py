@@ -1,6 +1,13 @@
-"""The lock a killed Snakemake controller leaves behind, removed only when no process here holds it:
+"""Two locks of a project directory: plainres's own controller lock, and the one a killed Snakemake leaves.
 
-    python -m plainres.lock          # what `make run` (and `make retrain`) does first
+The controller lock (.snakemake/plainres-controller.lock) is an exclusive flock that `make run`, `make report`
+and `make retrain` take before anything else (plainres.controller), held by the controller and the Snakemake it
+starts: a second one, even started in the same instant, is refused at once and told which one runs. The kernel
+drops it when they end, however they end.
+
+The Snakemake lock a killed controller leaves behind is removed only when no process here holds it:
+
+    python -m plainres.lock          # what the controller does before Snakemake starts
 
 Snakemake locks its working directory (.snakemake/locks/) while a controller runs, and refuses to start
 another there ("LockException … can be removed with the --unlock argument"). A controller killed with
@@ -14,9 +21,45 @@ from here: on a cluster's shared file system, unlock by hand once you know none 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import fcntl
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+
+CONTROLLER = ".snakemake/plainres-controller.lock"
+
+
+class Busy(RuntimeError):
+    """Another controller holds this directory's lock; the message names it."""
+
+
+@dataclass
+class Held:
+    fd: int  # the lock's file descriptor: a process given it (pass_fds) holds the lock too
+
+
+@contextlib.contextmanager
+def held(directory: Path, what: str):
+    """This directory's controller lock, or Busy naming the controller that holds it; `what` is recorded in the
+    lock file for the next one to read."""
+    path = Path(directory) / CONTROLLER
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 4096, 0).decode(errors="replace").strip() or "another controller"
+            raise Busy(
+                f"{holder} is running in this directory ({path}); wait for it, or stop it, then run this again"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"pid {os.getpid()}: {what}\n".encode(), 0)
+        yield Held(fd)
+    finally:
+        os.close(fd)
 
 
 def live_snakemake(directory: Path) -> list[tuple[int, str]] | None:

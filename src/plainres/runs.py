@@ -114,6 +114,14 @@ class TrainConfig:
         """lr for 1-based `epoch`: divided by 1/lr_factor after each milestone epoch."""
         return self.lr * self.lr_factor ** sum(epoch > m for m in self.milestones)
 
+    def evaluates(self, epoch: int) -> bool:
+        """Whether the run is evaluated after 1-based `epoch` (every eval_every-th, and the last)."""
+        return epoch % self.eval_every == 0 or epoch == self.epochs
+
+    def evaluated_epochs(self) -> list[int]:
+        """The epochs whose end (0: the initialisation) leaves a row of metrics.csv."""
+        return [0] + [e for e in range(1, self.epochs + 1) if self.evaluates(e)]
+
     def resolve_epochs(self, epochs) -> set[int]:
         return {e if e >= 0 else self.epochs + 1 + e for e in epochs}
 

@@ -10,10 +10,13 @@
   weight decay λ·w on weights only or λ·T⁻¹(p) (YT §4.1), momentum; torch.compile captures it whole on a
   GPU (TrainConfig.compile), and it runs eager, bit for bit the loss-plus-penalty step, elsewhere.
 - After every epoch a checkpoint is written atomically; rerunning the same job resumes from it.
+- The job owns its group folder (runfolder.GroupFolder: job.json, checkpoint.pt, done.json) and its runs'
+  folders: each file's digest is recorded as it is written, and at the end every run's manifest.json and then
+  done.json are sealed, so that no stage reads a file that changed since.
 
 `train_group` reads top-down: `setup` (device, data, models, optimiser), `resume`, then per epoch
 `train_epoch` (one `train_step`, i.e. one step.Step, per minibatch), `mark_diverged`, `record` (evaluate), `snapshot`,
-`write_epoch_files`, and at the end `write_final`. A run's identity and recipe (`Run`, `TrainConfig`)
+`write_epoch_files`, and at the end `write_final` and `seal`. A run's identity and recipe (`Run`, `TrainConfig`)
 live in runs.py.
 """
 
@@ -37,7 +40,7 @@ from torch.func import functional_call, stack_module_state, vmap
 
 from . import provenance
 from .data import ImageData, load_cached
-from .files import Unreadable, load_torch, save_torch
+from .files import Unreadable, load_torch, remove_temporaries, save_torch
 from .init import initialise
 from .models import build_model
 from .runfolder import METRICS, GroupFolder, RunFolder
@@ -300,6 +303,7 @@ class _State:
     metrics: list = field(default_factory=list)  # per run: list of rows
     iterations: list = field(default_factory=list)  # per run: every minibatch loss (log_iterations)
     status: list = field(default_factory=list)  # per run: 'running' | 'finished' | 'diverged'
+    written: list = field(default_factory=list)  # per run: each file written in its folder → its digest
 
 
 def pick_device(device: str = "auto") -> torch.device:
@@ -315,8 +319,8 @@ class Job:
 
     runs: list[Run]
     cfg: TrainConfig
-    out_dirs: list[Path]
-    checkpoint: Path
+    folders: list[RunFolder]  # each run's
+    home: GroupFolder  # the job's own: job.json, checkpoint.pt, done.json
     name: str
     dev: torch.device
     dtype: torch.dtype
@@ -347,7 +351,7 @@ def setup(
     cfg: TrainConfig,
     data_path: Path,
     out_dirs: list[Path],
-    checkpoint: Path,
+    home: Path,
     device: str,
     name: str | None,
     seconds: dict,
@@ -384,8 +388,8 @@ def setup(
     return Job(
         runs=runs,
         cfg=cfg,
-        out_dirs=out_dirs,
-        checkpoint=checkpoint,
+        folders=[RunFolder(out) for out in out_dirs],
+        home=GroupFolder(home),
         name=name or (runs[0].run_id if len(runs) == 1 else f"{runs[0].run_id}+{len(runs) - 1}"),
         dev=dev,
         dtype=dtype,
@@ -401,23 +405,51 @@ def setup(
 
 
 def resume(job: Job) -> _State:
-    """The state after the last finished epoch, from this job's checkpoint (weights and optimiser copied in),
-    or a fresh one: with no checkpoint, or one of another configuration."""
-    fresh = _State(metrics=[[] for _ in job.runs], iterations=[[] for _ in job.runs], status=["running"] * job.k)
-    if not job.checkpoint.is_file():
-        return fresh
+    """The state after the last finished epoch, from this job's checkpoint (weights, optimiser and the record of
+    the files written copied in), or a fresh one, the runs' folders cleared of what an earlier job left: with no
+    checkpoint, or one of another configuration. Either way, what a killed write left in the job's folders goes."""
+    for folder in (job.home, *job.folders):
+        if folder.path.is_dir():
+            for tmp in remove_temporaries(folder.path):
+                log(job, f"removed {tmp}, left by a write that was killed")
+    state = resumed(job)
+    if state is None:
+        for folder in job.folders:
+            folder.clear()
+        return _State(
+            metrics=[[] for _ in job.runs],
+            iterations=[[] for _ in job.runs],
+            status=["running"] * job.k,
+            written=[{} for _ in job.runs],
+        )
+    if state.written:
+        for folder, written in zip(job.folders, state.written):
+            folder.written = written
+    else:  # a checkpoint from before the record: the torch files vouch for themselves, the records are rewritten
+        for folder in job.folders:
+            folder.adopt_torch_files()
+        write_records(job, state)
+    return state
+
+
+def resumed(job: Job) -> _State | None:
+    """The state the job's checkpoint holds, its weights and optimiser copied in; None where there is none of
+    this job (an unreadable checkpoint is set aside, with one warning)."""
+    checkpoint = job.home.checkpoint
+    if not checkpoint.is_file():
+        return None
     try:
-        saved = load_torch(job.checkpoint, map_location=job.dev)
+        saved = load_torch(checkpoint, map_location=job.dev)
     except Unreadable as error:  # set aside, never fatal: the job trains afresh
-        aside = GroupFolder(job.checkpoint.parent).set_aside_checkpoint()
+        aside = job.home.set_aside_checkpoint()
         warnings.warn(
-            f"{job.checkpoint} cannot be read ({error.__cause__}); set aside as {aside}; training {job.name} afresh",
+            f"{checkpoint} cannot be read ({error.__cause__}); set aside as {aside}; training {job.name} afresh",
             stacklevel=2,
         )
-        return fresh
+        return None
     if saved.get("fingerprint") != job.key:
-        log(job, f"{job.checkpoint} belongs to another configuration; starting afresh")
-        return fresh
+        log(job, f"{checkpoint} belongs to another configuration; starting afresh")
+        return None
     with torch.no_grad():
         for store, saved_store in ((job.group.params, saved["params"]), (job.group.buffers, saved["buffers"])):
             for name, value in store.items():
@@ -441,9 +473,9 @@ def log(job: Job, message: str):
 def write_run_configs(job: Job):
     """Each run's config.json: the run, its seed group, the resolved train config, data, device, versions; and
     beside the checkpoint, job.json: which run folders this job trains (what plainres.retrain reads)."""
-    GroupFolder(job.checkpoint.parent).write_job(job.runs, job.out_dirs)
-    for run, out in zip(job.runs, job.out_dirs):
-        RunFolder(out).write_config(
+    job.home.write_job(job.runs, [folder.path for folder in job.folders])
+    for run, folder in zip(job.runs, job.folders):
+        folder.write_config(
             {
                 "run": dataclasses.asdict(run),
                 "run_id": run.run_id,
@@ -483,8 +515,8 @@ def train_epoch(job: Job, state: _State, epoch: int) -> torch.Tensor:
         if state.iteration in snap_iters:
             snapshot(job, state, f"iter_{state.iteration}")
     if capture:
-        for kk, out in enumerate(job.out_dirs):
-            RunFolder(out).save_final_grad(
+        for kk, folder in enumerate(job.folders):
+            folder.save_final_grad(
                 epoch,
                 {"grad": grads[kk].cpu(), "epoch": epoch, "batch_size": cfg.batch_size, "run_id": job.runs[kk].run_id},
             )
@@ -543,9 +575,9 @@ def record(job: Job, state: _State, epoch: int, minibatch_loss: list[float] | No
 
 def snapshot(job: Job, state: _State, tag: str):
     """snapshots/<tag>.pt of every live run: its weights, epoch and iteration."""
-    for kk, out in enumerate(job.out_dirs):
+    for kk, folder in enumerate(job.folders):
         if state.status[kk] != "diverged":
-            RunFolder(out).save_snapshot(
+            folder.save_snapshot(
                 tag,
                 {
                     "state_dict": job.group.state_of(kk),
@@ -557,25 +589,32 @@ def snapshot(job: Job, state: _State, tag: str):
 
 
 def write_epoch_files(job: Job, state: _State):
-    """The checkpoint (weights, optimiser, state), then each run's metrics.csv (and iterations.csv), atomically."""
+    """Each run's metrics.csv (and iterations.csv), then the checkpoint (weights, optimiser, state and the record
+    of every file written, these included), each atomically: a job killed before the checkpoint redoes the epoch."""
     began = time.perf_counter()
-    group = job.group
+    write_records(job, state)
+    state.written = [folder.written for folder in job.folders]
     save_torch(
         {
             "fingerprint": job.key,
             "code_version": job.run_meta["code_version"],
-            "params": group.params,
-            "buffers": group.buffers,
+            "params": job.group.params,
+            "buffers": job.group.buffers,
             "optimiser": job.optimiser.state_dict(),
             "state": dataclasses.asdict(state),
         },
-        job.checkpoint,
+        job.home.checkpoint,
     )
-    for kk, out in enumerate(job.out_dirs):
-        RunFolder(out).write_metrics(state.metrics[kk])
+    job.seconds["write"] += time.perf_counter() - began
+
+
+def write_records(job: Job, state: _State):
+    """Each run's metrics.csv, and with log_iterations its iterations.csv, from the state."""
+    for kk, folder in enumerate(job.folders):
+        folder.write_metrics(state.metrics[kk])
         if job.cfg.log_iterations:  # one row per SGD step: the loss of its minibatch before the step (repr: exact)
             cfg, batches = job.cfg, job.batches
-            RunFolder(out).write_iterations(
+            folder.write_iterations(
                 [
                     {
                         "iteration": i + 1,
@@ -586,14 +625,13 @@ def write_epoch_files(job: Job, state: _State):
                     for i, v in enumerate(state.iterations[kk])
                 ]
             )
-    job.seconds["write"] += time.perf_counter() - began
 
 
 def write_final(job: Job, state: _State):
     """final.pt of every run: its weights, last epoch and status."""
     began = time.perf_counter()
-    for kk, out in enumerate(job.out_dirs):
-        RunFolder(out).save_snapshot(
+    for kk, folder in enumerate(job.folders):
+        folder.save_snapshot(
             "final",
             {
                 "state_dict": job.group.state_of(kk),
@@ -605,24 +643,38 @@ def write_final(job: Job, state: _State):
     job.seconds["write"] += time.perf_counter() - began
 
 
+def seal(job: Job, state: _State):
+    """Each run's manifest.json (its files' digests, checked against the files), then the job's done.json."""
+    for run, folder, status in zip(job.runs, job.folders, state.status):
+        folder.seal(run.run_id, status, state.epoch)
+    job.home.write_done(
+        [
+            {"run_id": run.run_id, "dir": str(folder.path), "status": status}
+            for run, folder, status in zip(job.runs, job.folders, state.status)
+        ],
+        {k: round(v, 3) for k, v in job.seconds.items()},  # where this job's time went
+    )
+
+
 def train_group(
     runs: list[Run],
     cfg: TrainConfig,
     data_path: Path,
     out_dirs: list[Path],
-    checkpoint: Path,
+    group: Path,
     device: str = "auto",
     name: str | None = None,
     seconds: dict | None = None,
 ) -> list[str]:
-    """Train `runs` (differing only in seeds) together; write each run's files; return statuses. `seconds`,
-    when given, receives where the time went: setup (data, models, resume), train, evaluate, write."""
+    """Train `runs` (differing only in seeds) together in the job whose folder is `group`; write each run's files,
+    their manifests and done.json; return the statuses. `seconds`, when given, receives where the time went:
+    setup (data, models, resume), train, evaluate, write."""
     started = time.perf_counter()
     seconds = {} if seconds is None else seconds
     seconds.update(dict.fromkeys(("setup", "train", "evaluate", "write"), 0.0))
 
     # the data and the models on the device; the last finished epoch, if a checkpoint of this job holds one
-    job = setup(runs, cfg, data_path, out_dirs, checkpoint, device, name, seconds)
+    job = setup(runs, cfg, data_path, out_dirs, group, device, name, seconds)
     state = resume(job)
     write_run_configs(job)
     snap_epochs = cfg.snapshot_epochs_resolved()
@@ -656,7 +708,7 @@ def train_group(
             if epoch == cfg.epochs:
                 state.status = ["finished" if s == "running" else s for s in state.status]
             # evaluate, keep the snapshot, write the checkpoint and the metrics
-            if epoch % cfg.eval_every == 0 or epoch == cfg.epochs:
+            if cfg.evaluates(epoch):
                 record(job, state, epoch, mean_loss)
             if epoch in snap_epochs:
                 snapshot(job, state, f"epoch_{epoch}")
@@ -673,31 +725,31 @@ def train_group(
     finally:
         progress.close()
 
-    # the final weights
+    # the final weights, then the manifests and done.json
     write_final(job, state)
+    seal(job, state)
     return state.status
 
 
 # ---------------------------------------------------------------- jobs
 
 
-def run_job(job: dict, data: Path, device: str, seconds: dict | None = None) -> list[tuple[Run, str, str]]:
-    """Train one job (runs, train config, out_dirs, checkpoint as JSON values); (run, folder, status) each."""
+def run_job(job: dict, data: Path, device: str) -> list[tuple[Run, str, str]]:
+    """Train one job (runs, train config, out_dirs, group folder as JSON values); (run, folder, status) each."""
     runs = [Run(**r) for r in job["runs"]]
     statuses = train_group(
         runs,
         TrainConfig.from_dict(job["train"]),
         Path(data),
         [Path(d) for d in job["out_dirs"]],
-        Path(job["checkpoint"]),
+        Path(job["group"]),
         device,
-        seconds=seconds,
     )
     return list(zip(runs, job["out_dirs"], statuses))
 
 
 def main(argv=None):
-    """python -m plainres.train JOB.json — the job names runs, train config, data, folders, checkpoint."""
+    """python -m plainres.train JOB.json — the job names runs, train config, data, run folders, group folder."""
     import argparse
 
     parser = argparse.ArgumentParser(description=main.__doc__)

@@ -6,7 +6,15 @@ import json
 
 
 def data_file(experiment):
-    return f"results/data/{grid.experiment_dataset(C, experiment)}.pt"
+    return grid.data_file(C, grid.experiment_dataset(C, experiment))
+
+
+def data_spec(wildcards):
+    """What makes the data of the cache asked for; refused where no source of this config makes that cache."""
+    spec = grid.data_spec(C, wildcards.dataset)
+    if spec is None or grid.data_file(C, wildcards.dataset) != f"results/data/{wildcards.dataset}/{wildcards.key}.pt":
+        raise ValueError(f"results/data/{wildcards.dataset}/{wildcards.key}.pt: no data source of this config makes it")
+    return spec
 
 
 # ---- training (train.smk)
@@ -25,7 +33,7 @@ def training_job(wildcards):
             "runs": [vars(r) for r in g.runs],
             "train": g.train.to_dict(),
             "out_dirs": g.run_dirs(),
-            "checkpoint": str(GroupFolder(g.folder).checkpoint),
+            "group": g.folder,
             "device": C["device"],
         },
         sort_keys=True,

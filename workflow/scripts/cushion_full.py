@@ -2,7 +2,6 @@
 training images (YT §4), with the standard errors its random projections leave (diverged runs left out and
 counted)."""
 
-import os
 from pathlib import Path
 
 import pandas as pd
@@ -10,12 +9,12 @@ import torch
 
 from plainres import tables
 from plainres.data import load_cached
+from plainres.files import begin_stage
 from plainres.measures.cushion import interlayer_cushion
 from plainres.runfolder import RunFolder
 from plainres.train import TrainingSets
 
-with open(snakemake.log[0], "w") as log:
-    os.dup2(log.fileno(), 2)  # stderr (fd 2: Python's, C code's, child processes') → this job's log
+begin_stage(snakemake.log[0], snakemake.output)
 
 p, out = snakemake.params, snakemake.output
 spec = p.spec

@@ -2,16 +2,15 @@
 out and counted)."""
 
 import math
-import os
 from pathlib import Path
 
 import torch
 
 from plainres import figures, tables
+from plainres.files import begin_stage
 from plainres.runfolder import RunFolder
 
-with open(snakemake.log[0], "w") as log:
-    os.dup2(log.fileno(), 2)  # stderr (fd 2: Python's, C code's, child processes') → this job's log
+begin_stage(snakemake.log[0], snakemake.output)
 
 p, out = snakemake.params, snakemake.output
 runs = tables.collect([Path(f) for f in snakemake.input.done])

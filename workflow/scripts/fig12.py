@@ -2,7 +2,6 @@
 first iteration and at the first iteration of the last epoch, on the minibatches the runs drew there (diverged
 runs left out and counted)."""
 
-import os
 from pathlib import Path
 
 import pandas as pd
@@ -10,11 +9,11 @@ import torch
 
 from plainres import figures, tables
 from plainres.data import load_cached
+from plainres.files import begin_stage
 from plainres.measures.gradflow import run_flow_fractions
 from plainres.train import TrainingSets
 
-with open(snakemake.log[0], "w") as log:
-    os.dup2(log.fileno(), 2)  # stderr (fd 2: Python's, C code's, child processes') → this job's log
+begin_stage(snakemake.log[0], snakemake.output)
 
 p, out = snakemake.params, snakemake.output
 torch.set_num_threads(snakemake.threads)

@@ -1,7 +1,6 @@
 """Fig 3 stage: per-sample layer cushions of the trained Table 1 nets over their training images (diverged runs
 left out and counted)."""
 
-import os
 from pathlib import Path
 
 import pandas as pd
@@ -9,12 +8,12 @@ import torch
 
 from plainres import figures, tables
 from plainres.data import load_cached
+from plainres.files import begin_stage
 from plainres.measures.cushion import layer_cushion
 from plainres.runfolder import RunFolder
 from plainres.train import TrainingSets
 
-with open(snakemake.log[0], "w") as log:
-    os.dup2(log.fileno(), 2)  # stderr (fd 2: Python's, C code's, child processes') → this job's log
+begin_stage(snakemake.log[0], snakemake.output)
 
 p, out = snakemake.params, snakemake.output
 torch.set_num_threads(snakemake.threads)

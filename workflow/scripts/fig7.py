@@ -1,14 +1,13 @@
 """Fig 7 stage: weight histograms of p and t = T(r) of one seed, before and after training (a diverged run's
 vectors left out and named)."""
 
-import os
 from pathlib import Path
 
 from plainres import figures, tables
+from plainres.files import begin_stage
 from plainres.measures import weights
 
-with open(snakemake.log[0], "w") as log:
-    os.dup2(log.fileno(), 2)  # stderr (fd 2: Python's, C code's, child processes') → this job's log
+begin_stage(snakemake.log[0], snakemake.output)
 
 p, out = snakemake.params, snakemake.output
 runs = tables.collect([Path(f) for f in snakemake.input.done])

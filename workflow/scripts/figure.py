@@ -1,13 +1,12 @@
 """Figure stage: the experiment's runs → the figure as PNG and PDF, its numbers as CSV, and every run's
 curve (what the scorecard weighs over seeds)."""
 
-import os
 from pathlib import Path
 
 from plainres import figures, tables, targets
+from plainres.files import begin_stage
 
-with open(snakemake.log[0], "w") as log:
-    os.dup2(log.fileno(), 2)  # stderr (fd 2: Python's, C code's, child processes') → this job's log
+begin_stage(snakemake.log[0], snakemake.output)
 
 p = snakemake.params
 frame = figures.curves([Path(f) for f in snakemake.input.done])

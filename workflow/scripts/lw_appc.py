@@ -2,18 +2,17 @@
 absorbed and the norm of the BN scale, at every snapshot epoch; the figure per dataset (diverged runs left out
 and counted)."""
 
-import os
 from pathlib import Path
 
 import pandas as pd
 import torch
 
 from plainres import figures, tables
+from plainres.files import begin_stage
 from plainres.measures.absorb import run_layer_norms
 from plainres.runfolder import RunFolder
 
-with open(snakemake.log[0], "w") as log:
-    os.dup2(log.fileno(), 2)  # stderr (fd 2: Python's, C code's, child processes') → this job's log
+begin_stage(snakemake.log[0], snakemake.output)
 
 p, out = snakemake.params, snakemake.output
 torch.set_num_threads(snakemake.threads)

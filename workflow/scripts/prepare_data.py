@@ -1,26 +1,24 @@
-"""Data stage: read the configured CIFAR source and write the cached tensor file + provenance."""
+"""Data stage: read the configured CIFAR source and write the cached tensor file + provenance, each written
+under a temporary name and renamed when whole (a failure leaves no file and touches no other source's cache)."""
 
-import os
 import sys
 from pathlib import Path
 
 from plainres.data import DataError, acquire, save_cached
+from plainres.files import begin_stage
 
-with open(snakemake.log[0], "w") as log:
-    os.dup2(log.fileno(), 2)  # stderr (fd 2: Python's, C code's, child processes') → this job's log
+begin_stage(snakemake.log[0], snakemake.output)
 
-p, dataset = snakemake.params, snakemake.wildcards.dataset
-if p.source is None:
-    sys.exit(f"error: no source holds {dataset}: set data_sources: {{{dataset}: <path>}} or data_source: official")
+spec, dataset = snakemake.params.spec, snakemake.wildcards.dataset
 try:
     data, info = acquire(
         dataset,
-        p.source,
-        p.official,
-        Path(p.download_dir),
-        synthetic_cfg=p.synthetic,
-        sha256=p.sha256,
-        timeout=p.timeout,
+        spec["source"],
+        spec.get("official"),
+        Path(snakemake.params.download_dir),
+        synthetic_cfg=spec.get("synthetic"),
+        sha256=spec.get("sha256"),
+        timeout=snakemake.resources.download_timeout_s,
     )
     meta = save_cached(data, info, dataset, Path(snakemake.output.pt), Path(snakemake.output.meta))
 except DataError as e:

@@ -1,14 +1,13 @@
 """Scale study stage: every setting's runs → each claim's effect and standard error after every epoch."""
 
-import os
 from pathlib import Path
 
 import pandas as pd
 
 from plainres import figures, study, tables
+from plainres.files import begin_stage
 
-with open(snakemake.log[0], "w") as log:
-    os.dup2(log.fileno(), 2)  # stderr (fd 2: Python's, C code's, child processes') → this job's log
+begin_stage(snakemake.log[0], snakemake.output)
 
 p, out = snakemake.params, snakemake.output
 curves = study.per_setting(figures.curves, p.done, p.experiments)

@@ -1,17 +1,16 @@
 """Scale study stage: the measured claims' values at every snapshot epoch of the study's runs."""
 
-import os
 from pathlib import Path
 
 import torch
 
 from plainres import grid, study, tables
 from plainres.data import load_cached
+from plainres.files import begin_stage
 from plainres.measures.over_training import measure
 from plainres.train import TrainingSets
 
-with open(snakemake.log[0], "w") as log:
-    os.dup2(log.fileno(), 2)  # stderr (fd 2: Python's, C code's, child processes') → this job's log
+begin_stage(snakemake.log[0], snakemake.output)
 
 p, out = snakemake.params, snakemake.output
 torch.set_num_threads(snakemake.threads)

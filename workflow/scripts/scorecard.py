@@ -1,16 +1,13 @@
 """Scorecard stage: published numbers vs ours, and the papers' claims weighed against their seeds."""
 
-import json
-import os
 from pathlib import Path
 
 import pandas as pd
 
 from plainres import scorecard, tables
-from plainres.files import atomic_write_bytes
+from plainres.files import atomic_write_bytes, begin_stage, read_sealed_json
 
-with open(snakemake.log[0], "w") as log:
-    os.dup2(log.fileno(), 2)  # stderr (fd 2: Python's, C code's, child processes') → this job's log
+begin_stage(snakemake.log[0], snakemake.output)
 
 p, i = snakemake.params, snakemake.input
 summaries = {t: tables.read_summary(Path(f)) for t, f in zip(p.summaries, i.summaries)}
@@ -19,7 +16,7 @@ claim_data = {
     t: pd.concat([pd.read_csv(f, comment="#") for f in files], ignore_index=True) for t, files in p.claims.items()
 }
 runs = {t: pd.read_csv(f, comment="#") for t, f in p.runs.items()}
-source = json.loads(Path(i.data).read_text())["source"]
+source = read_sealed_json(Path(i.data))["source"]
 text = scorecard.render(
     summaries,
     figures,

@@ -1,15 +1,14 @@
 """Simulation stage: one result that needs no training (a diagram, a Monte Carlo, an exact series), its
 figure and plotted numbers with their provenance."""
 
-import os
 from pathlib import Path
 
 import torch
 
 from plainres import figures, tables, targets
+from plainres.files import begin_stage
 
-with open(snakemake.log[0], "w") as log:
-    os.dup2(log.fileno(), 2)  # stderr (fd 2: Python's, C code's, child processes') → this job's log
+begin_stage(snakemake.log[0], snakemake.output)
 
 p, out = snakemake.params, snakemake.output
 torch.set_num_threads(snakemake.threads)

@@ -1,13 +1,12 @@
 """Table stage: collect the experiment's runs, summarise over seeds, write CSV/Markdown/LaTeX, and the runs
 themselves (what the scorecard weighs over seeds)."""
 
-import os
 from pathlib import Path
 
 from plainres import tables
+from plainres.files import begin_stage
 
-with open(snakemake.log[0], "w") as log:
-    os.dup2(log.fileno(), 2)  # stderr (fd 2: Python's, C code's, child processes') → this job's log
+begin_stage(snakemake.log[0], snakemake.output)
 
 p = snakemake.params
 runs = tables.collect([Path(f) for f in snakemake.input.done])

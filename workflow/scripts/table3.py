@@ -1,16 +1,15 @@
 """Table 3 stage: weight statistics of p and t = T(r) at the start and end of the Table 1 runs (diverged runs
 left out and counted)."""
 
-import os
 from pathlib import Path
 
 import pandas as pd
 
 from plainres import tables
+from plainres.files import begin_stage
 from plainres.measures import weights
 
-with open(snakemake.log[0], "w") as log:
-    os.dup2(log.fileno(), 2)  # stderr (fd 2: Python's, C code's, child processes') → this job's log
+begin_stage(snakemake.log[0], snakemake.output)
 
 p, out = snakemake.params, snakemake.output
 runs = tables.collect([Path(f) for f in snakemake.input.done])
