@@ -20,17 +20,12 @@ import time
 import torch
 
 from plainres.data import synthetic
+from plainres.minibatches import DeviceData, epoch_plan
+from plainres.runs import Run, TrainConfig
+from plainres.seedgroup import SeedGroup, make_model
 from plainres.sgd import MomentumSGD
 from plainres.step import Step
-from plainres.train import (
-    DeviceData,
-    Run,
-    SeedGroup,
-    TrainConfig,
-    epoch_plan,
-    make_model,
-    pick_device,
-)
+from plainres.train import pick_device
 
 
 def rate(fn, images: int, repeats: int) -> float:

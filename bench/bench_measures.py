@@ -28,7 +28,8 @@ from plainres.measures.cushion import interlayer_cushion, layer_cushion
 from plainres.measures.gradflow import layer_flow_fractions
 from plainres.measures.weights import parameter_vector, plain_view, weight_statistics
 from plainres.models import build_model
-from plainres.train import final_activation_grad, pick_device
+from plainres.step import final_activation_grad
+from plainres.train import pick_device
 
 
 def seconds(fn, device, repeats: int) -> float:

@@ -40,13 +40,9 @@ import torch.nn.functional as F
 
 from plainres.data import load_cached, save_cached, synthetic
 from plainres.runfolder import RunFolder
-from plainres.train import (
-    Run,
-    TrainConfig,
-    make_model,
-    pick_device,
-    train_group,
-)
+from plainres.runs import Run, TrainConfig
+from plainres.seedgroup import make_model
+from plainres.train import pick_device, train_group
 from plainres.transfer import weight_penalty
 
 RUN = Run("simplified", "residual", 20, "hmwi", 0)

@@ -18,7 +18,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from plainres.runfolder import RunFolder
-from plainres.train import Run, TrainConfig, train_group
+from plainres.runs import Run, TrainConfig
+from plainres.train import train_group
 
 PAIR = (Run("simplified", "plain", 20, "kwi", 0), Run("simplified", "residual", 20, "hmwi", 0))
 

@@ -100,7 +100,7 @@ def test_a_project_and_a_data_source_in_paths_with_spaces_build_with_the_readme_
     images = image_folder(tmp_path / "my data" / "cifar10-png", train=6, test=3)
     source = tar_of(images, tmp_path / "my data" / "cifar10 copy.tar.gz")
     done = subprocess.run(
-        ["make", "run", "TARGET=yt_table2", f"CONFIG=scale=smoke data_source='{source}'"],
+        ["make", "-o", ".venv/.installed", "run", "TARGET=yt_table2", f"CONFIG=scale=smoke data_source='{source}'"],
         cwd=root,
         capture_output=True,
         text=True,

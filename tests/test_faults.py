@@ -21,8 +21,9 @@ from plainres.data import save_cached, synthetic
 from plainres.figures.runs import iterations
 from plainres.files import Unreadable, digest, load_torch, parse_sealed_json, save_torch, sealed_json, write_sealed_json
 from plainres.runfolder import RunFileError, RunFolder
+from plainres.runs import Run, TrainConfig
 from plainres.tables import collect
-from plainres.train import Run, TrainConfig, train_group
+from plainres.train import train_group
 
 CFG = TrainConfig(epochs=2, lr=0.05, milestones=(1,), batch_size=32, snapshot_epochs=(0, -1))
 RUNS = [Run("simplified", "residual", 5, "hmwi", seed=s) for s in (0, 1)]

@@ -234,14 +234,10 @@ def test_replayed_minibatches_are_those_training_drew(tmp_path):
     snapshot on the first minibatch of epoch E, give the minibatch losses the run logged there."""
     from plainres.data import load_cached, save_cached, synthetic
     from plainres.measures.gradflow import fig12_stages
+    from plainres.minibatches import TrainingSets, replay_minibatch
     from plainres.runfolder import RunFolder
-    from plainres.train import (
-        Run,
-        TrainConfig,
-        TrainingSets,
-        replay_minibatch,
-        train_group,
-    )
+    from plainres.runs import Run, TrainConfig
+    from plainres.train import train_group
 
     save_cached(synthetic(96, 32, seed=2), {"kind": "synthetic"}, "cifar10", tmp_path / "d.pt", tmp_path / "d.json")
     cfg = TrainConfig(
@@ -436,8 +432,10 @@ def test_the_scale_study_measures_each_snapshot_as_the_targets_measure_a_run(tmp
     from plainres.measures.cushion import interlayer_cushion, layer_cushion
     from plainres.measures.gradflow import run_flow_fractions
     from plainres.measures.over_training import measure
+    from plainres.minibatches import TrainingSets
     from plainres.runfolder import RunFolder
-    from plainres.train import Run, TrainConfig, TrainingSets, train_group
+    from plainres.runs import Run, TrainConfig
+    from plainres.train import train_group
 
     save_cached(synthetic(96, 32, seed=2), {"kind": "synthetic"}, "cifar10", tmp_path / "d.pt", tmp_path / "d.json")
     cfg = TrainConfig(epochs=3, lr=0.05, batch_size=32, train_subset=80, snapshot_every=1)

@@ -8,9 +8,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from plainres.runs import Run
+from plainres.seedgroup import make_model
 from plainres.sgd import MomentumSGD
 from plainres.step import momentum_update
-from plainres.train import Run, make_model
 
 
 def steps(model, optimiser, batches, lrs):

@@ -15,17 +15,12 @@ import torch.nn.functional as F
 from conftest import SHARED_DATA
 
 from plainres.data import acquire, load_cached, save_cached, synthetic
+from plainres.minibatches import DeviceData, augment, epoch_plan
 from plainres.models import record
 from plainres.runfolder import RunFolder
-from plainres.step import augment
-from plainres.train import (
-    DeviceData,
-    Run,
-    TrainConfig,
-    epoch_plan,
-    make_model,
-    train_group,
-)
+from plainres.runs import Run, TrainConfig
+from plainres.seedgroup import make_model
+from plainres.train import train_group
 from plainres.transfer import transfer_to_plain, transfer_to_residual, weight_penalty
 
 FAST = TrainConfig(epochs=2, lr=0.05, milestones=(1,), batch_size=32, eval_every=1, snapshot_epochs=(0, -2, -1))
@@ -249,7 +244,7 @@ def test_evaluation_in_channels_last_equals_the_contiguous_forward(data_file, ar
     """The CPU's evaluation layout changes rounding only: loss and error as the contiguous forward gives them."""
     from contextlib import nullcontext
 
-    from plainres.train import SeedGroup, evaluate
+    from plainres.seedgroup import SeedGroup, evaluate
 
     dd = device_data(data_file)
     model = make_model(Run(arch, net, 8, "kwi", 0))
@@ -522,9 +517,9 @@ def test_a_step_that_cannot_be_compiled_trains_on_eagerly_with_one_warning(tmp_p
 def test_the_functional_gradient_the_compiler_captures_is_autograds_bit_for_bit(data_file):
     """step.Step's two gradients (torch.func.grad, which torch.compile captures; torch.autograd.grad, faster
     eagerly) on a seed group of BN nets: the same gradients, losses and BN running statistics, bit for bit."""
+    from plainres.seedgroup import SeedGroup
     from plainres.sgd import MomentumSGD
     from plainres.step import Step
-    from plainres.train import SeedGroup
 
     dd = device_data(data_file)
     results = []

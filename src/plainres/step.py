@@ -25,6 +25,8 @@ import torch
 import torch.nn.functional as F
 from torch.func import grad
 
+from .minibatches import minibatch
+
 
 def compiles(mode: str, device: torch.device) -> bool:
     """Whether `compile: mode` (TrainConfig: auto, on, off) compiles on `device`."""
@@ -38,28 +40,18 @@ def in_channels_last(mode: str, device: torch.device, dtype: torch.dtype) -> boo
     return mode == "on" or (mode == "auto" and device.type == "cpu" and dtype == torch.float32)
 
 
-def augment(x: torch.Tensor, dy: torch.Tensor, dx: torch.Tensor, fl: torch.Tensor, pad: int) -> torch.Tensor:
-    """Batched random crop of the zero-padded uint8 images and horizontal flip; x is B×C×H×W."""
-    b, c, h, w = x.shape
-    if pad:
-        xp = F.pad(x, (pad, pad, pad, pad))
-        rows = (dy[:, None] + torch.arange(h, device=x.device))[:, None, :, None]
-        cols = (dx[:, None] + torch.arange(w, device=x.device))[:, None, None, :]
-        x = xp[
-            torch.arange(b, device=x.device)[:, None, None, None],
-            torch.arange(c, device=x.device)[None, :, None, None],
-            rows,
-            cols,
-        ]
-    return torch.where(fl.bool()[:, None, None, None], x.flip(-1), x)
+def nhwc(x: torch.Tensor) -> torch.Tensor:
+    """K×N×C×H×W with each x[k] in channels_last strides (the values unchanged)."""
+    return x.permute(0, 1, 3, 4, 2).contiguous().permute(0, 1, 4, 2, 3)
 
 
-def minibatch(train_x, train_y, mean, std, dtype, plan: torch.Tensor, crop_padding: int):
-    """Each model's minibatch (plan: K×4×B, its order, crop offsets and flips): normalised K×B×3×32×32, labels K×B."""
-    order, dy, dx, fl = plan.unbind(1)
-    k, b = order.shape
-    x = augment(train_x[order.flatten()], dy.flatten(), dx.flatten(), fl.flatten(), crop_padding)
-    return ((x.to(dtype) - mean) / std).view(k, b, *x.shape[1:]), train_y[order]
+def final_activation_grad(logits: torch.Tensor, y: torch.Tensor, fc_weight: torch.Tensor) -> torch.Tensor:
+    """∂L/∂a⁽ᴸ⁾ per sample, L the minibatch-mean cross-entropy and logits = W a⁽ᴸ⁾ + b:
+    (softmax(logits) − onehot(y)) W / B. Exactly what a hook on a⁽ᴸ⁾ sees, for K models at once
+    (logits K×B×classes, y K×B, W K×classes×D), with no hook to break vmap."""
+    residual = logits.softmax(-1)
+    residual.scatter_add_(-1, y[..., None], torch.full_like(residual[..., :1], -1.0))
+    return torch.einsum("kbc,kcd->kbd", residual, fc_weight) / y.shape[1]
 
 
 def add_decay(
@@ -90,7 +82,7 @@ def momentum_update(
 
 
 class Step:
-    """The SGD step of one job's seed group (train.SeedGroup) on its device data (train.DeviceData)."""
+    """The SGD step of one job's seed group (train.SeedGroup) on its device data (minibatches.DeviceData)."""
 
     def __init__(self, group, dd, cfg, optimiser, autocast, device: torch.device):
         self.group, self.dd, self.cfg, self.optimiser, self.autocast = group, dd, cfg, optimiser, autocast
@@ -148,8 +140,6 @@ class Step:
     ):
         """One step in place; returns each model's minibatch loss before it and, with `capture`, ∂L/∂a⁽ᴸ⁾ of its
         samples (K×B×D) before it."""
-        from .train import final_activation_grad, nhwc
-
         group, dd, cfg = self.group, self.dd, self.cfg
         x, y = minibatch(dd.train_x, dd.train_y, dd.mean, dd.std, dd.dtype, plan, cfg.crop_padding)
         if group.channels_last:

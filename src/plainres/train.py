@@ -1,28 +1,22 @@
-"""The training engine: one run, or a seed group of K runs trained together in one process.
+"""The training engine: one job's lifecycle, a run or a seed group of K runs trained together in one process.
 
-- Data lives on the training device as uint8; each epoch's permutation, crop offsets and flips are
-  a pure function of (data seed, epoch), drawn on a CPU generator, so any two runs with the same
-  data seed see bit-identical minibatches on any device, and a resumed run needs no RNG state.
-- The K runs' parameters are stacked (torch.func); K > 1 runs under vmap, which lowers each conv to
-  one grouped convolution, each model reading its own minibatch. SGD with momentum is elementwise,
-  so one group step is K single-run steps.
-- One SGD step is one function of tensors (step.py): gather, crop and flip, forward, loss, its gradient,
-  weight decay λ·w on weights only or λ·T⁻¹(p) (YT §4.1), momentum; torch.compile captures it whole on a
-  GPU (TrainConfig.compile), and it runs eager, bit for bit the loss-plus-penalty step, elsewhere.
+- The data on the device and each epoch's minibatch plan come from minibatches.py; the K models, stacked, from
+  seedgroup.py; one SGD step (gather, crop and flip, forward, loss, its gradient, weight decay λ·w on weights
+  only or λ·T⁻¹(p) (YT §4.1), momentum) from step.py, which torch.compile captures whole on a GPU
+  (TrainConfig.compile); eager, it is bit for bit the loss-plus-penalty step.
 - After every epoch a checkpoint is written atomically; rerunning the same job resumes from it.
 - The job owns its group folder (runfolder.GroupFolder: job.json, checkpoint.pt, done.json) and its runs'
   folders: each file's digest is recorded as it is written, and at the end every run's manifest.json and then
   done.json are sealed, so that no stage reads a file that changed since.
 
 `train_group` reads top-down: `setup` (device, data, models, optimiser), `resume`, then per epoch
-`train_epoch` (one `train_step`, i.e. one step.Step, per minibatch), `mark_diverged`, `record` (evaluate), `snapshot`,
-`write_epoch_files`, and at the end `write_final` and `seal`. A run's identity and recipe (`Run`, `TrainConfig`)
-live in runs.py.
+`train_epoch` (one `train_step`, i.e. one step.Step, per minibatch), `mark_diverged`, `evaluate_epoch`,
+`snapshot`, `write_epoch_files`, and at the end `write_final` and `seal`. A run's identity and recipe (`Run`,
+`TrainConfig`) live in runs.py.
 """
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import hashlib
 import json
@@ -35,191 +29,18 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
-from torch.func import functional_call, stack_module_state, vmap
 
 from . import provenance
-from .data import ImageData, load_cached
+from .data import load_cached
 from .files import Unreadable, load_torch, remove_temporaries, save_torch
-from .init import initialise
-from .models import build_model
+from .minibatches import DeviceData, epoch_plan
 from .runfolder import METRICS, GroupFolder, RunFolder
-from .runs import INITS, Run, TrainConfig
+from .runs import Run, TrainConfig
+from .seedgroup import SeedGroup, evaluate, make_model
 from .sgd import MomentumSGD
-from .step import Step, in_channels_last, minibatch
-from .transfer import rho, squared_distance, transfer_to_plain, weights
+from .step import Step, in_channels_last
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
-
-
-def make_model(run: Run, num_classes: int = 10, dtype: torch.dtype = torch.float32) -> torch.nn.Module:
-    """Build and initialise one run's net: drawn (and transferred) in float64, then cast to `dtype`,
-    so a seed gives the same init in every dtype and t₀ = T(r₀) carries no float32 rounding."""
-    if run.init not in INITS:
-        raise ValueError(f"init must be one of {INITS}, got {run.init!r}")
-    if run.init == "t-hmwi":
-        if run.net != "plain":
-            raise ValueError("init 't-hmwi' (t₀ = T(r₀)) is for plain nets")
-        r0 = build_model(run.arch, "residual", run.depth, num_classes).double()
-        model = transfer_to_plain(initialise(r0, "hmwi", run.seed))
-    else:
-        model = initialise(build_model(run.arch, run.net, run.depth, num_classes).double(), run.init, run.seed)
-    return model.to(dtype)
-
-
-# ---------------------------------------------------------------- data on the device
-
-
-def epoch_generator(data_seed: int, epoch: int) -> torch.Generator:
-    """The CPU generator of one epoch's minibatch plan, a function of (data seed, epoch) alone."""
-    seed = int(np.random.SeedSequence([data_seed, epoch]).generate_state(1, np.uint64)[0] >> 1)
-    return torch.Generator().manual_seed(seed)
-
-
-def epoch_plan(n: int, data_seed: int, epoch: int, crop_padding: int, flip: bool) -> torch.Tensor:
-    """4×n int64: sample order, then per position the crop offsets (dy, dx) and the flip bit."""
-    g = epoch_generator(data_seed, epoch)
-    order = torch.randperm(n, generator=g)
-    span = 2 * crop_padding + 1
-    dy = torch.randint(span, (n,), generator=g) if crop_padding else torch.full((n,), 0)
-    dx = torch.randint(span, (n,), generator=g) if crop_padding else torch.full((n,), 0)
-    fl = torch.randint(2, (n,), generator=g) if flip else torch.zeros(n, dtype=torch.int64)
-    return torch.stack([order, dy, dx, fl])
-
-
-SUBSET_SEED = 0  # train/test subsets are fixed, not per run: paired runs and all seeds see the same images
-
-
-class DeviceData:
-    """The cached dataset on the training device (uint8), with its normalisation."""
-
-    def __init__(self, data: ImageData, meta: dict, device, dtype, train_subset=None, test_subset=None):
-        def take(x, y, n, key="train_subset"):
-            if n is not None and n > len(y):
-                raise ValueError(f"train config: {key} = {n} is more than the {len(y)} images of the data")
-            if n is None or n == len(y):
-                return x, y
-            keep = torch.randperm(len(y), generator=torch.Generator().manual_seed(SUBSET_SEED))[:n].sort().values
-            return x[keep], y[keep]
-
-        self.train_x, self.train_y = (t.to(device) for t in take(data.train_x, data.train_y, train_subset))
-        self.test_x, self.test_y = (t.to(device) for t in take(data.test_x, data.test_y, test_subset, "test_subset"))
-        self.num_classes = len(data.classes)
-        self.mean = torch.tensor(meta["channel_mean"], dtype=dtype, device=device)[:, None, None]
-        self.std = torch.tensor(meta["channel_std"], dtype=dtype, device=device)[:, None, None]
-        self.dtype = dtype
-
-    def normalise(self, x_uint8: torch.Tensor) -> torch.Tensor:
-        return (x_uint8.to(self.dtype) - self.mean) / self.std
-
-    def minibatch(self, plans: torch.Tensor, it: int, batch_size: int, crop_padding: int):
-        """Minibatch `it` of each run's epoch plan (plans: K×4×n): normalised K×B×3×32×32, labels K×B."""
-        return minibatch(
-            self.train_x,
-            self.train_y,
-            self.mean,
-            self.std,
-            self.dtype,
-            plans[:, :, it * batch_size : (it + 1) * batch_size],
-            crop_padding,
-        )
-
-
-class TrainingSets:
-    """What the measurements read: each run's training images (its fixed subset, un-augmented) as
-    `dtype` DeviceData on the CPU, built once per subset and shared by every run that trained on it."""
-
-    def __init__(self, data: ImageData, meta: dict, dtype: torch.dtype = torch.float64):
-        self.data, self.meta, self.dtype, self._sets = data, meta, dtype, {}
-
-    def __call__(self, subset) -> DeviceData:
-        """The set of `subset` images (None, or NaN as pandas reads a missing subset: all of them)."""
-        subset = None if subset is None or (isinstance(subset, float) and math.isnan(subset)) else int(subset)
-        if subset not in self._sets:
-            self._sets[subset] = DeviceData(self.data, self.meta, "cpu", self.dtype, subset)
-        return self._sets[subset]
-
-
-def replay_minibatch(
-    run: Run, cfg: TrainConfig, train: DeviceData, epoch: int, it: int
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Minibatch `it` (0-based) of 1-based `epoch` exactly as the run (run, cfg) drew it from `train`, its
-    training set: its data seed's order, crops and flips (images B×3×32×32, labels B)."""
-    batches = cfg.batches(len(train.train_y))
-    if not 0 <= it < batches or not 1 <= epoch <= cfg.epochs:
-        raise ValueError(
-            f"{run.run_id} trained {cfg.epochs} epochs of {batches} minibatches; "
-            f"there is no minibatch {it} of epoch {epoch}"
-        )
-    plans = epoch_plan(len(train.train_y), run.data_seed_, epoch, cfg.crop_padding, cfg.flip)[None]
-    x, y = train.minibatch(plans, it, cfg.batch_size, cfg.crop_padding)
-    return x[0], y[0]
-
-
-# ---------------------------------------------------------------- the group of K models
-
-
-def nhwc(x: torch.Tensor) -> torch.Tensor:
-    """K×N×C×H×W with each x[k] in channels_last strides (the values unchanged)."""
-    return x.permute(0, 1, 3, 4, 2).contiguous().permute(0, 1, 4, 2, 3)
-
-
-class SeedGroup:
-    """K models of one architecture with stacked parameters, trained as one."""
-
-    def __init__(self, models: list[torch.nn.Module], decay_on_T_inverse: bool, channels_last: bool = False):
-        self.k, self.channels_last = len(models), channels_last
-        self.base = copy.deepcopy(models[0]).to("meta")
-        self.params, self.buffers = stack_module_state(models)
-        if channels_last:  # each model's conv weight O×I×H×W with NHWC strides, as oneDNN and cuDNN prefer
-            self.params = {
-                n: nhwc(v).detach().requires_grad_(v.requires_grad) if v.dim() == 5 else v
-                for n, v in self.params.items()
-            }
-        self.weight_names = [name for name, _ in weights(models[0])]
-        anchors = rho(models[0]) if decay_on_T_inverse else {}
-        self.anchors = {n: a.to(self.params[n]) for n, a in anchors.items()}
-
-    def _call(self, p, b, x):
-        return functional_call(self.base, (p, b), (x,))
-
-    def forward(self, x: torch.Tensor, shared_input: bool = False) -> torch.Tensor:
-        """Logits K×B×classes; x is K×B×… (each model its own batch) or B×… when shared."""
-        return self.forward_with(self.params, self.buffers, x, shared_input)
-
-    def forward_with(self, params: dict, buffers: dict, x: torch.Tensor, shared_input: bool = False) -> torch.Tensor:
-        """`forward` with these stacked parameters and buffers (what torch.func.grad differentiates)."""
-        if self.k == 1:
-            p = {n: v[0] for n, v in params.items()}
-            b = {n: v[0] for n, v in buffers.items()}
-            return self._call(p, b, x if shared_input else x[0])[None]
-        return vmap(self._call, in_dims=(0, 0, None if shared_input else 0))(params, buffers, x)
-
-    def inference(self, channels_last: bool):
-        """The forward of evaluation, x (B×…, shared) → logits K×B×classes; with `channels_last` the images go
-        in that layout, and one model's weights are copied once into it (which oneDNN runs fastest on a CPU)."""
-        if not channels_last:
-            return lambda x: self.forward(x, shared_input=True)
-        layout = torch.channels_last
-        if self.k > 1:
-            return lambda x: self.forward(x.contiguous(memory_format=layout), shared_input=True)
-        p = {
-            n: v[0].detach().contiguous(memory_format=layout) if v.dim() == 5 else v[0].detach()
-            for n, v in self.params.items()
-        }
-        b = {n: v[0] for n, v in self.buffers.items()}
-        return lambda x: self._call(p, b, x.contiguous(memory_format=layout))[None]
-
-    def penalty(self) -> torch.Tensor:
-        """Per model: ‖w‖² over all weights, or ‖T⁻¹(p)‖² with anchors ρ (YT §4.1)."""
-        return squared_distance({n: self.params[n] for n in self.weight_names}, self.anchors, stacked=True)
-
-    def train(self, mode: bool = True):
-        self.base.train(mode)
-
-    def state_of(self, k: int) -> dict[str, torch.Tensor]:
-        """Model k's state dict, as a standalone module would have it."""
-        return {n: v[k].detach().clone() for n, v in (*self.params.items(), *self.buffers.items())}
 
 
 # ---------------------------------------------------------------- progress
@@ -259,38 +80,7 @@ def fingerprint(runs, cfg: TrainConfig, data_sha256: str) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
-def final_activation_grad(logits: torch.Tensor, y: torch.Tensor, fc_weight: torch.Tensor) -> torch.Tensor:
-    """∂L/∂a⁽ᴸ⁾ per sample, L the minibatch-mean cross-entropy and logits = W a⁽ᴸ⁾ + b:
-    (softmax(logits) − onehot(y)) W / B. Exactly what a hook on a⁽ᴸ⁾ sees, for K models at once
-    (logits K×B×classes, y K×B, W K×classes×D), with no hook to break vmap."""
-    residual = logits.softmax(-1)
-    residual.scatter_add_(-1, y[..., None], torch.full_like(residual[..., :1], -1.0))
-    return torch.einsum("kbc,kcd->kbd", residual, fc_weight) / y.shape[1]
-
-
 # ---------------------------------------------------------------- the engine
-
-
-def evaluate(
-    group: SeedGroup, dd: DeviceData, x_all: torch.Tensor, y_all: torch.Tensor, batch_size: int, autocast
-) -> tuple[list[float], list[float]]:
-    """Each model's mean cross-entropy and error over the un-augmented images x_all (uint8), in eval mode.
-    In channels_last when the group trains in it, and on a CPU for one float32 model (bench/bench_eval.py)."""
-    k, dev = group.k, x_all.device
-    group.train(False)
-    forward = group.inference(
-        channels_last=group.channels_last or (dev.type == "cpu" and dd.dtype == torch.float32 and k == 1)
-    )
-    loss_sum = torch.zeros(k, dtype=torch.float64, device=dev)
-    wrong = torch.zeros(k, dtype=torch.int64, device=dev)
-    with torch.no_grad(), autocast:
-        for i in range(0, len(y_all), batch_size):
-            x, y = dd.normalise(x_all[i : i + batch_size]), y_all[i : i + batch_size]
-            logits = forward(x).to(dd.dtype)
-            loss_sum += F.cross_entropy(logits.flatten(0, 1), y.repeat(k), reduction="none").view(k, -1).sum(1).double()
-            wrong += (logits.argmax(-1) != y).sum(1)
-    group.train(True)
-    return (loss_sum / len(y_all)).tolist(), (wrong.double() / len(y_all)).tolist()
 
 
 @dataclass

@@ -11,8 +11,8 @@ from plainres import tables
 from plainres.data import load_cached
 from plainres.files import begin_stage
 from plainres.measures.cushion import interlayer_cushion
+from plainres.minibatches import TrainingSets
 from plainres.runfolder import RunFolder
-from plainres.train import TrainingSets
 
 begin_stage(snakemake.log[0], snakemake.output)
 

@@ -11,7 +11,7 @@ from plainres import figures, tables
 from plainres.data import load_cached
 from plainres.files import begin_stage
 from plainres.measures.gradflow import run_flow_fractions
-from plainres.train import TrainingSets
+from plainres.minibatches import TrainingSets
 
 begin_stage(snakemake.log[0], snakemake.output)
 

@@ -8,7 +8,7 @@ from plainres import grid, study, tables
 from plainres.data import load_cached
 from plainres.files import begin_stage
 from plainres.measures.over_training import measure
-from plainres.train import TrainingSets
+from plainres.minibatches import TrainingSets
 
 begin_stage(snakemake.log[0], snakemake.output)
 

@@ -71,7 +71,7 @@ def layer_flow_fractions(net: torch.nn.Module, images: torch.Tensor, labels: tor
     so Θ splits the very gradient an SGD step follows, cross-sample BN terms included (a copy of `net`
     runs it, so its running statistics are left as they were)."""
     from ..models import record
-    from ..train import final_activation_grad
+    from ..step import final_activation_grad
 
     net = copy.deepcopy(net).train()
     with record(net, kinds=("post", "final"), grad=True) as taps:
@@ -92,8 +92,8 @@ def fig12_stages(epochs: int) -> list[tuple[str, str, int, int]]:
 def run_flow_fractions(run_dir: Path, sets, stages: list[tuple[str, str, int, int]] | None = None) -> list[dict]:
     """σ⁽ˡ⁾ of one finished run at `stages` (default: Fig 12's, `fig12_stages`), each on the minibatch the run
     itself drew there from its training set, `sets(subset)` (a train.TrainingSets)."""
+    from ..minibatches import replay_minibatch
     from ..runfolder import RunFolder
-    from ..train import replay_minibatch
 
     run, cfg = RunFolder(run_dir).record()
     rows = []
