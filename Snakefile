@@ -5,7 +5,7 @@ import sys
 
 from snakemake.utils import min_version
 
-from plainres import grid, targets
+from plainres import configuration, grid, targets
 from plainres.runfolder import GroupFolder
 from plainres.targets import TARGETS
 
@@ -26,8 +26,8 @@ if os.path.exists(sys.executable):
 
 # A YAML error in config.yaml named with its line and column (Snakemake's own message gives neither), and an
 # override of an experiment config.yaml does not define, before anything is merged.
-grid.check_overrides(
-    grid.load_yaml(os.path.join(workflow.basedir, "config.yaml")), workflow.config_settings.overwrite_config
+configuration.check_overrides(
+    configuration.load_yaml(os.path.join(workflow.basedir, "config.yaml")), workflow.config_settings.overwrite_config
 )
 
 
@@ -36,10 +36,10 @@ configfile: os.path.join(workflow.basedir, "config.yaml")
 
 # The effective config: config.yaml, the scale's patch, then what the command line gave.
 # Validated before any job runs; every rule reads C, never the raw `config`.
-C = grid.resolve(config, workflow.config_settings.overwrite_config, checked=False)
-grid.validate(C, os.path.join(workflow.basedir, "workflow/schemas/config.schema.yaml"))
-grid.check(C)
-grid.check_data_sources(C)
+C = configuration.resolve(config, workflow.config_settings.overwrite_config, checked=False)
+configuration.validate(C, os.path.join(workflow.basedir, "workflow/schemas/config.schema.yaml"))
+configuration.check(C)
+configuration.check_data_sources(C)
 
 
 report: "workflow/report/workflow.rst"

@@ -23,7 +23,7 @@ from bench_train import (
     RUN as BENCH_NET,  # the net whose throughput --images-per-second gives
 )
 
-from plainres import grid
+from plainres import configuration, grid
 from plainres.data import NUM_CLASSES
 from plainres.models import build_model, multiply_adds
 
@@ -41,7 +41,7 @@ def cost(config: dict) -> dict:
     jobs = runs = passes = weighted = 0
     reference = net_multiply_adds(BENCH_NET.arch, BENCH_NET.depth, 10)
     trained = dict.fromkeys(
-        g for name, groups in grid.training_jobs(config).items() if not grid.is_study(name) for g in groups
+        g for name, groups in grid.training_jobs(config).items() if not configuration.is_study(name) for g in groups
     )  # a group shared by experiments once; the scale study apart
     for g in trained:
         jobs += 1
@@ -69,7 +69,7 @@ def main(argv=None):
     )
     args = ap.parse_args(argv)
     overrides = {"scale": args.scale, **({"group_size": args.group_size} if args.group_size else {})}
-    config = grid.resolve(yaml.safe_load((REPO / "config.yaml").read_text()), overrides)
+    config = configuration.resolve(yaml.safe_load((REPO / "config.yaml").read_text()), overrides)
     c = cost(config)
     hours = c["weighted_passes"] / args.images_per_second / 3600
     print(

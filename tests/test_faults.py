@@ -17,12 +17,12 @@ import torch
 from conftest import REPO, SNAKEMAKE, copy_of_the_repository, make, needs_make, run
 
 from plainres import lock, retrain, verify
+from plainres.collect import collect
 from plainres.data import save_cached, synthetic
-from plainres.figures.runs import iterations
+from plainres.figures.curves import iterations
 from plainres.files import Unreadable, digest, load_torch, parse_sealed_json, save_torch, sealed_json, write_sealed_json
 from plainres.runfolder import RunFileError, RunFolder
 from plainres.runs import Run, TrainConfig
-from plainres.tables import collect
 from plainres.train import train_group
 
 CFG = TrainConfig(epochs=2, lr=0.05, milestones=(1,), batch_size=32, snapshot_epochs=(0, -1))

@@ -7,6 +7,7 @@ import pytest
 import yaml
 from conftest import REPO
 
+from plainres.configuration import resolve
 from plainres.grid import (
     ConfigError,
     available_experiments,
@@ -14,7 +15,6 @@ from plainres.grid import (
     deep_merge,
     experiment_groups,
     experiment_runs,
-    resolve,
     training_jobs,
 )
 
@@ -73,52 +73,52 @@ def test_nested_command_line_strings_are_typed_like_yaml():
             "experiments.table2 must set train.log_iterations",
         ),
         (
-            {"measures": {"yt_fig3": {"layer": 20}}},
-            "measures.yt_fig3.layer: a depth-20 net has conv layers 1..19, not 20",
+            {"figures": {"yt_fig3": {"layer": 20}}},
+            "figures.yt_fig3.layer: a depth-20 net has conv layers 1..19, not 20",
         ),
-        ({"measures": {"yt_fig7": {"seed": 3}}}, "measures.yt_fig7.seed: seed 3 is not trained"),
+        ({"figures": {"yt_fig7": {"seed": 3}}}, "figures.yt_fig7.seed: seed 3 is not trained"),
         (
             {"experiments": {"fig10": {"train": {"capture_final_grad_epochs": 0}}}},
-            "measures.yt_fig10: experiments.fig10 must set train.capture_final_grad_epochs",
+            "figures.yt_fig10: experiments.fig10 must set train.capture_final_grad_epochs",
         ),
         (
-            {"measures": {"yt_fig12": {"panels": {"simplified": {"experiment": "full"}}}}},
-            "measures.yt_fig12.panels.simplified.experiment: experiments.full trains fully-fledged nets, "
+            {"figures": {"yt_fig12": {"panels": {"simplified": {"experiment": "full"}}}}},
+            "figures.yt_fig12.panels.simplified.experiment: experiments.full trains fully-fledged nets, "
             "not simplified",
         ),
         (
-            {"measures": {"yt_fig12": {"panels": {"simplified": {"ratio_layers": [1, 20]}}}}},
-            "measures.yt_fig12.panels.simplified.ratio_layers: a depth-20 net has layers 1..19",
+            {"figures": {"yt_fig12": {"panels": {"simplified": {"ratio_layers": [1, 20]}}}}},
+            "figures.yt_fig12.panels.simplified.ratio_layers: a depth-20 net has layers 1..19",
         ),
-        ({"measures": {"yt_fig12": {"seeds": 4}}}, "measures.yt_fig12.seeds.seed: seed 3 is not trained"),
+        ({"figures": {"yt_fig12": {"seeds": 4}}}, "figures.yt_fig12.seeds.seed: seed 3 is not trained"),
         (
             {"experiments": {"full": {"train": {"snapshot_iterations": []}}}},
-            "measures.yt_fig12.panels.fully-fledged: experiments.full must set train.snapshot_iterations ∋ 1",
+            "figures.yt_fig12.panels.fully-fledged: experiments.full must set train.snapshot_iterations ∋ 1",
         ),
         (
-            {"measures": {"yt_cushion_full": {"block": 10}}},
-            "measures.yt_cushion_full.block: a depth-20 fully-fledged net has blocks 1..9, not 10",
+            {"tables": {"yt_cushion_full": {"block": 10}}},
+            "tables.yt_cushion_full.block: a depth-20 fully-fledged net has blocks 1..9, not 10",
         ),
         (
-            {"measures": {"yt_cushion_full": {"experiment": "table1"}}},
-            "measures.yt_cushion_full.experiment: experiments.table1 trains simplified nets, not fully-fledged",
+            {"tables": {"yt_cushion_full": {"experiment": "table1"}}},
+            "tables.yt_cushion_full.experiment: experiments.table1 trains simplified nets, not fully-fledged",
         ),
         (
             {"experiments": {"appc": {"train": {"snapshot_every": 0}}}},
-            "measures.lw_appc.experiments: experiments.appc must set train.snapshot_every ≥ 1",
+            "figures.lw_appc.experiments: experiments.appc must set train.snapshot_every ≥ 1",
         ),
         (
-            {"measures": {"lw_appc": {"experiments": ["appc", "table1"]}}},
-            "measures.lw_appc.experiments.experiment: experiments.table1 trains simplified nets, not fully-fledged",
+            {"figures": {"lw_appc": {"experiments": ["appc", "table1"]}}},
+            "figures.lw_appc.experiments.experiment: experiments.table1 trains simplified nets, not fully-fledged",
         ),
-        ({"measures": {"lw_appc": {"depth": 20}}}, "measures.lw_appc.experiments.depth: depth 20 is not among"),
+        ({"figures": {"lw_appc": {"depth": 20}}}, "figures.lw_appc.experiments.depth: depth 20 is not among"),
         (
-            {"data_source": "/some/cifar-10-copy.tar.gz", "measures": {"lw_appc": {"experiments": ["appc_cifar100"]}}},
-            "measures.lw_appc.experiments: no dataset of ['appc_cifar100'] has a source",
+            {"data_source": "/some/cifar-10-copy.tar.gz", "figures": {"lw_appc": {"experiments": ["appc_cifar100"]}}},
+            "figures.lw_appc.experiments: no dataset of ['appc_cifar100'] has a source",
         ),
         (
             {"scale_study": {"settings": [{"name": "tiny", "reads": ["table1"], "depths": [8], "train": {}}]}},
-            "scale_study.settings (tiny).depths: Fig 3 measures layer 10 (measures.yt_fig3.layer)",
+            "scale_study.settings (tiny).depths: Fig 3 measures layer 10 (figures.yt_fig3.layer)",
         ),
         (
             {"scale_study": {"settings": [{"name": "tiny", "reads": ["full"], "depths": [8], "train": {}}]}},
@@ -213,7 +213,7 @@ def test_an_experiment_on_another_dataset_runs_only_where_a_source_holds_it(sour
 
 
 def test_the_scale_study_trains_each_settings_own_reads_and_measures_what_the_targets_read():
-    from plainres.grid import study_measures
+    from plainres.configuration import study_measures, study_specs
 
     config = resolve(BASE, {"scale": "paper"})
     study = {n for n in config["experiments"] if n.startswith("study_")}
@@ -236,7 +236,7 @@ def test_the_scale_study_trains_each_settings_own_reads_and_measures_what_the_ta
         "snapshot_every": 3,
         "eval_every": 1,
     }
-    assert study_measures(config["measures"]) == {
+    assert study_measures(study_specs(config)) == {
         "table1": ["yt_fig3", "yt_fig12"],
         "full": ["yt_cushion_full", "yt_fig12"],
         "appc": ["lw_appc"],

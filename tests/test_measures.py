@@ -11,7 +11,7 @@ from plainres.init import initialise
 from plainres.measures.cushion import conv_frobenius, layer_cushion, layer_module
 from plainres.measures.weights import parameter_vector, plain_view, weight_statistics
 from plainres.models import build_model, shortcut
-from plainres.tables import published
+from plainres.published import numbers as published
 
 
 def init_stats(net: str, init: str, seed: int = 0):
@@ -174,11 +174,11 @@ def test_layer_flow_fractions_of_a_simplified_net_cover_layers_1_to_L_minus_1():
 def test_flow_ratios_of_a_bn_net_in_training_mode_equal_one_unbatched_vjp_per_final_channel():
     """The batched VJPs (vmap over BN's training-mode backward) against a plain loop, one channel at a time."""
     from plainres.measures.gradflow import flow_ratios
-    from plainres.models import record
+    from plainres.models import tapped
 
     g = torch.Generator().manual_seed(1)
     net = initialise(build_model("fully-fledged", "residual", 8).double(), "kwi", 0).train()
-    with record(net, kinds=("post", "final"), grad=True) as taps:
+    with tapped(net, kinds=("post", "final"), grad=True) as taps:
         net(torch.randn(5, 3, 8, 8, generator=g, dtype=torch.float64))
     layers = [t for name, t in taps.items() if name != "final"]
     final, final_grad = taps["final"], torch.randn(5, 64, generator=g, dtype=torch.float64)
@@ -199,11 +199,11 @@ def test_vjps_that_stop_at_the_widest_layer_they_need_change_no_bit(arch):
     """A final channel j ≥ C has no partner in a C-channel layer, so its VJPs stop before such layers; the
     ratios equal those of VJPs taken through every layer, bit for bit."""
     from plainres.measures.gradflow import _ratio, flow_ratios
-    from plainres.models import record
+    from plainres.models import tapped
 
     g = torch.Generator().manual_seed(2)
     net = initialise(build_model(arch, "residual", 8).double(), "hmwi" if arch == "simplified" else "kwi", 0).train()
-    with record(net, kinds=("post", "final"), grad=True) as taps:
+    with tapped(net, kinds=("post", "final"), grad=True) as taps:
         net(torch.randn(4, 3, 16, 16, generator=g, dtype=torch.float64))
     layers = [t for name, t in taps.items() if name != "final"]
     final, final_grad = taps["final"], torch.randn(4, 64, generator=g, dtype=torch.float64)
@@ -223,7 +223,7 @@ def test_vjps_that_stop_at_the_widest_layer_they_need_change_no_bit(arch):
                     out[:, j] = grads[n][:, j]
     for _a, diag, tot, ratio in zip(layers, diagonal, total, got):
         assert torch.equal(ratio, _ratio(diag, tot - diag).flatten(2).mean(2))
-    with record(net, kinds=("post", "final"), grad=True) as taps:  # a fresh graph: one channel per VJP, the default
+    with tapped(net, kinds=("post", "final"), grad=True) as taps:  # a fresh graph: one channel per VJP, the default
         net(torch.randn(4, 3, 16, 16, generator=torch.Generator().manual_seed(2), dtype=torch.float64))
     one_at_a_time = flow_ratios([t for name, t in taps.items() if name != "final"], taps["final"], final_grad)
     assert all(torch.equal(a, b) for a, b in zip(one_at_a_time, got))
@@ -257,7 +257,7 @@ def test_replayed_minibatches_are_those_training_drew(tmp_path):
         logged = [float(r["minibatch_loss"]) for r in RunFolder(out).iterations()]
         batches = 3  # 80 images in minibatches of 32
         sets = TrainingSets(*load_cached(tmp_path / "d.pt"))
-        assert RunFolder(out).record() == (run, cfg)
+        assert RunFolder(out).run_config() == (run, cfg)
         # one set per subset, however pandas spelt it (80.0; NaN for None)
         assert sets(80.0) is sets(80) and len(sets(80).train_y) == 80 and sets(float("nan")) is sets(None)
         for _, snapshot, epoch, it in fig12_stages(cfg.epochs):

@@ -10,7 +10,7 @@ from plainres.models import (
     dominant_path_mask,
     group_plan,
     multiply_adds,
-    record,
+    tapped,
 )
 
 
@@ -48,7 +48,7 @@ def test_simplified_shapes_strides_and_depth(depth):
     assert [s for _, _, s in plan].count(2) == 2
     convs = [m for m in net.modules() if isinstance(m, torch.nn.Conv2d)]
     assert len(convs) + 1 == depth  # 3N+1 conv layers + the FC layer
-    with record(net) as acts:
+    with tapped(net) as acts:
         out = net(torch.randn(2, 3, 32, 32))
     assert out.shape == (2, 10)
     assert acts["final"].shape == (2, 64)
@@ -78,12 +78,12 @@ def test_stride2_identity_is_subsampled_input_on_first_channels():
     assert torch.equal(y[:, 16:], torch.zeros(3, 16, 8, 8))
 
 
-def test_record_reads_every_tap_and_leaves_no_hooks():
+def test_tapped_reads_every_tap_and_leaves_no_hooks():
     net = FullyFledgedNet(20, residual=True)
-    with record(net, kinds=("pre",)) as acts:
+    with tapped(net, kinds=("pre",)) as acts:
         net(torch.randn(2, 3, 32, 32))
     assert len(acts) == 19  # stem + two per block
-    with record(net, kinds=("final",), grad=True) as acts:
+    with tapped(net, kinds=("final",), grad=True) as acts:
         net(torch.randn(2, 3, 32, 32)).sum().backward()
     assert acts["final"].grad.shape == (2, 64)
     assert all(not m._forward_hooks for m in net.modules())

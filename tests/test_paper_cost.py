@@ -8,7 +8,7 @@ import yaml
 from conftest import REPO
 from test_models import multiply_adds_by_hand
 
-from plainres import grid
+from plainres import configuration
 
 sys.path.insert(0, str(REPO / "bench"))  # paper_cost reads its reference net from bench_train, beside it
 spec = importlib.util.spec_from_file_location("paper_cost", REPO / "bench" / "paper_cost.py")
@@ -17,7 +17,7 @@ spec.loader.exec_module(paper_cost)
 
 
 def one_experiment(arch: str, depth: int, seeds: int = 3, group_size: int = 2) -> dict:
-    config = grid.resolve(yaml.safe_load((REPO / "config.yaml").read_text()), {"scale": "smoke"})
+    config = configuration.resolve(yaml.safe_load((REPO / "config.yaml").read_text()), {"scale": "smoke"})
     config["group_size"] = group_size
     config["train"].update(epochs=10, eval_every=5, train_subset=None, test_subset=None)
     config["experiments"] = {
@@ -48,14 +48,17 @@ def test_a_deeper_net_costs_its_multiply_adds_ratio():
 def test_the_paper_scale_count_prints_jobs_runs_and_hours(capsys):
     paper_cost.main(["--scale", "paper", "--images-per-second", "1000"])
     out = capsys.readouterr().out
-    config = grid.resolve(yaml.safe_load((REPO / "config.yaml").read_text()), {"scale": "paper"})
+    config = configuration.resolve(yaml.safe_load((REPO / "config.yaml").read_text()), {"scale": "paper"})
     c = paper_cost.cost(config)
     assert f"{c['jobs']} training jobs, {c['runs']} runs" in out
     assert f"{c['weighted_passes'] / 1000 / 3600:,.2f} hours" in out
 
 
 def test_the_scale_study_is_not_part_of_a_scales_cost():
-    config = grid.resolve(yaml.safe_load((REPO / "config.yaml").read_text()), {"scale": "quick"})
-    assert any(grid.is_study(name) for name in config["experiments"])
-    without = {**config, "experiments": {n: e for n, e in config["experiments"].items() if not grid.is_study(n)}}
+    config = configuration.resolve(yaml.safe_load((REPO / "config.yaml").read_text()), {"scale": "quick"})
+    assert any(configuration.is_study(name) for name in config["experiments"])
+    without = {
+        **config,
+        "experiments": {n: e for n, e in config["experiments"].items() if not configuration.is_study(n)},
+    }
     assert paper_cost.cost(config) == paper_cost.cost(without)

@@ -113,7 +113,7 @@ LONGER = [
     "--config",
     "scale=smoke",
     "experiments={fig10: {depths: [8], train: {epochs: 40, milestones: [30]}}}",
-    "measures={yt_fig10: {depth: 8}}",
+    "figures={yt_fig10: {depth: 8}}",
 ]
 GROUP = "simplified-residual-d8-hmwi-s0"
 TARGET = f"results/runs/fig10/_groups/{GROUP}/done.json"

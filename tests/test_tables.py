@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from plainres import tables
+from plainres.published import with_paper
 
 
 def runs_frame(rows):
@@ -45,15 +46,15 @@ def test_summary_counts_seeds_and_diverged_runs_apart():
 
 def test_paper_values_attach_to_their_depth_and_quantity_only():
     runs = runs_frame([("plain", 20, "finished", 0.07, 0.12, 5e-4), ("residual", 8, "finished", 0.1, 0.2, 2e-6)])
-    s = tables.with_paper(tables.summarise(runs, ["L", "C", "E"]), "yt_table1")
+    s = with_paper(tables.summarise(runs, ["L", "C", "E"]), "yt_table1")
     got = {(r.net, r.depth, r.quantity): r.paper for r in s.itertuples()}
     assert got[("plain", 20, "L")] == 0.07227 and got[("plain", 20, "E")] == 0.1263
     assert math.isnan(got[("residual", 8, "L")])
-    t4 = tables.with_paper(tables.summarise(runs, ["L_before", "reg_before", "L", "reg"]), "yt_table4")
+    t4 = with_paper(tables.summarise(runs, ["L_before", "reg_before", "L", "reg"]), "yt_table4")
     got4 = {(r.net, r.depth, r.quantity): r.paper for r in t4.itertuples()}
     assert got4[("plain", 20, "reg_before")] == 0.0005393 and got4[("plain", 20, "L")] == 0.07227
     assert got4[("plain", 20, "reg")] == 0.0007743
-    unpublished = tables.with_paper(tables.summarise(runs, ["E"]), "a_target_the_papers_give_no_numbers_for")
+    unpublished = with_paper(tables.summarise(runs, ["E"]), "a_target_the_papers_give_no_numbers_for")
     assert unpublished.paper.isna().all() and len(unpublished) == 2
 
 
@@ -66,7 +67,7 @@ def test_tables_are_written_in_three_formats_that_parse(tmp_path):
             ("residual", 20, "finished", 0.05, 0.1, 2e-6),
         ]
     )
-    s = tables.with_paper(tables.summarise(runs, ["L", "E"]), "yt_table1")
+    s = with_paper(tables.summarise(runs, ["L", "E"]), "yt_table1")
     table = tables.wide(s, ["L", "E"])
     tables.write(tmp_path / "t", s, table, "caption here", {"scale": "paper"})
     back = tables.read_summary(tmp_path / "t.csv")
@@ -74,7 +75,7 @@ def test_tables_are_written_in_three_formats_that_parse(tmp_path):
     md = (tmp_path / "t.md").read_text()
     assert md.splitlines()[0].startswith("| depth | plain L | plain L paper") and "caption here" in md
     ragged = tables.wide(
-        tables.with_paper(
+        with_paper(
             tables.summarise(
                 runs_frame(
                     [("plain", 20, "finished", 0.07, 0.12, 5e-4), ("residual", 32, "finished", 0.04, 0.11, 2e-6)]

@@ -17,7 +17,7 @@ import yaml
 from conftest import REPO, run
 from test_workflow import jobs_by_rule
 
-from plainres import grid, scorecard, tables, targets
+from plainres import configuration, grid, published, scorecard, targets
 from plainres.targets import TARGETS, Target
 
 CONFIG = yaml.safe_load((REPO / "config.yaml").read_text())
@@ -26,17 +26,16 @@ SCHEMA = yaml.safe_load((REPO / "workflow" / "schemas" / "config.schema.yaml").r
 
 def test_every_function_and_script_a_target_names_exists():
     for t in TARGETS.values():
-        for role in ("draw", "claims", "summary"):
+        for role in ("make", "claims", "summary"):
             if getattr(t, role):
                 assert callable(t.function(role)), (t.name, role)
         assert (REPO / "workflow" / "scripts" / t.script_name()).exists(), t.name
-        assert (t.draw is not None) == (t.source == "simulation" or (t.source, t.kind) == ("runs", "figure")), t.name
-        assert (t.script is not None) == (t.source == "nets"), t.name
+        assert t.make is not None, t.name
         assert (t.summary is not None) == (t.published and t.kind == "figure"), t.name
 
 
 def test_published_yaml_holds_exactly_the_published_targets():
-    assert set(tables.published()) == {t.name for t in TARGETS.values() if t.published}
+    assert set(published.numbers()) == {t.name for t in TARGETS.values() if t.published}
 
 
 def test_each_targets_settings_are_in_config_yaml_and_the_schema_and_every_entry_belongs_to_a_target():
@@ -44,7 +43,7 @@ def test_each_targets_settings_are_in_config_yaml_and_the_schema_and_every_entry
     for key in named:
         section, name = key.split(".")
         assert name in CONFIG[section] and name in SCHEMA["properties"][section]["properties"], key
-    for section in ("figures", "measures", "simulations"):
+    for section in ("tables", "figures", "simulations"):
         assert {f"{section}.{name}" for name in CONFIG[section]} <= named, section
 
 
@@ -65,7 +64,7 @@ def test_what_the_claims_weigh_is_a_file_some_target_writes():
         "results/measures/yt_table1/runs.csv",
     ]
     # a measured target names its runs apart; the tables' runs and the figures' curves carry their status
-    assert set(targets.read_runs()) == {
+    assert set(targets.runs_files()) == {
         "yt_table3",
         "yt_cushion_full",
         "yt_fig3",
@@ -117,6 +116,7 @@ targets.TARGETS["yt_test_error"] = targets.Target(
     "runs",
     "Test error E of the Table 1 runs; mean ± sd over seeds (n).",
     table={"experiments": ["table1"], "quantities": ["E"]},
+    make=targets.TABLE,
     claims="sitecustomize:claims_test_error",
 )
 """
@@ -165,11 +165,11 @@ def test_an_added_target_is_checked_scored_and_rendered(extra_target):
     added = targets.get("yt_test_error")
     assert added in targets.scored() and added not in targets.published_tables()
     assert targets.weighed_files(added) == ["results/measures/yt_test_error/runs.csv"]
-    config = grid.resolve(CONFIG, {"scale": "smoke"})  # checked: the added target's experiment is there
+    config = configuration.resolve(CONFIG, {"scale": "smoke"})  # checked: the added target's experiment is there
     assert grid.target_experiments(config, added) == ["table1"]
     targets.TARGETS["yt_test_error"] = dataclasses.replace(added, table={**added.table, "experiments": ["table99"]})
     with pytest.raises(grid.ConfigError, match=r"yt_test_error \(plainres.targets\) reads experiments.table99"):
-        grid.check(config)
+        configuration.check(config)
     runs = pd.DataFrame(
         [
             {"net": net, "depth": 5, "seed": s, "status": "finished", "E": e + 0.01 * s}

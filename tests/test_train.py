@@ -16,7 +16,7 @@ from conftest import SHARED_DATA
 
 from plainres.data import acquire, load_cached, save_cached, synthetic
 from plainres.minibatches import DeviceData, augment, epoch_plan
-from plainres.models import record
+from plainres.models import tapped
 from plainres.runfolder import RunFolder
 from plainres.runs import Run, TrainConfig
 from plainres.seedgroup import make_model
@@ -379,7 +379,7 @@ def test_captured_final_activation_gradients_are_what_a_hook_on_a_L_sees(tmp_pat
     opt = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum)
     for it in range(len(dd.train_y) // cfg.batch_size):
         x, y = dd.minibatch(plan, it, cfg.batch_size, 4)
-        with record(model, kinds=("final",), grad=True) as taps:
+        with tapped(model, kinds=("final",), grad=True) as taps:
             loss = F.cross_entropy(model(x[0]), y[0])
             opt.zero_grad()
             (loss + cfg.weight_decay / 2 * weight_penalty(model)).backward()

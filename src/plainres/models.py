@@ -27,7 +27,7 @@ class Tap(nn.Identity):
 
 
 @contextlib.contextmanager
-def record(model: nn.Module, kinds=("pre", "post", "final"), grad: bool = False):
+def tapped(model: nn.Module, kinds=("pre", "post", "final"), grad: bool = False):
     """Collect the outputs of every Tap of `kinds` during the forward passes inside the block.
 
     Yields an OrderedDict {tap name: tensor} in forward order (the last forward wins).

@@ -126,7 +126,7 @@ class RunFolder(_Folder):
         return self.path / "final_grad" / f"epoch_{epoch}.pt"
 
     # ------------------------------------------------ the engine writes
-    def _record(self, path: Path, written: dict) -> None:
+    def _note(self, path: Path, written: dict) -> None:
         self.written[path.relative_to(self.path).as_posix()] = written
 
     def clear(self) -> None:
@@ -140,19 +140,19 @@ class RunFolder(_Folder):
 
     def write_config(self, record: dict) -> None:
         """config.json: the run, its seed group, train config, data, device, versions."""
-        self._record(self.config_path, write_json(self.config_path, record))
+        self._note(self.config_path, write_json(self.config_path, record))
 
     def write_metrics(self, rows: list[dict]) -> None:
-        self._record(self.metrics_path, write_csv(self.metrics_path, rows, METRICS))
+        self._note(self.metrics_path, write_csv(self.metrics_path, rows, METRICS))
 
     def write_iterations(self, rows: list[dict]) -> None:
-        self._record(self.iterations_path, write_csv(self.iterations_path, rows, ITERATIONS))
+        self._note(self.iterations_path, write_csv(self.iterations_path, rows, ITERATIONS))
 
     def save_snapshot(self, snapshot: str, content: dict) -> None:
-        self._record(self.snapshot_path(snapshot), save_torch(content, self.snapshot_path(snapshot)))
+        self._note(self.snapshot_path(snapshot), save_torch(content, self.snapshot_path(snapshot)))
 
     def save_final_grad(self, epoch: int, content: dict) -> None:
-        self._record(self.final_grad_path(epoch), save_torch(content, self.final_grad_path(epoch)))
+        self._note(self.final_grad_path(epoch), save_torch(content, self.final_grad_path(epoch)))
 
     def adopt_torch_files(self) -> None:
         """Record the torch files an earlier plainres wrote here before it kept a record: each vouches for
@@ -163,7 +163,7 @@ class RunFolder(_Folder):
                 verified(blob, path)
             except ValueError:  # left out of the manifest: a reader names it, with the command that rebuilds it
                 continue
-            self._record(path, digest(blob))
+            self._note(path, digest(blob))
 
     def seal(self, run_id: str, status: str, epochs_trained: int) -> None:
         """manifest.json: the digest of every file this job wrote here, each checked against the file on disk."""
@@ -218,7 +218,7 @@ class RunFolder(_Folder):
     def config(self) -> dict:
         return self.read(self._parse, parse_json, self.config_path)
 
-    def record(self) -> tuple[Run, TrainConfig]:
+    def run_config(self) -> tuple[Run, TrainConfig]:
         """The run's identity and train config, from its config.json."""
         config = self.config()
         return Run(**config["run"]), TrainConfig.from_dict(config["train"])
@@ -231,7 +231,7 @@ class RunFolder(_Folder):
         return rows
 
     def _check_metrics(self, rows: list[dict]) -> None:
-        cfg, status = self.record()[1], self.manifest()["status"]
+        cfg, status = self.run_config()[1], self.manifest()["status"]
         last = rows[-1] if rows else {"status": None}
         diverged = last["status"] == "diverged"
         end = int(last["epoch"]) if diverged else cfg.epochs + 1  # a run is evaluated before it diverges

@@ -19,7 +19,7 @@ from . import scorecard
 
 
 def per_setting(read, done: dict[str, list[str]], experiments: dict[str, tuple[str, str]]) -> pd.DataFrame:
-    """`read` (tables.collect, figures.curves) of every study experiment's done files, with columns `setting` and
+    """`read` (collect.collect, figures.curves) of every study experiment's done files, with columns `setting` and
     `experiment` (the experiment of `reads` it stands for); experiments: study experiment → (setting, read)."""
     return pd.concat(
         [
@@ -31,7 +31,7 @@ def per_setting(read, done: dict[str, list[str]], experiments: dict[str, tuple[s
 
 
 def at_epoch(curves: pd.DataFrame, epoch: int) -> pd.DataFrame:
-    """Every run as if training had stopped after `epoch`: its row there, as tables.collect gives a run."""
+    """Every run as if training had stopped after `epoch`: its row there, as collect.collect gives a run."""
     rows = curves[curves.epoch == epoch]
     return rows.assign(epochs=epoch)
 

@@ -1,85 +1,28 @@
-"""YT's tables from finished runs: mean ± sd over seeds (n), diverged runs counted apart,
-the paper's value beside ours. Each table is written as CSV (tidy), Markdown and LaTeX, with
-its provenance in comment lines.
+"""Tables: mean ± sd over seeds (n), diverged runs counted apart, the paper's value beside ours (published.py).
+Each table is written as CSV (tidy), Markdown and LaTeX, with its provenance in comment lines.
 """
 
 from __future__ import annotations
 
-import hashlib
 import io
-import json
 import math
-from importlib import resources
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
+from .collect import collect, split_diverged
 from .files import atomic_write_bytes
-from .provenance import environment
-from .runfolder import GroupFolder, RunFolder
+from .provenance import notes_of
+from .targets import Made
 
 
-def published() -> dict:
-    return yaml.safe_load(resources.files("plainres").joinpath("published.yaml").read_text())
-
-
-def read_runs(done_files: list[Path]):
-    """Every run the training jobs recorded: (identity and provenance, its evaluated metric rows)."""
-    for done in done_files:
-        for entry in GroupFolder(Path(done).parent).done():
-            folder = RunFolder(entry["dir"])
-            config = folder.config()
-            metrics = [r for r in folder.metrics() if r["train_loss"] != ""]
-            run = config["run"]
-            # simplified and fully-fledged nets are 'plain'/'residual' (their arch is a column of its own);
-            # the dominant-path nets of Table 5 are named by their arch
-            label = run["net"] if run["arch"] in ("simplified", "fully-fledged") else run["arch"]
-            yield (
-                {
-                    **run,
-                    "net": label,
-                    "run_id": entry["run_id"],
-                    "status": entry["status"],
-                    "dir": str(folder.path),
-                    "train_subset": config["train"]["train_subset"],
-                    "dtype": config["train"]["dtype"],
-                    "dataset": config["data"]["dataset"],
-                    "device": config["device_name"],
-                    "torch": config["torch_version"],
-                    "code": config["code_version"],
-                    "data_source": json.dumps(config["data"]["source"]),
-                },
-                metrics,
-            )
-
-
-def collect(done_files: list[Path]) -> pd.DataFrame:
-    """One row per run: identity, status, and the first and last evaluated metrics."""
-    rows = []
-    for run, metrics in read_runs(done_files):
-        first, last = metrics[0], metrics[-1]
-        rows.append(
-            {
-                **run,
-                "epochs": int(last["epoch"]),
-                "L_before": float(first["train_loss"]),
-                "reg_before": float(first["weight_reg"]),
-                "L": float(last["train_loss"]),
-                "reg": float(last["weight_reg"]),
-                "C": float(last["cost"]),
-                "E": float(last["test_error"]),
-            }
-        )
-    return pd.DataFrame(rows)
-
-
-def split_diverged(runs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(the rows of runs that finished, those of runs that diverged): a diverged run is in no mean or histogram."""
-    if "status" not in runs:
-        return runs, runs.iloc[:0]
-    gone = runs.status == "diverged"
-    return runs[~gone], runs[gone]
+def from_runs(done: list[Path], spec: dict, images: None = None) -> Made:
+    """A table of the runs' last evaluated metrics (`spec`: the registry's `table`, its quantities and, where it
+    names them, the nets it shows), summarised over seeds."""
+    runs = collect(done)
+    if "nets" in spec:
+        runs = runs[runs.net.isin(spec["nets"])]
+    return Made(read=runs, summary=summarise(runs, spec["quantities"]), quantities=spec["quantities"])
 
 
 def summarise(runs: pd.DataFrame, quantities: list[str], by=("net", "depth")) -> pd.DataFrame:
@@ -100,22 +43,6 @@ def summarise(runs: pd.DataFrame, quantities: list[str], by=("net", "depth")) ->
                 }
             )
     return pd.DataFrame(out)
-
-
-def with_paper(summary: pd.DataFrame, target: str) -> pd.DataFrame:
-    """Add the published value of each (net, depth, quantity), where the paper gives one (none for a target
-    that published.yaml does not hold: one the papers give no numbers for)."""
-    pub = published().get(target, {"values": {}, "columns": []})
-
-    def value(row):
-        cells = pub["values"].get(row["net"], {})
-        if row["depth"] in cells and row["quantity"] in pub["columns"]:
-            return cells[row["depth"]][pub["columns"].index(row["quantity"])]
-        return math.nan
-
-    summary = summary.copy()
-    summary["paper"] = summary.apply(value, axis=1)
-    return summary
 
 
 def fmt(x: float, digits: int = 4) -> str:
@@ -157,34 +84,6 @@ def wide_by_quantity(summary: pd.DataFrame, columns: list[str], quantities: list
     return pd.DataFrame(table)
 
 
-def config_sha256(config: dict) -> str:
-    return hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:16]
-
-
-def simulation_provenance(config: dict, device: str = "cpu") -> dict:
-    """What a result computed here, from no runs, records: its config's hash and this code and torch."""
-    env = environment()
-    return {
-        "scale": config["scale"],
-        "config_sha256": config_sha256(config),
-        "code_version": env["code_version"],
-        "torch": env["torch_version"],
-        "device": device,
-        "data_source": "none (simulation)",
-    }
-
-
-def provenance(runs: pd.DataFrame, config: dict) -> dict:
-    return {
-        "scale": config["scale"],
-        "config_sha256": config_sha256(config),
-        "code_version": ", ".join(sorted(runs.code.unique())),
-        "torch": ", ".join(sorted(runs.torch.unique())),
-        "device": ", ".join(sorted(runs.device.unique())),
-        "data_source": ", ".join(sorted(runs.data_source.unique())),
-    }
-
-
 def write_tidy_csv(path: Path, frame: pd.DataFrame, notes: list[str]) -> None:
     """A CSV whose first lines are '# ' comments (caption, provenance): pandas reads it with comment='#'."""
     text = io.StringIO()
@@ -192,18 +91,6 @@ def write_tidy_csv(path: Path, frame: pd.DataFrame, notes: list[str]) -> None:
         text.write(f"# {line}\n")
     frame.to_csv(text, index=False)
     atomic_write_bytes(path, text.getvalue().encode())
-
-
-def diverged_caption(caption: str, runs: pd.DataFrame) -> str:
-    """The caption, naming the runs read that diverged (left out of every mean and histogram), where any did."""
-    gone = split_diverged(runs)[1]
-    if gone.empty:
-        return caption
-    return f"{caption} Diverged and left out: {len(gone)} of {len(runs)} runs ({', '.join(gone.run_id)})."
-
-
-def notes_of(caption: str, prov: dict) -> list[str]:
-    return [caption] + [f"{k}: {v}" for k, v in prov.items()]
 
 
 def write(stem: Path, summary: pd.DataFrame, table: pd.DataFrame, caption: str, prov: dict) -> None:

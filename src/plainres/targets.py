@@ -5,7 +5,7 @@ Everything else is derived from `TARGETS`:
   and the report's categories;
 - the scorecard's inputs: the published numbers (tables, and figures with a `summary`), each target's claims and
   the files they weigh, the runs they name when some diverged;
-- the config checks (`grid.check`): what each target reads exists, is trained, and records what it needs.
+- the config checks (`configuration.check`): what each target reads exists, is trained, and records what it needs.
 
 Functions are named as "module:function" and imported when used, so that planning (the Snakefile, `grid`) does
 not import pandas or matplotlib.
@@ -20,6 +20,10 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 KINDS = ("table", "figure")
 SOURCES = ("runs", "nets", "simulation")
@@ -32,16 +36,15 @@ class Target:
     name: str  # the rule, the files' stem, the key in published.yaml and in the claims (`name.claim`)
     paper: str  # what it reproduces ("YT Table 1")
     kind: str  # "table": CSV, Markdown and LaTeX in results/tables/; "figure": PNG, PDF, CSV in results/figures/
-    # "runs": tabulated or drawn from the runs' metrics by workflow/scripts/table.py or figure.py; "nets": measures
-    # the trained nets (workflow/scripts/<script>); "simulation": needs no training (workflow/scripts/simulate.py)
+    # "runs": tabulated or drawn from the runs' metrics; "nets": measures the trained nets (both through
+    # workflow/scripts/from_training.py); "simulation": needs no training (workflow/scripts/simulate.py)
     source: str
     caption: str
-    settings: str | None = None  # its entry in config.yaml ("measures.yt_fig3"); a table from runs has `table`
+    settings: str | None = None  # its entry in config.yaml ("figures.yt_fig3"); a table from runs has `table`
     table: dict | None = None  # a table from runs: the experiments it reads, the quantities (and nets) it shows
-    # "module:function" the generic script calls: a figure from runs f(curves, spec), a simulation f(spec, threads),
-    # each → (figure, plotted data)
-    draw: str | None = None
-    script: str | None = None  # a measurement's own script in workflow/scripts/
+    # "module:function" that makes it: from training f(done, spec, images) → Made (a table from runs:
+    # tables.from_runs); a simulation f(spec, threads) → (figure, plotted data)
+    make: str | None = None
     select: Callable[[dict], dict] | None = None  # the part of its config entry it reads (default: all of it)
     claims: str | None = None  # "module:function": claims(data, spec) → [evidence.Row]
     weighs: tuple[str, ...] = ("runs",)  # the files its claims read: its own outputs, or "<target>.<output>"
@@ -51,7 +54,7 @@ class Target:
     data: bool = False  # reads the training images
     parallel: bool = False  # uses every core Snakemake gives it
     arch: str | None = None  # the architecture its experiments must train
-    records: tuple[Callable, str] | None = None  # what its runs must record: (test of a TrainConfig, in words)
+    requires: tuple[Callable, str] | None = None  # what its runs must record: (test of a TrainConfig, in words)
     check: Callable[[dict], str | None] | None = None  # its settings' own check: an error "<key>: <why>", or None
     aliases: tuple[str, ...] = ()  # other names of the same result (YT Fig 8 is Fig 2)
 
@@ -77,10 +80,8 @@ class Target:
         return out
 
     def script_name(self) -> str:
-        """The script in workflow/scripts/ that makes it: its own, or the generic one of its source and kind."""
-        if self.script:
-            return self.script
-        return {"simulation": "simulate.py", "runs": f"{self.kind}.py"}[self.source]
+        """The script in workflow/scripts/ that runs its function and writes what it makes."""
+        return "simulate.py" if self.source == "simulation" else "from_training.py"
 
     def category(self) -> str:
         """Its section of the report."""
@@ -118,20 +119,34 @@ class Target:
             ]
         return [("", spec, self.arch)]
 
-    def recorders(self, spec: dict) -> list[tuple[str, str]]:
-        """(key below its settings, experiment) for each experiment whose runs must record `records`."""
+    def requiring(self, spec: dict) -> list[tuple[str, str]]:
+        """(key below its settings, experiment) for each experiment whose runs must record what it `requires`."""
         reads = self.reads(spec)
         return list(dict.fromkeys((below, read["experiment"]) for below, read, _ in reads if below != ".seeds"))
 
     # ---- functions
 
     def function(self, role: str) -> Callable:
-        """The function named by `draw`, `claims` or `summary`, imported."""
+        """The function named by `make`, `claims` or `summary`, imported."""
         ref = getattr(self, role)
         if ref is None:
             raise ValueError(f"target {self.name} has no {role}")
         module, name = ref.split(":")
         return getattr(importlib.import_module(module), name)
+
+
+@dataclass
+class Made:
+    """What a target from training makes from the runs its jobs recorded: the runs it read (the provenance and the
+    caption's diverged runs come from them; written as its runs file), its figure or its table, and the per-seed
+    files its claims weigh. workflow/scripts/from_training.py writes them."""
+
+    read: pd.DataFrame
+    figure: tuple | None = None  # (the figure, the numbers it plots)
+    summary: pd.DataFrame | None = None  # a table: one row per (net, depth, quantity): mean, sd, n, diverged
+    quantities: list[str] = field(default_factory=list)  # the table's quantities, in order
+    columns: list[str] | None = None  # a table of quantities (rows) by these nets (columns); None: by depth
+    files: dict[str, pd.DataFrame] = field(default_factory=dict)  # `measured` output → its frame
 
 
 def _ratio_layers(spec: dict) -> str | None:
@@ -154,7 +169,8 @@ def _mlp(net: str) -> Callable[[dict], dict]:
 
 
 YT, LW = "plainres.scorecard.claims_yt", "plainres.scorecard.claims_lw"
-RUNS, SIMULATE, SUMMARY = "plainres.figures.runs", "plainres.simulate.builders", "plainres.scorecard.render"
+TABLE, CURVES, MEASURE = "plainres.tables:from_runs", "plainres.figures.curves", "plainres.measures.builders"
+SIMULATE, SUMMARY = "plainres.simulate.builders", "plainres.scorecard.render"
 
 # In the papers' order; the scorecard lists them so.
 _DECLARED = [
@@ -167,6 +183,7 @@ _DECLARED = [
         "YT Table 1: training loss L, cost C and test error E after training; "
         "plain nets KWI, residual nets HMWI; mean ± sd over seeds (n).",
         table={"experiments": ["table1"], "quantities": ["L", "C", "E"]},
+        make=TABLE,
         claims=f"{YT}:claims_table1",
         published=True,
     ),
@@ -178,6 +195,7 @@ _DECLARED = [
         "YT Table 2: plain nets started at T(r₀) with weight decay on T⁻¹(p) vs residual nets "
         "started at r₀ (HMWI), same seeds and minibatches, float64; mean ± sd over seeds (n).",
         table={"experiments": ["table2"], "quantities": ["L", "C", "E"]},
+        make=TABLE,
         claims=f"{YT}:claims_table2",
         published=True,
     ),
@@ -189,8 +207,8 @@ _DECLARED = [
         "YT Table 3: mean, sd and L1 mass (all weights, |w| ≥ threshold, ID entries) of the plain "
         "nets' weights p and of the residual nets' weights seen as a plain net, t = T(r), at initialisation (_0) "
         "and after the last epoch (_end; the paper's p_200, t_200); mean ± sd over seeds (n).",
-        settings="measures.yt_table3",
-        script="table3.py",
+        settings="tables.yt_table3",
+        make=f"{MEASURE}:yt_table3",
         claims=f"{YT}:claims_table3",
         weighs=("weights",),
         published=True,
@@ -204,6 +222,7 @@ _DECLARED = [
         "YT Table 4: training loss L and weight regularisation (λ/2)·‖w‖²/batch before and "
         "after training, from the Table 1 runs; mean ± sd over seeds (n).",
         table={"experiments": ["table1"], "quantities": ["L_before", "reg_before", "L", "reg"]},
+        make=TABLE,
         claims=f"{YT}:claims_table4",
         published=True,
     ),
@@ -220,6 +239,7 @@ _DECLARED = [
             "nets": ["residual", "dominant", "dominant-full-lower"],
             "quantities": ["L", "E"],
         },
+        make=TABLE,
         claims=f"{YT}:claims_table5",
         # T′ against residual nets trained alike: Table 1's (float32, the same images and epochs), not only Table 2's
         weighs=("runs", "yt_table1.runs"),
@@ -234,8 +254,8 @@ _DECLARED = [
         "Jacobian at its input x, n = the size of x) of trained fully-fledged plain and residual nets (BN in "
         "eval mode), over their training images: mean and sd over images, and the standard errors (_se, "
         "jackknife) that estimating ‖J‖_F from random projections leaves in them; then mean ± sd over seeds (n).",
-        settings="measures.yt_cushion_full",
-        script="cushion_full.py",
+        settings="tables.yt_cushion_full",
+        make=f"{MEASURE}:yt_cushion_full",
         claims=f"{YT}:claims_cushion_full",
         weighs=("samples",),
         published=True,
@@ -255,7 +275,7 @@ _DECLARED = [
         "(KWI, blue) and residual nets (HMWI, red); thick lines are means over seeds, error bars ±1 sd. "
         "The epoch at which each mean first reaches the loss of Fig 8(a) is written in the left panel.",
         settings="figures.yt_fig2",
-        draw=f"{RUNS}:draw_fig2",
+        make=f"{CURVES}:yt_fig2",
         claims=f"{YT}:claims_fig2",
         aliases=("yt_fig8",),
     ),
@@ -269,8 +289,8 @@ _DECLARED = [
         "depth. A is the layer's convolution as a linear operator (every output position counted); for residual "
         "nets Ax is the whole layer, x + conv_r(x), and ‖A‖_F that of r alone. Legends: mean ± sd of μ and the "
         "net's test error E.",
-        settings="measures.yt_fig3",
-        script="fig3.py",
+        settings="figures.yt_fig3",
+        make=f"{MEASURE}:yt_fig3",
         claims=f"{YT}:claims_fig3",
         weighs=("samples",),
         measured={"samples": "cushion.csv"},
@@ -287,7 +307,7 @@ _DECLARED = [
         "connections (red) from where they leave to the ⊕ where they enter, dashed where the identity is subsampled "
         "and zero-padded on the new channels (option A), the groups G16, G32, G64, average pooling and the classifier.",
         settings="simulations.yt_fig4",
-        draw=f"{SIMULATE}:yt_fig4",
+        make=f"{SIMULATE}:yt_fig4",
     ),
     Target(
         "yt_fig5",
@@ -298,7 +318,7 @@ _DECLARED = [
         "(top, the simplified nets), and the fully-fledged BN block of He et al. (bottom), read off the model objects; "
         "each panel's formula is read off the traced graph.",
         settings="simulations.yt_fig5",
-        draw=f"{SIMULATE}:yt_fig5",
+        make=f"{SIMULATE}:yt_fig5",
     ),
     Target(
         "yt_fig6",
@@ -310,10 +330,10 @@ _DECLARED = [
         "taken before the step; right: the absolute difference of the two, on a log scale, one colour per seed. "
         "Steps where the two losses are exactly equal cannot be drawn on a log axis; the legend counts them.",
         settings="figures.yt_fig6",
-        draw=f"{RUNS}:draw_fig6",
+        make=f"{CURVES}:yt_fig6",
         claims=f"{YT}:claims_fig6",
         weighs=("csv",),
-        records=(lambda cfg: cfg.log_iterations, "log_iterations: true"),
+        requires=(lambda cfg: cfg.log_iterations, "log_iterations: true"),
     ),
     Target(
         "yt_fig7",
@@ -323,8 +343,8 @@ _DECLARED = [
         "YT Fig 7: histograms of all weights of the plain net p (KWI, blue) and of t = T(r), the "
         "residual net (HMWI) seen as a plain net (red), y-axis clipped as in the paper (top), and of t's ID "
         "entries alone (bottom); before training (left) and after the last epoch (right); one seed.",
-        settings="measures.yt_fig7",
-        script="fig7.py",
+        settings="figures.yt_fig7",
+        make=f"{MEASURE}:yt_fig7",
         claims=f"{YT}:claims_fig7",
         weighs=("csv",),
     ),
@@ -338,7 +358,7 @@ _DECLARED = [
         "two depths, the final mean at each curve's end. Right: L(p) − L(t) of seed-paired runs against "
         "epoch, mean ± sd, per depth, on a log scale (non-positive means are not drawn).",
         settings="figures.yt_fig9",
-        draw=f"{RUNS}:draw_fig9",
+        make=f"{CURVES}:yt_fig9",
         claims=f"{YT}:claims_fig9",
         published=True,
         summary=f"{SUMMARY}:fig9_summary",
@@ -351,13 +371,13 @@ _DECLARED = [
         "YT Fig 10: histogram of ∂L/∂a⁽ᴸ⁾, the gradient of the minibatch loss with respect to the 64 "
         "final activations, of every training sample in the first epochs of a residual net (HMWI), as captured "
         "during training; log-scale counts, mean and sd in the legend.",
-        settings="measures.yt_fig10",
-        script="fig10.py",
+        settings="figures.yt_fig10",
+        make=f"{MEASURE}:yt_fig10",
         claims=f"{YT}:claims_fig10",
         weighs=("csv",),
         published=True,
         summary=f"{SUMMARY}:fig10_summary",
-        records=(lambda cfg: cfg.capture_final_grad_epochs >= 1, "capture_final_grad_epochs ≥ 1"),
+        requires=(lambda cfg: cfg.capture_final_grad_epochs >= 1, "capture_final_grad_epochs ≥ 1"),
     ),
     Target(
         "yt_fig11",
@@ -371,7 +391,7 @@ _DECLARED = [
         "the paper's 'in conclusion' formula (L−l in place of p′). A row whose |Θ_ii| and |Σ_{j≠i} Θ_ij| are both 0 "
         "counts as not dominant.",
         settings="simulations.yt_fig11",
-        draw=f"{SIMULATE}:yt_fig11",
+        make=f"{SIMULATE}:yt_fig11",
         claims=f"{YT}:claims_fig11",
         weighs=("csv",),
         parallel=True,
@@ -386,8 +406,8 @@ _DECLARED = [
         "fully-fledged with BN (right): after the first iteration (solid: the state after iteration 1, on the "
         "minibatch of iteration 2) and at the first iteration of the last epoch (dotted); each on the minibatch "
         "the run itself drew there, BN normalising with its statistics as in training; mean ± sd over seeds.",
-        settings="measures.yt_fig12",
-        script="fig12.py",
+        settings="figures.yt_fig12",
+        make=f"{MEASURE}:yt_fig12",
         claims=f"{YT}:claims_fig12",
         weighs=("samples",),
         published=True,
@@ -395,7 +415,7 @@ _DECLARED = [
         measured={"samples": "sigma.csv"},
         data=True,
         parallel=True,
-        records=(
+        requires=(
             lambda cfg: 1 in cfg.snapshot_iterations and cfg.epochs - 1 in cfg.snapshot_epochs_resolved(),
             "snapshot_iterations ∋ 1 and snapshot_epochs ∋ −2 (the start of the last epoch)",
         ),
@@ -410,7 +430,7 @@ _DECLARED = [
         "(2/π)·arctan r (dashed), the approximation 1/(1 + r^−1.2) of Eq. 15 (thin magenta) and Monte Carlo checks "
         "(± 1.96 se); red lines: φ(1) = 1/2; below, the approximation's error and its largest |error|.",
         settings="simulations.yt_fig13",
-        draw=f"{SIMULATE}:yt_fig13",
+        make=f"{SIMULATE}:yt_fig13",
         claims=f"{YT}:claims_fig13",
         weighs=("csv",),
     ),
@@ -423,7 +443,7 @@ _DECLARED = [
         "LW Fig 1(a–c): the weights ε_r ∝ C(p−1, r−1)·βʳ of paths of length r = 1..p in the loss of a "
         "residual net of depth p (Σ ε_r² = 1), computed exactly in log space.",
         settings="simulations.lw_fig1_abc",
-        draw=f"{SIMULATE}:lw_fig1_abc",
+        make=f"{SIMULATE}:lw_fig1_abc",
         claims=f"{LW}:claims_lw_fig1_abc",
         weighs=("csv",),
     ),
@@ -438,7 +458,7 @@ _DECLARED = [
         "darker); right: λ_1 and the mean of the other λ_l against iteration, with the training loss.",
         settings="simulations.lw_mlp",
         select=_mlp("bn"),
-        draw=f"{SIMULATE}:lw_fig1_d",
+        make=f"{SIMULATE}:lw_fig1_d",
         claims=f"{LW}:claims_lw_fig1_d",
         weighs=("csv",),
     ),
@@ -452,7 +472,7 @@ _DECLARED = [
         "test loss.",
         settings="simulations.lw_mlp",
         select=_mlp("no_bn"),
-        draw=f"{SIMULATE}:lw_fig1_e",
+        make=f"{SIMULATE}:lw_fig1_e",
         claims=f"{LW}:claims_lw_fig1_e",
         weighs=("csv",),
     ),
@@ -465,7 +485,7 @@ _DECLARED = [
         "the asymptotic mean number of critical points of finite index, against β; sums from r = 1 (REPRODUCTION) "
         "and from r = 2 (the spin glass of Eq. 28); dashed: the bound of Theorem 5.",
         settings="simulations.lw_fig1_f",
-        draw=f"{SIMULATE}:lw_fig1_f",
+        make=f"{SIMULATE}:lw_fig1_f",
         claims=f"{LW}:claims_lw_fig1_f",
         weighs=("csv",),
     ),
@@ -477,7 +497,7 @@ _DECLARED = [
         "LW Theorem 1: the effective depth argmax_r ε_r over p against the depth p, per β, and the limit "
         "β/(1+β) (dashed); circled: pβ/(1+β) is an integer, where the mode is two-valued and the smaller r is shown.",
         settings="simulations.lw_theorem1",
-        draw=f"{SIMULATE}:lw_theorem1",
+        make=f"{SIMULATE}:lw_theorem1",
         claims=f"{LW}:claims_lw_theorem1",
         weighs=("csv",),
     ),
@@ -492,14 +512,14 @@ _DECLARED = [
         "darker, and its mean over the conv layers against epoch; the same for the L2 norm of the BN scales γ "
         "(LW's λ) when not absorbed; mean ± sd over seeds; dashed: the lr divided by 10. CIFAR-100 appears "
         "where the data source holds it.",
-        settings="measures.lw_appc",
-        script="lw_appc.py",
+        settings="figures.lw_appc",
+        make=f"{MEASURE}:lw_appc",
         claims=f"{LW}:claims_lw_appc",
         weighs=("samples",),
         measured={"samples": "norms.csv"},
         parallel=True,
         arch="fully-fledged",
-        records=(lambda cfg: cfg.snapshot_every >= 1, "snapshot_every ≥ 1"),
+        requires=(lambda cfg: cfg.snapshot_every >= 1, "snapshot_every ≥ 1"),
     ),
 ]
 TARGETS: dict[str, Target] = {t.name: t for t in _DECLARED}
@@ -525,7 +545,7 @@ def scored() -> list[Target]:
     return [t for t in TARGETS.values() if t.claims]
 
 
-def read_runs() -> dict[str, str]:
+def runs_files() -> dict[str, str]:
     """The runs file of each scored target whose claims weigh another file: the scorecard names the runs of it
     that diverged (the tables' runs and the figures' curves carry their status themselves)."""
     return {t.name: t.outputs()["runs"] for t in scored() if "runs" in t.outputs() and "runs" not in t.weighs}

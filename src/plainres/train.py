@@ -215,10 +215,10 @@ def resume(job: Job) -> _State:
     if state.written:
         for folder, written in zip(job.folders, state.written):
             folder.written = written
-    else:  # a checkpoint from before the record: the torch files vouch for themselves, the records are rewritten
+    else:  # a checkpoint from before the record of files: the torch files vouch for themselves, the logs are rewritten
         for folder in job.folders:
             folder.adopt_torch_files()
-        write_records(job, state)
+        write_logs(job, state)
     return state
 
 
@@ -333,7 +333,7 @@ def mark_diverged(job: Job, state: _State, epoch: int, mean_loss: list[float]):
             )
 
 
-def record(job: Job, state: _State, epoch: int, minibatch_loss: list[float] | None):
+def evaluate_epoch(job: Job, state: _State, epoch: int, minibatch_loss: list[float] | None):
     """One metrics row per live run: L over the training images, E and the loss over the test images (both
     un-augmented, eval mode), the weight regularisation (λ/2)·‖w‖²/B and the cost C = L + it."""
     began = time.perf_counter()
@@ -382,7 +382,7 @@ def write_epoch_files(job: Job, state: _State):
     """Each run's metrics.csv (and iterations.csv), then the checkpoint (weights, optimiser, state and the record
     of every file written, these included), each atomically: a job killed before the checkpoint redoes the epoch."""
     began = time.perf_counter()
-    write_records(job, state)
+    write_logs(job, state)
     state.written = [folder.written for folder in job.folders]
     save_torch(
         {
@@ -398,7 +398,7 @@ def write_epoch_files(job: Job, state: _State):
     job.seconds["write"] += time.perf_counter() - began
 
 
-def write_records(job: Job, state: _State):
+def write_logs(job: Job, state: _State):
     """Each run's metrics.csv, and with log_iterations its iterations.csv, from the state."""
     for kk, folder in enumerate(job.folders):
         folder.write_metrics(state.metrics[kk])
@@ -472,7 +472,7 @@ def train_group(
 
     # epoch 0: the initialisation, evaluated and kept
     if state.epoch == 0 and not any(state.metrics):
-        record(job, state, 0, None)
+        evaluate_epoch(job, state, 0, None)
         if 0 in snap_epochs:
             snapshot(job, state, "epoch_0")
         write_epoch_files(job, state)
@@ -499,7 +499,7 @@ def train_group(
                 state.status = ["finished" if s == "running" else s for s in state.status]
             # evaluate, keep the snapshot, write the checkpoint and the metrics
             if cfg.evaluates(epoch):
-                record(job, state, epoch, mean_loss)
+                evaluate_epoch(job, state, epoch, mean_loss)
             if epoch in snap_epochs:
                 snapshot(job, state, f"epoch_{epoch}")
             write_epoch_files(job, state)

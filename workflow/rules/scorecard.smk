@@ -6,7 +6,7 @@
 SCORED = {t.name: targets.weighed_files(t) for t in targets.scored()}
 SUMMARIES = [t.name for t in targets.published_tables()]
 SUMMARISED_FIGURES = [t.name for t in targets.published_figures()]
-READ_RUNS = targets.read_runs()
+READ_RUNS = targets.runs_files()
 
 
 rule scorecard:

@@ -1,6 +1,6 @@
 # The scale study: how much training each training claim needs before it shows (not part of `all`: it trains
 # its own settings, config.yaml `scale_study`).
-STUDY = {name: name.split("_", 2)[1:] for name in C["experiments"] if grid.is_study(name)}  # → (setting, read)
+STUDY = {name: name.split("_", 2)[1:] for name in C["experiments"] if configuration.is_study(name)}  # → (setting, read)
 
 
 rule scale_study_measures:
@@ -18,7 +18,7 @@ rule scale_study_measures:
     params:
         experiments=STUDY,
         done={name: groups_done(name) for name in STUDY},
-        measures=C["measures"],
+        measures=configuration.study_specs(C),
         images=C["scale_study"]["images"],
         caption="Scale study, measured claims: Fig 3's layer cushion, Fig 12's σ, the interlayer cushion (§4) and "
         "LW App. C's BN-absorbed conv norms, each with its target's parameters (config.yaml measures) over the first "

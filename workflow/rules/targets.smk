@@ -1,7 +1,7 @@
 # Every table and figure of the two papers, one rule each, from the target registry (src/plainres/targets.py):
 # a target's files follow from its kind and source, and so does its script; each marked for `snakemake --report`.
-# From runs: workflow/scripts/table.py or figure.py over the runs' metrics; from nets: the target's own script
-# measures the trained nets; simulations: workflow/scripts/simulate.py, no training.
+# From training (from runs and from nets): workflow/scripts/from_training.py runs the target's function over the
+# runs its jobs recorded and writes what it makes; simulations: workflow/scripts/simulate.py, no training.
 
 for _target in TARGETS.values():
 

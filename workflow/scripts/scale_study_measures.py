@@ -4,7 +4,7 @@ from pathlib import Path
 
 import torch
 
-from plainres import grid, study, tables
+from plainres import collect, configuration, provenance, study, tables
 from plainres.data import load_cached
 from plainres.files import begin_stage
 from plainres.measures.over_training import measure
@@ -14,8 +14,8 @@ begin_stage(snakemake.log[0], snakemake.output)
 
 p, out = snakemake.params, snakemake.output
 torch.set_num_threads(snakemake.threads)
-runs = study.per_setting(tables.collect, p.done, p.experiments)
+runs = study.per_setting(collect.collect, p.done, p.experiments)
 sets = TrainingSets(*load_cached(Path(snakemake.input.data)))
-measured = measure(runs, grid.study_measures(p.measures), sets, p.measures, p.images)
-caption = tables.diverged_caption(p.caption, runs)  # measure() leaves the diverged runs out
-tables.write_tidy_csv(Path(out.csv), measured, tables.notes_of(caption, tables.provenance(runs, p.config)))
+measured = measure(runs, configuration.study_measures(p.measures), sets, p.measures, p.images)
+caption = collect.diverged_caption(p.caption, runs)  # measure() leaves the diverged runs out
+tables.write_tidy_csv(Path(out.csv), measured, provenance.notes_of(caption, provenance.of_runs(runs, p.config)))

@@ -5,12 +5,12 @@ from pathlib import Path
 
 import torch
 
-from plainres import figures, tables, targets
+from plainres import figures, provenance, targets
 from plainres.files import begin_stage
 
 begin_stage(snakemake.log[0], snakemake.output)
 
 p, out = snakemake.params, snakemake.output
 torch.set_num_threads(snakemake.threads)
-fig, data = targets.get(p.target).function("draw")(p.spec, snakemake.threads)
-figures.save(fig, data, Path(out.png).with_suffix(""), p.caption, tables.simulation_provenance(p.config))
+fig, data = targets.get(p.target).function("make")(p.spec, snakemake.threads)
+figures.save(fig, data, Path(out.png).with_suffix(""), p.caption, provenance.of_simulation(p.config))

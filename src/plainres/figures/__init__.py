@@ -3,7 +3,7 @@ for means and error bars whose half length is the sd over seeds, log axes where 
 Each figure is a PNG and a PDF with its provenance in the file metadata and in a footer, and a CSV
 of exactly the numbers it plots.
 
-By concept: `style` (colours, axes, the diverged runs), `runs` (the runs a figure reads), `yt` and `lw` (each
+By concept: `style` (colours, axes, the diverged runs), `curves` (the runs a figure reads), `yt` and `lw` (each
 paper's figures), `study` (the scale study's), `save` (the files).
 """
 
@@ -12,6 +12,7 @@ import matplotlib
 matplotlib.use("Agg")  # before pyplot is imported, here or in any module of the package
 import matplotlib.pyplot as plt  # noqa: E402, F401 (callers close their figures with figures.plt)
 
+from .curves import curves  # noqa: E402
 from .lw import (  # noqa: E402
     lw_appc,
     lw_fig1_abc,
@@ -21,7 +22,6 @@ from .lw import (  # noqa: E402
     lw_theorem1,
     stage_iterations,
 )
-from .runs import curves  # noqa: E402
 from .save import save  # noqa: E402
 from .study import scale_study  # noqa: E402
 from .style import (  # noqa: E402

@@ -10,7 +10,8 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from ..files import atomic_write_bytes
-from ..tables import notes_of, write_tidy_csv
+from ..provenance import notes_of
+from ..tables import write_tidy_csv
 
 
 def save(fig, data: pd.DataFrame, stem: Path, caption: str, prov: dict) -> None:

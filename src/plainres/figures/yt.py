@@ -10,7 +10,7 @@ import pandas as pd
 import torch
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from ..tables import split_diverged
+from ..collect import split_diverged
 from .style import (
     DEPTH_STYLES,
     PLAIN,

@@ -70,11 +70,11 @@ def layer_flow_fractions(net: torch.nn.Module, images: torch.Tensor, labels: tor
     differentiates. The forward is a training forward: BN normalises with the minibatch's statistics,
     so Θ splits the very gradient an SGD step follows, cross-sample BN terms included (a copy of `net`
     runs it, so its running statistics are left as they were)."""
-    from ..models import record
+    from ..models import tapped
     from ..step import final_activation_grad
 
     net = copy.deepcopy(net).train()
-    with record(net, kinds=("post", "final"), grad=True) as taps:
+    with tapped(net, kinds=("post", "final"), grad=True) as taps:
         logits = net(images)
     layers = [t for name, t in taps.items() if name != "final"]
     final = taps["final"]
@@ -95,7 +95,7 @@ def run_flow_fractions(run_dir: Path, sets, stages: list[tuple[str, str, int, in
     from ..minibatches import replay_minibatch
     from ..runfolder import RunFolder
 
-    run, cfg = RunFolder(run_dir).record()
+    run, cfg = RunFolder(run_dir).run_config()
     rows = []
     for stage, snapshot, epoch, it in stages or fig12_stages(cfg.epochs):
         images, labels = replay_minibatch(run, cfg, sets(cfg.train_subset), epoch, it)

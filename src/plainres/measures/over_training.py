@@ -1,6 +1,6 @@
 """The scale study's measured claims, at every snapshot epoch of its runs: Fig 3's layer cushion, Fig 12's σ⁽ˡ⁾,
 the interlayer cushion of §4 and LW App. C's absorbed conv norms, each with the parameters of its own target
-(config.yaml `measures`), so that each claim can be weighed as if training had stopped there.
+(their settings: configuration.study_specs), so that each claim can be weighed as if training had stopped there.
 
 One tidy row per value: measure (the target), net, arch, dataset, depth, seed, epoch (the snapshot measured),
 stage and layer where the measure has them, value.
@@ -19,7 +19,7 @@ from .gradflow import fig12_stages, run_flow_fractions
 
 
 def measure_run(run, epochs: list[int], kinds: list[str], sets, measures: dict, images: int) -> list[dict]:
-    """Every measure of `kinds` of one run (a row of tables.collect) at each snapshot epoch in `epochs` (≥ 1; LW
+    """Every measure of `kinds` of one run (a row of collect.collect) at each snapshot epoch in `epochs` (≥ 1; LW
     App. C's norms from epoch 0), over the first `images` of its training images. Fig 12's σ at epoch e is its
     'last' stage for a run of e + 1 epochs: the state after e epochs, on the first minibatch the run drew next (so
     e < its last epoch); its 'first' stage (after iteration 1, on the minibatch of iteration 2) is recorded once,
@@ -60,15 +60,15 @@ def measure_run(run, epochs: list[int], kinds: list[str], sets, measures: dict, 
 
 
 def measure(runs: pd.DataFrame, kinds: dict[str, list[str]], sets, measures: dict, images: int) -> pd.DataFrame:
-    """`measure_run` of every run that did not diverge, at each of its snapshot epochs (runs: tables.collect with
+    """`measure_run` of every run that did not diverge, at each of its snapshot epochs (runs: collect.collect with
     columns `setting` and `experiment`, the experiment of `scale_study.reads` each stands for; kinds:
-    grid.study_measures)."""
+    configuration.study_measures)."""
 
     rows = []
     for run in runs[runs.status != "diverged"].itertuples():
         wanted = kinds.get(run.experiment, [])
         if wanted:
-            epochs = sorted(RunFolder(run.dir).record()[1].snapshot_epochs_resolved())
+            epochs = sorted(RunFolder(run.dir).run_config()[1].snapshot_epochs_resolved())
             rows += [
                 {"setting": run.setting, **row} for row in measure_run(run, epochs, wanted, sets, measures, images)
             ]

@@ -7,8 +7,8 @@ import math
 
 import pandas as pd
 
+from ..collect import split_diverged
 from ..evidence import FAILS, HOLDS, INCONCLUSIVE, NO_DATA, NOT_TESTABLE, Effect, Row
-from ..tables import split_diverged
 
 # ---------------------------------------------------------------- helpers
 

@@ -9,7 +9,8 @@ import pandas as pd
 
 from .. import targets
 from ..evidence import VERDICTS, Row, at_scale
-from ..tables import cell_text, fmt, with_paper
+from ..published import with_paper
+from ..tables import cell_text, fmt
 from .common import with_diverged
 
 # ---------------------------------------------------------------- published numbers from figures

@@ -1,5 +1,5 @@
-"""The runs a figure reads: their curves (one row per evaluated epoch), a run's every SGD step, and the figures
-drawn from their experiment's runs (Figs 2, 6, 9)."""
+"""The curves of the runs a figure reads (one row per run and evaluated epoch), a run's every SGD step, and the
+figures drawn from them (YT Figs 2, 6, 9)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..collect import runs_of, split_diverged
 from ..runfolder import RunFolder
-from ..tables import read_runs, split_diverged
+from ..targets import Made
 from .style import count_diverged
 from .yt import fig2, fig6, fig9
 
@@ -16,7 +17,7 @@ from .yt import fig2, fig6, fig9
 def curves(done_files: list[Path]) -> pd.DataFrame:
     """One row per (run, evaluated epoch): the run's identity and provenance, epoch, SGD steps, L, E."""
     rows = []
-    for run, metrics in read_runs(done_files):
+    for run, metrics in runs_of(done_files):
         for m in metrics:
             rows.append(
                 {
@@ -43,16 +44,18 @@ def iterations(run_dir: str) -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------- a target's figure from its runs
-# Each f(curves, spec) → (figure, plotted data), from the runs of its experiment (`curves`) and its settings;
-# the target registry (plainres.targets) names them.
+# Each f(done, spec, images) → targets.Made: the curves of the runs its training jobs recorded (`done`: their
+# done.json), and the figure drawn from them with its settings; the target registry (plainres.targets) names them.
 
 
-def draw_fig2(frame: pd.DataFrame, spec: dict):
-    return fig2(frame, spec["depth"], spec["reach_loss"])
+def yt_fig2(done: list[Path], spec: dict, images: None = None) -> Made:
+    frame = curves(done)
+    return Made(read=frame, figure=fig2(frame, spec["depth"], spec["reach_loss"]))
 
 
-def draw_fig6(frame: pd.DataFrame, spec: dict):
+def yt_fig6(done: list[Path], spec: dict, images: None = None) -> Made:
     """The seed pairs (plain, residual) at the depth, each run's every SGD step."""
+    frame = curves(done)
     at = frame[(frame.depth == spec["depth"]) & (frame.epoch == 0)]
     dirs = {(r.net, r.seed): r.dir for r in at.itertuples()}
     if not any(net == "plain" and ("residual", s) in dirs for net, s in dirs):
@@ -60,12 +63,14 @@ def draw_fig6(frame: pd.DataFrame, spec: dict):
     ok, diverged = split_diverged(at)
     dirs = {(r.net, r.seed): r.dir for r in ok.itertuples()}
     seeds = sorted(s for net, s in dirs if net == "plain" and ("residual", s) in dirs)
-    return fig6(
+    figure = fig6(
         [(s, iterations(dirs["plain", s]), iterations(dirs["residual", s])) for s in seeds],
         spec["depth"],
         count_diverged(diverged),
     )
+    return Made(read=frame, figure=figure)
 
 
-def draw_fig9(frame: pd.DataFrame, spec: dict):
-    return fig9(frame, spec["left_depths"])
+def yt_fig9(done: list[Path], spec: dict, images: None = None) -> Made:
+    frame = curves(done)
+    return Made(read=frame, figure=fig9(frame, spec["left_depths"]))
