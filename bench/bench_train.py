@@ -188,7 +188,7 @@ def reference_speed(device: torch.device) -> float:
         return engine(RUN, data_path, cfg, device, 1, work, REFERENCE["timed_epochs"])["images_per_s"]
 
 
-def main():
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--subset", type=int, default=None, help="train on the first N images (default: all 50,000)")
     parser.add_argument("--epochs", type=int, default=2, help="whole epochs per case; the last one is timed")
@@ -221,34 +221,32 @@ def main():
         action="store_true",
         help="print only R, case (b) on 2,048 images (the unit of the CPU budgets), and exit",
     )
-    args = parser.parse_args()
-    net = replace(RUN, arch=args.arch, depth=args.depth)  # the net every case times
+    return parser.parse_args()
 
-    device = pick_device(args.device)
-    name = (
-        torch.cuda.get_device_name(device)
-        if device.type == "cuda"
-        else f"CPU ({os.cpu_count()} cores, {platform.processor() or platform.machine()})"
+
+def print_reference(args: argparse.Namespace, device: torch.device, name: str) -> None:
+    """R: case (b) on 2,048 images, printed (and written to --json)."""
+    r = reference_speed(device)
+    print(
+        f"R = {r:.0f} images/s: case (b), {RUN.arch} depth-{RUN.depth} residual net, one run, fp32, "
+        f"{REFERENCE['subset']} images, epochs 2–3 of 3; {name}; torch {torch.__version__}; "
+        f"{datetime.datetime.now():%Y-%m-%d %H:%M}"
     )
-    if args.reference:
-        r = reference_speed(device)
-        print(
-            f"R = {r:.0f} images/s: case (b), {RUN.arch} depth-{RUN.depth} residual net, one run, fp32, "
-            f"{REFERENCE['subset']} images, epochs 2–3 of 3; {name}; torch {torch.__version__}; "
-            f"{datetime.datetime.now():%Y-%m-%d %H:%M}"
-        )
-        if args.json:
-            args.json.write_text(
-                json.dumps(
-                    {
-                        "reference_images_per_s": r,
-                        "device": name,
-                        "torch": torch.__version__,
-                        "time": datetime.datetime.now().isoformat(timespec="minutes"),
-                    }
-                )
+    if args.json:
+        args.json.write_text(
+            json.dumps(
+                {
+                    "reference_images_per_s": r,
+                    "device": name,
+                    "torch": torch.__version__,
+                    "time": datetime.datetime.now().isoformat(timespec="minutes"),
+                }
             )
-        return
+        )
+
+
+def run_cases(args: argparse.Namespace, net: Run, device: torch.device, name: str) -> list[dict]:
+    """Each case in turn, on synthetic full-sized data, until --deadline-s; written to --json after each."""
     cfg = TrainConfig(
         epochs=args.epochs,
         lr=0.01,
@@ -274,6 +272,22 @@ def main():
             print(f"  {cases[-1]['images_per_s']:,.0f} images/s", file=sys.stderr, flush=True)
             if args.json:  # after every case, so a run cut short keeps what it measured
                 write_json(args, net, name, cases)
+    return cases
+
+
+def main():
+    args = parse_args()
+    net = replace(RUN, arch=args.arch, depth=args.depth)  # the net every case times
+    device = pick_device(args.device)
+    name = (
+        torch.cuda.get_device_name(device)
+        if device.type == "cuda"
+        else f"CPU ({os.cpu_count()} cores, {platform.processor() or platform.machine()})"
+    )
+    if args.reference:
+        print_reference(args, device, name)
+        return
+    cases = run_cases(args, net, device, name)
     base = next((c["images_per_s"] for c in cases if c["key"] == "conventional"), None)
     n = args.subset or 50_000
     print(

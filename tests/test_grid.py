@@ -83,8 +83,7 @@ def test_nested_command_line_strings_are_typed_like_yaml():
         ),
         (
             {"figures": {"yt_fig12": {"panels": {"simplified": {"experiment": "full"}}}}},
-            "figures.yt_fig12.panels.simplified.experiment: experiments.full trains fully-fledged nets, "
-            "not simplified",
+            "figures.yt_fig12.panels.simplified.experiment: experiments.full trains fully-fledged nets, not simplified",
         ),
         (
             {"figures": {"yt_fig12": {"panels": {"simplified": {"ratio_layers": [1, 20]}}}}},

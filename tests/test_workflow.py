@@ -3,13 +3,14 @@
 import itertools
 import json
 import re
+import shlex
 import shutil
 import subprocess
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import REPO, SNAKEMAKE, copy_of_the_repository, image_folder, run, tar_of
+from conftest import REPO, SNAKEMAKE, copy_of_the_repository, image_folder, needs_make, run, tar_of
 from PIL import Image
 
 from plainres.files import read_sealed_json
@@ -108,31 +109,32 @@ def test_a_bad_source_fails_clearly_and_builds_nothing(tmp_path):
     assert not list((tmp_path / "results" / "data").rglob("*.pt"))
 
 
-@pytest.mark.skipif(
-    shutil.which("make") is None or not (REPO / ".venv" / "bin" / "snakemake").exists(),
-    reason="needs make and the .venv that `make test` creates",
-)
-def test_the_readme_main_command_with_a_target_and_config_plans_its_jobs(tmp_path):
-    """`make run TARGET=… CONFIG=…` as the README gives it: each snakemake command it runs parses and
-    builds its DAG (a dry run, in a temporary directory)."""
-    printed = subprocess.run(
-        ["make", "-n", "run", "TARGET=yt_fig9", "CONFIG=scale=smoke dataset=cifar10"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    (command,) = [line for line in printed.stdout.splitlines() if "plainres.controller run" in line]
-    planned = subprocess.run(
-        command.replace(" --config", f" --dry-run --directory {tmp_path} --config"),
-        shell=True,
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert planned.returncode == 0, planned.stdout[-2000:] + planned.stderr[-2000:]
-    assert jobs_by_rule(planned.stdout) == {"prepare_data": 1, "train": 8, "yt_fig9": 1}
+@needs_make
+def test_every_make_command_of_the_readme_parses_and_plans_its_jobs(tmp_path):
+    """Each `make run …` the README gives, as make runs it (the controller's command), planned as a dry run in a
+    temporary directory; `make test` names pytest. A local data path the README leaves to the reader is a file."""
+    readme = (REPO / "README.md").read_text()
+    found = re.findall(r"make run(?: [A-Z]+=(?:\"[^\"]*\"|\S+?))*(?=`| *#|$)", readme, re.M)
+    commands = sorted({c for c in found if "…" not in c})  # `make run CONFIG=scale=…` names no command
+    assert {"make run", "make run TARGET=yt_fig9", "make run CONFIG=scale=laptop"} <= set(commands), commands
+    local = tmp_path / "cifar-10-python.tar.gz"
+    local.write_bytes(b"")
+    for command in commands:
+        words = [w.replace("/path/to/cifar-10-python.tar.gz", str(local)) for w in shlex.split(command)[1:]]
+        printed = subprocess.run(["make", "-n", *words], cwd=REPO, capture_output=True, text=True, check=True)
+        (controller,) = [line for line in printed.stdout.splitlines() if "plainres.controller run" in line]
+        planned = subprocess.run(
+            controller.replace(" --config", f" --dry-run --directory {tmp_path / 'work'} --config"),
+            shell=True,
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert planned.returncode == 0, command + planned.stdout[-2000:] + planned.stderr[-2000:]
+        assert jobs_by_rule(planned.stdout), command
+    tested = subprocess.run(["make", "-n", "test"], cwd=REPO, capture_output=True, text=True, check=True)
+    assert "-m pytest" in tested.stdout
 
 
 def jobs_by_rule(output: str) -> dict[str, int]:

@@ -159,11 +159,18 @@ def _check_depth(arch: str, depth: int, key: str):
 
 
 def validate(config: dict, schema_path) -> None:
-    """The schema's verdict as one line: the key, the value and the rule it breaks (not the schema's dump)."""
+    """The schema's verdict as one line: the key, the value and the rule it breaks (not the schema's dump). The
+    schema is the file's, with each target's settings' own (plainres.targets) in its section."""
     import jsonschema
 
     with open(schema_path) as f:
         schema = yaml.safe_load(f)
+    for target in targets.TARGETS.values():
+        if target.settings:
+            section, key = target.settings.split(".")
+            entries = schema["properties"][section]
+            entries.setdefault("properties", {})[key] = target.schema
+            entries["required"] = list(dict.fromkeys([*entries.get("required", []), key]))
     errors = list(jsonschema.Draft202012Validator(schema).iter_errors(config))
     if errors:
         error = jsonschema.exceptions.best_match(errors)

@@ -117,6 +117,7 @@ def main(argv=None) -> int:
     parser.add_argument("--directory", type=Path, default=Path("."), help="the project's results go here")
     args = parser.parse_args(argv)
     SNAKEFILE = SNAKEFILE.resolve()
+    args.directory.mkdir(parents=True, exist_ok=True)
     os.chdir(args.directory)
     try:
         check_overrides(args.config)

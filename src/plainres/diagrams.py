@@ -137,68 +137,61 @@ def describe(model: nn.Module, input_shape=(1, 3, 32, 32)) -> tuple[pd.DataFrame
             "W": shape[3] if len(shape) == 4 else pd.NA,
         }
         if kind in ("conv", "fc", "bn"):
-            m = model.get_submodule(n.target)
-            if kind == "conv":
-                layer += 1
-                mask = getattr(m, "mask", None)
-                row.update(
-                    c_in=m.in_channels,
-                    c_out=m.out_channels,
-                    kernel=m.kernel_size[0],
-                    stride=m.stride[0],
-                    bias=m.bias is not None,
-                    free=1.0 if mask is None else float(mask.float().mean()),
-                )
-            elif kind == "fc":
-                layer += 1
-                row.update(c_in=m.in_features, c_out=m.out_features, bias=m.bias is not None)
-            else:
-                row.update(c_in=m.num_features, c_out=m.num_features)
+            row.update(_module_fields(kind, model.get_submodule(n.target)))
+            layer += kind != "bn"
         if kind == "pool" and len(in_shape) == 4:
             row.update(kernel=in_shape[2] // shape[2])
         row.update(layer=layer, label=_label(row))
-        srcs = [(rep[a], via.get(a, "")) for a in inputs]
-        newest = max((s for s, _ in srcs), default=None)
-        for src, how in srcs:
-            identity = kind == "add" and (how == "shortcut" or (src < newest and not any(h for _, h in srcs)))
-            s_shape = nodes[src]
-            edges.append(
-                {
-                    "src": src,
-                    "dst": row["id"],
-                    "kind": "identity" if identity else "main",
-                    "via": how,
-                    "subsample": (s_shape["H"] // row["H"]) if identity and not pd.isna(row["H"]) else 1,
-                    "pad_channels": (row["C"] - s_shape["C"]) if identity else 0,
-                }
-            )
+        edges += _edges_into(row, [(rep[a], via.get(a, "")) for a in inputs], nodes)
         rep[n] = row["id"]
         nodes.append(row)
 
     nodes = pd.DataFrame(nodes)
     groups = {b: f"G{nodes[nodes.block == b].C.iloc[-1]}" for b in nodes.block if b}  # by output width
     nodes["group"] = nodes.block.map(lambda b: groups.get(b, ""))
-    columns = [
-        "id",
-        "name",
-        "kind",
-        "module",
-        "block",
-        "group",
-        "layer",
-        "label",
-        "c_in",
-        "c_out",
-        "kernel",
-        "stride",
-        "bias",
-        "free",
-        "C",
-        "H",
-        "W",
-    ]
-    edge_columns = ["src", "dst", "kind", "via", "subsample", "pad_channels"]
-    return nodes[columns], pd.DataFrame(edges, columns=edge_columns)
+    return nodes[NODE_COLUMNS], pd.DataFrame(edges, columns=EDGE_COLUMNS)
+
+
+NODE_COLUMNS = "id name kind module block group layer label c_in c_out kernel stride bias free C H W".split()
+EDGE_COLUMNS = ["src", "dst", "kind", "via", "subsample", "pad_channels"]
+
+
+def _module_fields(kind: str, m: nn.Module) -> dict:
+    """What a conv, FC or BN module adds to its node: channels, and a conv's kernel, stride, bias and free entries."""
+    if kind == "conv":
+        mask = getattr(m, "mask", None)
+        return {
+            "c_in": m.in_channels,
+            "c_out": m.out_channels,
+            "kernel": m.kernel_size[0],
+            "stride": m.stride[0],
+            "bias": m.bias is not None,
+            "free": 1.0 if mask is None else float(mask.float().mean()),
+        }
+    if kind == "fc":
+        return {"c_in": m.in_features, "c_out": m.out_features, "bias": m.bias is not None}
+    return {"c_in": m.num_features, "c_out": m.num_features}
+
+
+def _edges_into(row: dict, srcs: list[tuple[int, str]], nodes: list[dict]) -> list[dict]:
+    """The edges into a node from the drawn nodes it reads (id, 'shortcut' or ''): into an add, the identity is the
+    one through the option-A shortcut, or else the older input; the others are the main path."""
+    newest = max((s for s, _ in srcs), default=None)
+    edges = []
+    for src, how in srcs:
+        identity = row["kind"] == "add" and (how == "shortcut" or (src < newest and not any(h for _, h in srcs)))
+        s_shape = nodes[src]
+        edges.append(
+            {
+                "src": src,
+                "dst": row["id"],
+                "kind": "identity" if identity else "main",
+                "via": how,
+                "subsample": (s_shape["H"] // row["H"]) if identity and not pd.isna(row["H"]) else 1,
+                "pad_channels": (row["C"] - s_shape["C"]) if identity else 0,
+            }
+        )
+    return edges
 
 
 def _label(row: dict) -> str:

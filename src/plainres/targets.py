@@ -5,14 +5,15 @@ Everything else is derived from `TARGETS`:
   and the report's categories;
 - the scorecard's inputs: the published numbers (tables, and figures with a `summary`), each target's claims and
   the files they weigh, the runs they name when some diverged;
-- the config checks (`configuration.check`): what each target reads exists, is trained, and records what it needs.
+- the config's schema (each target's `schema`, in its section) and checks (`configuration.check`): what each
+  target reads exists, is trained, and records what it needs.
 
 Functions are named as "module:function" and imported when used, so that planning (the Snakefile, `grid`) does
 not import pandas or matplotlib.
 
-Adding a target: an entry here, the function that draws or tabulates it, its claims; a `published.yaml` entry
-when the paper gives numbers, and a config.yaml entry (with its schema) when it has settings of its own.
-docs/architecture.md, "Adding a target", walks through one.
+Adding a target: an entry here, its function, its claims, its settings in config.yaml, its row and section in
+docs/targets.md (and its numbers in published.yaml, where the paper gives them); docs/architecture.md, "Adding
+a target", lists them by kind, with an example of each.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ class Target:
     source: str
     caption: str
     settings: str | None = None  # its entry in config.yaml ("figures.yt_fig3"); a table from runs has `table`
+    schema: dict | None = None  # the JSON schema of that entry (`entry(…)`, below)
     table: dict | None = None  # a table from runs: the experiments it reads, the quantities (and nets) it shows
     # "module:function" that makes it: from training f(done, spec, images) → Made (a table from runs:
     # tables.from_runs); a simulation f(spec, threads) → (figure, plotted data)
@@ -149,6 +151,63 @@ class Made:
     files: dict[str, pd.DataFrame] = field(default_factory=dict)  # `measured` output → its frame
 
 
+# ---- the JSON schema of a target's settings (config.yaml), checked with the schema of the rest of the config
+# (configuration.validate; workflow/schemas/config.schema.yaml's $defs: positive, depths)
+
+STRING, INTEGER, POSITIVE, DEPTHS = (
+    {"type": "string"},
+    {"type": "integer"},
+    {"$ref": "#/$defs/positive"},
+    {"$ref": "#/$defs/depths"},
+)
+IMAGES = {"type": ["integer", "null"], "minimum": 1}  # the first n training images, or null: all
+
+
+def at_least(minimum: int, kind: str = "integer") -> dict:
+    return {"type": kind, "minimum": minimum}
+
+
+def entry(optional: dict | None = None, **required: dict) -> dict:
+    """An object with exactly these keys, each `required` one present."""
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {**required, **(optional or {})},
+        "required": list(required),
+    }
+
+
+ARCH = {"enum": ["simplified", "dominant", "dominant-full-lower", "fully-fledged"]}
+FIG12_PANEL = entry(
+    experiment=STRING, depth=INTEGER, ratio_layers={"type": "array", "minItems": 1, "items": at_least(1)}
+)
+MLP_NET = entry(lr=POSITIVE, init_gain=POSITIVE)
+LOG_GRID = entry(**{"from": {"type": "number"}, "to": {"type": "number"}, "points": at_least(2)})  # logspace, decades
+LW_MLP = entry(
+    common=entry(
+        optional={"components_per_class": at_least(1), "bn_shift": {"type": "boolean"}, "classifier_gain": POSITIVE},
+        n_train=at_least(2),
+        n_test=at_least(2),
+        dim=at_least(1),
+        classes=at_least(2),
+        separation=POSITIVE,
+        width=at_least(1),
+        blocks=at_least(1),
+        epochs=at_least(1),
+        batch_size=at_least(2),
+        momentum={"type": "number", "minimum": 0, "exclusiveMaximum": 1},
+        weight_decay=at_least(0, "number"),
+        record_every=at_least(1),
+        eval_every=at_least(1),
+        data_seed=at_least(0),
+        seed=at_least(0),
+    ),
+    bn=MLP_NET,
+    no_bn=MLP_NET,
+    stages=at_least(2),
+)
+
+
 def _ratio_layers(spec: dict) -> str | None:
     for arch, panel in spec["panels"].items():
         if max(panel["ratio_layers"]) > panel["depth"] - 1:
@@ -208,6 +267,7 @@ _DECLARED = [
         "nets' weights p and of the residual nets' weights seen as a plain net, t = T(r), at initialisation (_0) "
         "and after the last epoch (_end; the paper's p_200, t_200); mean ± sd over seeds (n).",
         settings="tables.yt_table3",
+        schema=entry(experiment=STRING, depth=INTEGER, threshold=POSITIVE),
         make=f"{MEASURE}:yt_table3",
         claims=f"{YT}:claims_table3",
         weighs=("weights",),
@@ -255,6 +315,9 @@ _DECLARED = [
         "eval mode), over their training images: mean and sd over images, and the standard errors (_se, "
         "jackknife) that estimating ‖J‖_F from random projections leaves in them; then mean ± sd over seeds (n).",
         settings="tables.yt_cushion_full",
+        schema=entry(
+            experiment=STRING, depth=INTEGER, block=at_least(1), seeds=at_least(1), probes=at_least(2), images=IMAGES
+        ),
         make=f"{MEASURE}:yt_cushion_full",
         claims=f"{YT}:claims_cushion_full",
         weighs=("samples",),
@@ -275,6 +338,7 @@ _DECLARED = [
         "(KWI, blue) and residual nets (HMWI, red); thick lines are means over seeds, error bars ±1 sd. "
         "The epoch at which each mean first reaches the loss of Fig 8(a) is written in the left panel.",
         settings="figures.yt_fig2",
+        schema=entry(experiment=STRING, depth=INTEGER, reach_loss=POSITIVE),
         make=f"{CURVES}:yt_fig2",
         claims=f"{YT}:claims_fig2",
         aliases=("yt_fig8",),
@@ -290,6 +354,7 @@ _DECLARED = [
         "nets Ax is the whole layer, x + conv_r(x), and ‖A‖_F that of r alone. Legends: mean ± sd of μ and the "
         "net's test error E.",
         settings="figures.yt_fig3",
+        schema=entry(experiment=STRING, depths=DEPTHS, layer=at_least(1), seeds=at_least(1), images=IMAGES),
         make=f"{MEASURE}:yt_fig3",
         claims=f"{YT}:claims_fig3",
         weighs=("samples",),
@@ -307,6 +372,7 @@ _DECLARED = [
         "connections (red) from where they leave to the ⊕ where they enter, dashed where the identity is subsampled "
         "and zero-padded on the new channels (option A), the groups G16, G32, G64, average pooling and the classifier.",
         settings="simulations.yt_fig4",
+        schema=entry(arch=ARCH, depth=at_least(5)),
         make=f"{SIMULATE}:yt_fig4",
     ),
     Target(
@@ -318,6 +384,7 @@ _DECLARED = [
         "(top, the simplified nets), and the fully-fledged BN block of He et al. (bottom), read off the model objects; "
         "each panel's formula is read off the traced graph.",
         settings="simulations.yt_fig5",
+        schema=entry(archs={"type": "array", "minItems": 1, "items": ARCH}, depth=at_least(5), block=at_least(0)),
         make=f"{SIMULATE}:yt_fig5",
     ),
     Target(
@@ -330,6 +397,7 @@ _DECLARED = [
         "taken before the step; right: the absolute difference of the two, on a log scale, one colour per seed. "
         "Steps where the two losses are exactly equal cannot be drawn on a log axis; the legend counts them.",
         settings="figures.yt_fig6",
+        schema=entry(experiment=STRING, depth=INTEGER),
         make=f"{CURVES}:yt_fig6",
         claims=f"{YT}:claims_fig6",
         weighs=("csv",),
@@ -344,6 +412,7 @@ _DECLARED = [
         "residual net (HMWI) seen as a plain net (red), y-axis clipped as in the paper (top), and of t's ID "
         "entries alone (bottom); before training (left) and after the last epoch (right); one seed.",
         settings="figures.yt_fig7",
+        schema=entry(experiment=STRING, depth=INTEGER, seed=at_least(0), clip=POSITIVE),
         make=f"{MEASURE}:yt_fig7",
         claims=f"{YT}:claims_fig7",
         weighs=("csv",),
@@ -358,6 +427,7 @@ _DECLARED = [
         "two depths, the final mean at each curve's end. Right: L(p) − L(t) of seed-paired runs against "
         "epoch, mean ± sd, per depth, on a log scale (non-positive means are not drawn).",
         settings="figures.yt_fig9",
+        schema=entry(experiment=STRING, left_depths=DEPTHS, widening_steps=at_least(1)),
         make=f"{CURVES}:yt_fig9",
         claims=f"{YT}:claims_fig9",
         published=True,
@@ -372,6 +442,7 @@ _DECLARED = [
         "final activations, of every training sample in the first epochs of a residual net (HMWI), as captured "
         "during training; log-scale counts, mean and sd in the legend.",
         settings="figures.yt_fig10",
+        schema=entry(experiment=STRING, depth=INTEGER),
         make=f"{MEASURE}:yt_fig10",
         claims=f"{YT}:claims_fig10",
         weighs=("csv",),
@@ -391,6 +462,26 @@ _DECLARED = [
         "the paper's 'in conclusion' formula (L−l in place of p′). A row whose |Θ_ii| and |Σ_{j≠i} Θ_ij| are both 0 "
         "counts as not dominant.",
         settings="simulations.yt_fig11",
+        schema=entry(
+            defaults=entry(
+                n=at_least(2),
+                eps=at_least(0, "number"),
+                L=at_least(2),
+                l=at_least(1),
+                p={"type": "number", "minimum": 0, "maximum": 1},
+                sigma_A=POSITIVE,
+                sigma_V=POSITIVE,
+            ),
+            sweeps={
+                "type": "object",
+                "minProperties": 1,
+                "propertyNames": {"enum": ["n", "eps", "L", "l", "p", "sigma_A", "sigma_V"]},
+                "additionalProperties": {"type": "array", "minItems": 1, "items": {"type": "number"}},
+            },
+            trials=at_least(2),
+            seed=at_least(0),
+            c=POSITIVE,
+        ),
         make=f"{SIMULATE}:yt_fig11",
         claims=f"{YT}:claims_fig11",
         weighs=("csv",),
@@ -407,6 +498,15 @@ _DECLARED = [
         "minibatch of iteration 2) and at the first iteration of the last epoch (dotted); each on the minibatch "
         "the run itself drew there, BN normalising with its statistics as in training; mean ± sd over seeds.",
         settings="figures.yt_fig12",
+        schema=entry(
+            seeds=at_least(1),
+            panels={
+                "type": "object",
+                "minProperties": 1,
+                "additionalProperties": False,
+                "properties": {"simplified": FIG12_PANEL, "fully-fledged": FIG12_PANEL},
+            },
+        ),
         make=f"{MEASURE}:yt_fig12",
         claims=f"{YT}:claims_fig12",
         weighs=("samples",),
@@ -430,6 +530,16 @@ _DECLARED = [
         "(2/π)·arctan r (dashed), the approximation 1/(1 + r^−1.2) of Eq. 15 (thin magenta) and Monte Carlo checks "
         "(± 1.96 se); red lines: φ(1) = 1/2; below, the approximation's error and its largest |error|.",
         settings="simulations.yt_fig13",
+        schema=entry(
+            r_min=POSITIVE,
+            r_max=POSITIVE,
+            points=at_least(2),
+            c=POSITIVE,
+            error_grid=at_least(2),
+            mc_r={"type": "array", "items": POSITIVE},
+            mc_trials=at_least(2),
+            seed=at_least(0),
+        ),
         make=f"{SIMULATE}:yt_fig13",
         claims=f"{YT}:claims_fig13",
         weighs=("csv",),
@@ -443,6 +553,7 @@ _DECLARED = [
         "LW Fig 1(a–c): the weights ε_r ∝ C(p−1, r−1)·βʳ of paths of length r = 1..p in the loss of a "
         "residual net of depth p (Σ ε_r² = 1), computed exactly in log space.",
         settings="simulations.lw_fig1_abc",
+        schema=entry(p=at_least(1), betas={"type": "array", "minItems": 1, "items": POSITIVE}),
         make=f"{SIMULATE}:lw_fig1_abc",
         claims=f"{LW}:claims_lw_fig1_abc",
         weighs=("csv",),
@@ -457,6 +568,7 @@ _DECLARED = [
         "(App. C: 10 blocks of 20 units, 50-D, 10 classes, 10,000 samples, minibatch 50), at several iterations (later "
         "darker); right: λ_1 and the mean of the other λ_l against iteration, with the training loss.",
         settings="simulations.lw_mlp",
+        schema=LW_MLP,
         select=_mlp("bn"),
         make=f"{SIMULATE}:lw_fig1_d",
         claims=f"{LW}:claims_lw_fig1_d",
@@ -471,6 +583,7 @@ _DECLARED = [
         "against iteration (same data, initial weights drawn alike, same minibatch sequence); right: its train and "
         "test loss.",
         settings="simulations.lw_mlp",
+        schema=LW_MLP,
         select=_mlp("no_bn"),
         make=f"{SIMULATE}:lw_fig1_e",
         claims=f"{LW}:claims_lw_fig1_e",
@@ -485,6 +598,9 @@ _DECLARED = [
         "the asymptotic mean number of critical points of finite index, against β; sums from r = 1 (REPRODUCTION) "
         "and from r = 2 (the spin glass of Eq. 28); dashed: the bound of Theorem 5.",
         settings="simulations.lw_fig1_f",
+        schema=entry(
+            p=at_least(2), betas=LOG_GRID, r_starts={"type": "array", "minItems": 1, "items": {"enum": [1, 2]}}
+        ),
         make=f"{SIMULATE}:lw_fig1_f",
         claims=f"{LW}:claims_lw_fig1_f",
         weighs=("csv",),
@@ -497,6 +613,10 @@ _DECLARED = [
         "LW Theorem 1: the effective depth argmax_r ε_r over p against the depth p, per β, and the limit "
         "β/(1+β) (dashed); circled: pβ/(1+β) is an integer, where the mode is two-valued and the smaller r is shown.",
         settings="simulations.lw_theorem1",
+        schema=entry(
+            betas={"type": "array", "minItems": 1, "items": POSITIVE},
+            ps={"type": "array", "minItems": 2, "items": at_least(1)},
+        ),
         make=f"{SIMULATE}:lw_theorem1",
         claims=f"{LW}:claims_lw_theorem1",
         weighs=("csv",),
@@ -513,6 +633,12 @@ _DECLARED = [
         "(LW's λ) when not absorbed; mean ± sd over seeds; dashed: the lr divided by 10. CIFAR-100 appears "
         "where the data source holds it.",
         settings="figures.lw_appc",
+        schema=entry(
+            experiments={"type": "array", "minItems": 1, "items": STRING},
+            depth=INTEGER,
+            seeds=at_least(1),
+            stages=at_least(2),
+        ),
         make=f"{MEASURE}:lw_appc",
         claims=f"{LW}:claims_lw_appc",
         weighs=("samples",),

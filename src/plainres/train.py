@@ -9,9 +9,9 @@
   folders: each file's digest is recorded as it is written, and at the end every run's manifest.json and then
   done.json are sealed, so that no stage reads a file that changed since.
 
-`train_group` reads top-down: `setup` (device, data, models, optimiser), `resume`, then per epoch
-`train_epoch` (one `train_step`, i.e. one step.Step, per minibatch), `mark_diverged`, `evaluate_epoch`,
-`snapshot`, `write_epoch_files`, and at the end `write_final` and `seal`. A run's identity and recipe (`Run`,
+`train_group` reads top-down: `setup` (device, data, models, optimiser), `resume`, then `next_epoch` until the
+last: `train_epoch` (one `train_step`, i.e. one step.Step, per minibatch), `mark_diverged`, `evaluate_epoch`,
+`snapshot`, `write_epoch_files`; and at the end `write_final` and `seal`. A run's identity and recipe (`Run`,
 `TrainConfig`) live in runs.py.
 """
 
@@ -446,6 +446,39 @@ def seal(job: Job, state: _State):
     )
 
 
+def next_epoch(job: Job, state: _State, snap_epochs: set[int], progress: Progress):
+    """Train one epoch; mark the runs whose loss is not finite diverged, the others finished after the last epoch;
+    evaluate, keep the snapshot, write the metrics and the checkpoint."""
+    cfg, epoch = job.cfg, state.epoch + 1
+    start = time.perf_counter()
+    losses = train_epoch(job, state, epoch)
+    epoch_seconds = time.perf_counter() - start
+    state.wall_s += epoch_seconds
+    job.seconds["train"] += epoch_seconds
+    state.epoch = epoch
+    mean_loss = losses.mean(0).tolist()
+    if cfg.log_iterations:
+        for kk, column in enumerate(losses.T.tolist()):
+            state.iterations[kk].extend(column)
+    mark_diverged(job, state, epoch, mean_loss)
+    if epoch == cfg.epochs:
+        state.status = ["finished" if s == "running" else s for s in state.status]
+    if cfg.evaluates(epoch):
+        evaluate_epoch(job, state, epoch, mean_loss)
+    if epoch in snap_epochs:
+        snapshot(job, state, f"epoch_{epoch}")
+    write_epoch_files(job, state)
+    alive = [kk for kk in range(job.k) if state.status[kk] != "diverged"]
+    progress.update(
+        epoch,
+        {
+            "L": f"{np.mean([mean_loss[kk] for kk in alive]):.4f}" if alive else "nan",
+            "img/s": f"{job.k * job.n / epoch_seconds:.0f}",
+            "diverged": job.k - len(alive),
+        },
+    )
+
+
 def train_group(
     runs: list[Run],
     cfg: TrainConfig,
@@ -481,37 +514,7 @@ def train_group(
     job.group.train(True)
     try:
         while state.epoch < cfg.epochs and "running" in state.status:
-            epoch = state.epoch + 1
-            # train one epoch
-            start = time.perf_counter()
-            losses = train_epoch(job, state, epoch)
-            epoch_seconds = time.perf_counter() - start
-            state.wall_s += epoch_seconds
-            seconds["train"] += epoch_seconds
-            state.epoch = epoch
-            mean_loss = losses.mean(0).tolist()
-            if cfg.log_iterations:
-                for kk, column in enumerate(losses.T.tolist()):
-                    state.iterations[kk].extend(column)
-            # a non-finite loss ends that run; the last epoch ends the others
-            mark_diverged(job, state, epoch, mean_loss)
-            if epoch == cfg.epochs:
-                state.status = ["finished" if s == "running" else s for s in state.status]
-            # evaluate, keep the snapshot, write the checkpoint and the metrics
-            if cfg.evaluates(epoch):
-                evaluate_epoch(job, state, epoch, mean_loss)
-            if epoch in snap_epochs:
-                snapshot(job, state, f"epoch_{epoch}")
-            write_epoch_files(job, state)
-            alive = [kk for kk in range(job.k) if state.status[kk] != "diverged"]
-            progress.update(
-                epoch,
-                {
-                    "L": f"{np.mean([mean_loss[kk] for kk in alive]):.4f}" if alive else "nan",
-                    "img/s": f"{job.k * job.n / epoch_seconds:.0f}",
-                    "diverged": job.k - len(alive),
-                },
-            )
+            next_epoch(job, state, snap_epochs, progress)
     finally:
         progress.close()
 

@@ -111,12 +111,8 @@ def stage_iterations(recorded, stages=None, n_stages: int = 6) -> list[int]:
     return sorted({int(recorded[np.abs(recorded - w).argmin()]) for w in wanted})
 
 
-def lw_fig1_d(record: dict, stages=None, n_stages: int = 6, column: str = "lambda"):
-    """LW Fig. 1(d): the BN scales λ_l (Eq. 22) against layer l, one line per stage of training (later stages
-    darker); right, λ₁ and the mean of λ₂..λ_L against iteration, with the train loss."""
-    lam, metrics = record["lambdas"], record["metrics"]
-    chosen = stage_iterations(lam.iteration, stages, n_stages)
-    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5), constrained_layout=True)
+def _lw_fig1_d_by_layer(left, lam: pd.DataFrame, chosen, column: str) -> list[pd.DataFrame]:
+    """Fig 1(d), left: λ_l against layer l, one line per stage of training (later darker); its plotted rows."""
     colors = plt.cm.viridis_r(np.linspace(0.15, 1.0, len(chosen)))
     rows = []
     for color, t in zip(colors, chosen):
@@ -138,7 +134,21 @@ def lw_fig1_d(record: dict, stages=None, n_stages: int = 6, column: str = "lambd
     left.xaxis.set_major_locator(MaxNLocator(integer=True))
     left.grid(alpha=0.3)
     left.legend(fontsize=8, title="stage of training", title_fontsize=8)
+    return rows
 
+
+def _over_training(series: str, iteration, layer, value) -> pd.DataFrame:
+    return pd.DataFrame(
+        {"panel": "over training", "series": series, "iteration": iteration, "layer": layer, "value": value}
+    )
+
+
+def lw_fig1_d(record: dict, stages=None, n_stages: int = 6, column: str = "lambda"):
+    """LW Fig. 1(d): the BN scales λ_l (Eq. 22) against layer l, one line per stage of training (later stages
+    darker); right, λ₁ and the mean of λ₂..λ_L against iteration, with the train loss."""
+    lam, metrics = record["lambdas"], record["metrics"]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5), constrained_layout=True)
+    rows = _lw_fig1_d_by_layer(left, lam, stage_iterations(lam.iteration, stages, n_stages), column)
     first = lam[lam.layer == 1].sort_values("iteration")
     skipped = lam[lam.layer > 1].groupby("iteration")[column].mean().reset_index()
     last_layer = int(lam.layer.max())
@@ -153,33 +163,9 @@ def lw_fig1_d(record: dict, stages=None, n_stages: int = 6, column: str = "lambd
     extra = loss.get_legend_handles_labels()
     right.legend(lines[0] + extra[0], lines[1] + extra[1], fontsize=8, loc="center right")
     rows += [
-        pd.DataFrame(
-            {
-                "panel": "over training",
-                "series": "lambda_1",
-                "iteration": first.iteration.to_numpy(),
-                "layer": 1,
-                "value": first[column].to_numpy(),
-            }
-        ),
-        pd.DataFrame(
-            {
-                "panel": "over training",
-                "series": "mean lambda_2..L",
-                "iteration": skipped.iteration.to_numpy(),
-                "layer": np.nan,
-                "value": skipped[column].to_numpy(),
-            }
-        ),
-        pd.DataFrame(
-            {
-                "panel": "over training",
-                "series": "train_loss",
-                "iteration": metrics.iteration.to_numpy(),
-                "layer": np.nan,
-                "value": metrics.train_loss.to_numpy(),
-            }
-        ),
+        _over_training("lambda_1", first.iteration.to_numpy(), 1, first[column].to_numpy()),
+        _over_training("mean lambda_2..L", skipped.iteration.to_numpy(), np.nan, skipped[column].to_numpy()),
+        _over_training("train_loss", metrics.iteration.to_numpy(), np.nan, metrics.train_loss.to_numpy()),
     ]
     return fig, pd.concat(rows, ignore_index=True)
 

@@ -258,6 +258,51 @@ def fig3(cushions: pd.DataFrame, errors: dict, layer: int, bins: int = 30, diver
 FIG7_LARGE = 0.7  # YT App. C counts the weights of p with magnitude above 0.7 (1 before, 26 after training)
 
 
+def _fig7_all_weights(ax, vectors: dict[str, tuple], when: str, edges, diverged: dict[str, str]) -> list:
+    """Fig 7's top panel at one time: the histograms of every weight of p and of t; their plotted rows."""
+    data = []
+    for name, color, label in ((f"p_{when}", PLAIN, "$p$ (KWI)"), (f"t_{when}", RESIDUAL, "$t=\\mathcal{T}(r)$")):
+        if name not in vectors:
+            ax.plot([], [], " ", label=f"{label}: run {diverged.get(name, '?')} diverged, left out")
+            continue
+        w, _ = vectors[name]
+        large = int((w.abs() > FIG7_LARGE).sum())
+        data.append(
+            histogram(
+                ax,
+                w.numpy(),
+                edges,
+                color,
+                f"{label}: {len(w)} weights, {large} with |w| > {FIG7_LARGE:g}",
+                vector=name,
+                panel="all",
+                large=large,
+            )
+        )
+    return data
+
+
+def _fig7_id_entries(ax, vectors: dict[str, tuple], when: str, diverged: dict[str, str]) -> list:
+    """Fig 7's bottom panel at one time: the histogram of t's ID entries; its plotted rows."""
+    if f"t_{when}" not in vectors:
+        nothing_drawn(ax, f"run {diverged.get(f't_{when}', '?')} diverged")
+        return []
+    w, is_id = vectors[f"t_{when}"]
+    id_edges = np.linspace(w[is_id].min().item(), w[is_id].max().item(), 41)
+    return [
+        histogram(
+            ax,
+            w[is_id].numpy(),
+            id_edges,
+            RESIDUAL,
+            f"ID entries of $t$: {int(is_id.sum())}",
+            alpha=0.6,
+            vector=f"t_{when}",
+            panel="id",
+        )
+    ]
+
+
 def fig7(vectors: dict[str, tuple], depth: int, clip: float, bins: int = 200, diverged: dict[str, str] | None = None):
     """Histograms of all weights of p (blue) and t = T(r) (red), the y-axis clipped at `clip`, and of
     t's ID entries alone; before training (left) and after (right). vectors: name → (w, is_id), for the runs
@@ -265,6 +310,7 @@ def fig7(vectors: dict[str, tuple], depth: int, clip: float, bins: int = 200, di
     The data also holds, per vector, the exact number of weights with |w| > FIG7_LARGE."""
     fig, axes = plt.subplots(2, 2, figsize=(10, 6.5), constrained_layout=True)
     diverged = diverged or {}
+    edges = None
     if vectors:
         lo = min(v[0].min().item() for v in vectors.values())
         hi = max(v[0].max().item() for v in vectors.values())
@@ -272,41 +318,8 @@ def fig7(vectors: dict[str, tuple], depth: int, clip: float, bins: int = 200, di
     data = []
     for col, (when, title) in enumerate((("0", "before training"), ("end", "after training"))):
         top, bottom = axes[0, col], axes[1, col]
-        for name, color, label in ((f"p_{when}", PLAIN, "$p$ (KWI)"), (f"t_{when}", RESIDUAL, "$t=\\mathcal{T}(r)$")):
-            if name not in vectors:
-                top.plot([], [], " ", label=f"{label}: run {diverged.get(name, '?')} diverged, left out")
-                continue
-            w, _ = vectors[name]
-            large = int((w.abs() > FIG7_LARGE).sum())
-            data.append(
-                histogram(
-                    top,
-                    w.numpy(),
-                    edges,
-                    color,
-                    f"{label}: {len(w)} weights, {large} with |w| > {FIG7_LARGE:g}",
-                    vector=name,
-                    panel="all",
-                    large=large,
-                )
-            )
-        if f"t_{when}" in vectors:
-            w, is_id = vectors[f"t_{when}"]
-            id_edges = np.linspace(w[is_id].min().item(), w[is_id].max().item(), 41)
-            data.append(
-                histogram(
-                    bottom,
-                    w[is_id].numpy(),
-                    id_edges,
-                    RESIDUAL,
-                    f"ID entries of $t$: {int(is_id.sum())}",
-                    alpha=0.6,
-                    vector=f"t_{when}",
-                    panel="id",
-                )
-            )
-        else:
-            nothing_drawn(bottom, f"run {diverged.get(f't_{when}', '?')} diverged")
+        data += _fig7_all_weights(top, vectors, when, edges, diverged)
+        data += _fig7_id_entries(bottom, vectors, when, diverged)
         top.set(
             ylim=(0, clip),
             xlabel="weight value",
@@ -428,6 +441,52 @@ FIG11_LOG_X = ("sigma_A", "sigma_V", "eps")
 FIG11_SYMBOLS = {"n": "n", "eps": "ε", "L": "L", "l": "l", "p": "p", "sigma_A": "σ_A", "sigma_V": "σ_V"}
 
 
+def _fig11_panel(ax, panel: pd.DataFrame, parameter: str, i: int) -> None:
+    """One panel of Fig 11: E[σ] against the swept parameter, both nets ± 1.96 se, Eq. 11 and its variant."""
+    for net, color in (("plain", PLAIN), ("residual", RESIDUAL)):
+        at = panel[panel.net == net]
+        if not at.empty:
+            errorbars(ax, at.assign(sd=1.96 * at.se), "value", color, f"{net}, Monte Carlo ± 1.96 se")
+    residual = panel[panel.net == "residual"]
+    if not residual.empty:
+        ax.plot(
+            residual.value,
+            residual.approx_eq11,
+            ":",
+            color=RESIDUAL,
+            lw=2.2,
+            label="residual, Eq. 11: $p^{L-l}/(1+r^{-1.2})$",
+        )
+        ax.plot(
+            residual.value,
+            residual.approx_conclusion,
+            "--",
+            color="0.45",
+            lw=0.9,
+            label="“in conclusion” r ($L-l$ for $p'$)",
+        )
+    label, letter = FIG11_AXES.get(parameter, (parameter, ""))
+    letter = letter or f"({'abcdefghijkl'[i]})"
+    values = panel.value.to_numpy(dtype=float)
+    if parameter in FIG11_LOG_X or (parameter == "n" and values.min() > 0 and values.max() / values.min() >= 10):
+        ax.set_xscale("log")
+    if parameter in ("n", "l", "L"):  # integer axes: plain numbers, on log axes at 1, 2, 5 × 10^k
+        ax.xaxis.set_major_locator(
+            matplotlib.ticker.FixedLocator([v for v in values if f"{v:g}"[0] in "125"])
+            if ax.get_xscale() == "log"
+            else MaxNLocator(integer=True)
+        )
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    ax.set(
+        xlabel=label,
+        ylabel="$\\mathbb{E}[\\sigma^{(l)}]$",
+        ylim=(-0.02, 1.02),
+        title=f"{letter} E[σ⁽ˡ⁾] against {FIG11_SYMBOLS.get(parameter, parameter)}",
+    )
+    ax.grid(alpha=0.3, which="both")
+
+
 def fig11(table: pd.DataFrame):
     """YT Fig 11: Monte Carlo E[σ⁽ˡ⁾] of plain (blue) and residual (red) nets in the trivial case, one panel
     per swept parameter, ± 1.96 se, with the residual approximation of Eq. 11 (red dotted) and, thin grey,
@@ -439,48 +498,7 @@ def fig11(table: pd.DataFrame):
     plotted = []
     for i, (ax, parameter) in enumerate(zip(axes.flat, parameters)):
         panel = table[table.parameter == parameter].sort_values("value")
-        for net, color in (("plain", PLAIN), ("residual", RESIDUAL)):
-            at = panel[panel.net == net]
-            if not at.empty:
-                errorbars(ax, at.assign(sd=1.96 * at.se), "value", color, f"{net}, Monte Carlo ± 1.96 se")
-        residual = panel[panel.net == "residual"]
-        if not residual.empty:
-            ax.plot(
-                residual.value,
-                residual.approx_eq11,
-                ":",
-                color=RESIDUAL,
-                lw=2.2,
-                label="residual, Eq. 11: $p^{L-l}/(1+r^{-1.2})$",
-            )
-            ax.plot(
-                residual.value,
-                residual.approx_conclusion,
-                "--",
-                color="0.45",
-                lw=0.9,
-                label="“in conclusion” r ($L-l$ for $p'$)",
-            )
-        label, letter = FIG11_AXES.get(parameter, (parameter, ""))
-        letter = letter or f"({'abcdefghijkl'[i]})"
-        values = panel.value.to_numpy(dtype=float)
-        if parameter in FIG11_LOG_X or (parameter == "n" and values.min() > 0 and values.max() / values.min() >= 10):
-            ax.set_xscale("log")
-        if parameter in ("n", "l", "L"):  # integer axes: plain numbers, on log axes at 1, 2, 5 × 10^k
-            ax.xaxis.set_major_locator(
-                matplotlib.ticker.FixedLocator([v for v in values if f"{v:g}"[0] in "125"])
-                if ax.get_xscale() == "log"
-                else MaxNLocator(integer=True)
-            )
-            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-            ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
-        ax.set(
-            xlabel=label,
-            ylabel="$\\mathbb{E}[\\sigma^{(l)}]$",
-            ylim=(-0.02, 1.02),
-            title=f"{letter} E[σ⁽ˡ⁾] against {FIG11_SYMBOLS.get(parameter, parameter)}",
-        )
-        ax.grid(alpha=0.3, which="both")
+        _fig11_panel(ax, panel, parameter, i)
         plotted.append(panel.assign(ci95=1.96 * panel.se))
     for ax in axes.flat[len(parameters) :]:
         ax.set_visible(False)

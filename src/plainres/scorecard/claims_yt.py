@@ -115,6 +115,31 @@ def trained_alike(runs: pd.DataFrame, like: pd.DataFrame) -> pd.DataFrame:
     return runs[[tuple(map(str, k)) in wanted for k in runs[keys].itertuples(index=False)]]
 
 
+def _table5_behind_residual(runs: pd.DataFrame, ok: pd.DataFrame, d: int) -> Row:
+    """T′ far behind the residual nets trained alike (the same images, epochs and dtype) at depth d."""
+    dominant = ok[(ok.net == "dominant") & (ok.depth == d)]
+    residual = ok[(ok.net == "residual") & (ok.depth == d)]
+    claim = f"T′ nets far behind the residual nets at depth {d}: L(T′) − L(residual) > 0 (paper: 0.94 vs 0.041)"
+    key = "yt_table5.behind_residual"
+    note = diverged_note(runs[runs.net.isin(["dominant", "residual"])], depth=d)
+    alike = trained_alike(residual, dominant).drop_duplicates("seed")
+    if dominant.empty:
+        return exact("yt_table5", key, claim, None, "no T′ run left at this depth" + note)
+    if residual.empty:
+        return exact("yt_table5", key, claim, None, "no residual runs at this depth" + note)
+    if alike.empty:
+        return exact("yt_table5", key, claim, None, "no residual runs trained on T′'s images, epochs and dtype" + note)
+    return weighed(
+        "yt_table5",
+        key,
+        claim,
+        paired(by_seed(dominant, "L"), by_seed(alike, "L")),
+        f"means {fmt(by_seed(dominant, 'L').mean())} vs {fmt(by_seed(alike, 'L').mean())} "
+        f"(residual nets of {alike.epochs.iloc[0]} epochs on the same images, "
+        f"{alike.dtype.iloc[0]}){note}",
+    )
+
+
 def claims_table5(runs: pd.DataFrame, spec: dict | None = None) -> list[Row]:
     """Table 5 from its runs: T′ nets (`dominant`), the full-lower-half variant and residual nets (Table 2's, and
     Table 1's: T′ is compared with the residual nets trained on its images, epochs and dtype)."""
@@ -130,33 +155,7 @@ def claims_table5(runs: pd.DataFrame, spec: dict | None = None) -> list[Row]:
             diverged_note(runs, net="dominant"),
         )
     )
-    for d in depths:
-        dominant = ok[(ok.net == "dominant") & (ok.depth == d)]
-        residual = ok[(ok.net == "residual") & (ok.depth == d)]
-        claim = f"T′ nets far behind the residual nets at depth {d}: L(T′) − L(residual) > 0 (paper: 0.94 vs 0.041)"
-        key = "yt_table5.behind_residual"
-        note = diverged_note(runs[runs.net.isin(["dominant", "residual"])], depth=d)
-        alike = trained_alike(residual, dominant).drop_duplicates("seed")
-        if dominant.empty:
-            out.append(exact("yt_table5", key, claim, None, "no T′ run left at this depth" + note))
-        elif residual.empty:
-            out.append(exact("yt_table5", key, claim, None, "no residual runs at this depth" + note))
-        elif alike.empty:
-            out.append(
-                exact("yt_table5", key, claim, None, "no residual runs trained on T′'s images, epochs and dtype" + note)
-            )
-        else:
-            out.append(
-                weighed(
-                    "yt_table5",
-                    key,
-                    claim,
-                    paired(by_seed(dominant, "L"), by_seed(alike, "L")),
-                    f"means {fmt(by_seed(dominant, 'L').mean())} vs {fmt(by_seed(alike, 'L').mean())} "
-                    f"(residual nets of {alike.epochs.iloc[0]} epochs on the same images, "
-                    f"{alike.dtype.iloc[0]}){note}",
-                )
-            )
+    out += [_table5_behind_residual(runs, ok, d) for d in depths]
     if len(depths) >= 2:
         lo, hi = depths[0], depths[-1]
         growth = np.log(by_seed(ok, "L", net="dominant", depth=hi) / by_seed(ok, "L", net="dominant", depth=lo))
@@ -471,47 +470,67 @@ def claims_fig10(data: pd.DataFrame, spec: dict | None = None) -> list[Row]:
     ]
 
 
+def _sigma_table(ok: pd.DataFrame, arch: str, net: str, stage: str) -> pd.DataFrame:
+    """Fig 12's σ of one net at one stage: seeds × layers, the last layer dropped."""
+    cell = ok[(ok.arch == arch) & (ok.net == net) & (ok.stage == stage)]
+    return cell.pivot_table(index="seed", columns="layer", values="sigma").iloc[:, :-1]
+
+
+def _fig12_simplified(sigmas: pd.DataFrame, ok: pd.DataFrame) -> list[Row]:
+    """Fig 12(a): residual σ above plain at every layer and stage; the residual nets' σ rising with the layer."""
+    none, cases = pd.Series(dtype=float), {}
+    for stage in ("first", "last"):
+        r, p = _sigma_table(ok, "simplified", "residual", stage), _sigma_table(ok, "simplified", "plain", stage)
+        cases |= {f"{stage}, layer {layer}": paired(r[layer], p.get(layer, none)) for layer in r.columns}
+    rise = _sigma_table(ok, "simplified", "residual", "first")
+    low, high = (rise.iloc[:, 0], rise.iloc[:, -1]) if rise.shape[1] else (none, none)
+    top = f"{rise.columns[-1]:g}" if rise.shape[1] else "L−1"
+    return [
+        all_of(
+            "yt_fig12",
+            "yt_fig12.simplified_above",
+            "simplified nets: residual σ above plain σ at every layer, at both stages (Fig 12a)",
+            cases,
+            "(stage, layer) cases of σ(residual) − σ(plain)",
+            diverged_note(sigmas, arch="simplified"),
+        ),
+        weighed(
+            "yt_fig12",
+            "yt_fig12.rises",
+            "simplified residual nets: σ rises with the layer early in training (Fig 12a, red solid line)",
+            one_sample(high - low),
+            f"σ(layer {top}) − σ(layer 1); means {fmt(low.mean(), 3)} → "
+            f"{fmt(high.mean(), 3)}" + diverged_note(sigmas, arch="simplified", net="residual"),
+        ),
+    ]
+
+
+def _fig12_full_deep_above(sigmas: pd.DataFrame, ok: pd.DataFrame) -> Row:
+    """Fig 12(b): the fully-fledged residual σ above plain in the deeper half of the layers, at both stages."""
+    cases = {}
+    for stage in ("first", "last"):
+        r, p = _sigma_table(ok, "fully-fledged", "residual", stage), _sigma_table(ok, "fully-fledged", "plain", stage)
+        half = r.shape[1] // 2
+        cases[stage] = paired(r.iloc[:, half:].mean(axis=1), p.iloc[:, half:].mean(axis=1))
+    return all_of(
+        "yt_fig12",
+        "yt_fig12.full_deep_above",
+        "fully-fledged nets: residual σ above plain σ in the deeper half of the layers (Fig 12b)",
+        cases,
+        "stages of the deeper half's mean σ(residual) − σ(plain)",
+        diverged_note(sigmas, arch="fully-fledged"),
+    )
+
+
 def claims_fig12(sigmas: pd.DataFrame, spec: dict | None = None) -> list[Row]:
     """Fig 12 from every measured σ (arch, net, depth, seed, stage, layer, sigma). The last layer feeds the
     pooling alone, so its σ is 1 for every net and is left out of the comparisons."""
-    ok, none = finished(sigmas), pd.Series(dtype=float)
-
-    def sigma(arch, net, stage):  # seeds × layers, the last layer dropped
-        cell = ok[(ok.arch == arch) & (ok.net == net) & (ok.stage == stage)]
-        table = cell.pivot_table(index="seed", columns="layer", values="sigma")
-        return table.iloc[:, :-1]
-
-    out = []
-    if "simplified" in set(sigmas.arch):
-        cases = {}
-        for stage in ("first", "last"):
-            r, p = sigma("simplified", "residual", stage), sigma("simplified", "plain", stage)
-            cases |= {f"{stage}, layer {layer}": paired(r[layer], p.get(layer, none)) for layer in r.columns}
-        out.append(
-            all_of(
-                "yt_fig12",
-                "yt_fig12.simplified_above",
-                "simplified nets: residual σ above plain σ at every layer, at both stages (Fig 12a)",
-                cases,
-                "(stage, layer) cases of σ(residual) − σ(plain)",
-                diverged_note(sigmas, arch="simplified"),
-            )
-        )
-        rise = sigma("simplified", "residual", "first")
-        low, high = (rise.iloc[:, 0], rise.iloc[:, -1]) if rise.shape[1] else (none, none)
-        top = f"{rise.columns[-1]:g}" if rise.shape[1] else "L−1"
-        out.append(
-            weighed(
-                "yt_fig12",
-                "yt_fig12.rises",
-                "simplified residual nets: σ rises with the layer early in training (Fig 12a, red solid line)",
-                one_sample(high - low),
-                f"σ(layer {top}) − σ(layer 1); means {fmt(low.mean(), 3)} → "
-                f"{fmt(high.mean(), 3)}" + diverged_note(sigmas, arch="simplified", net="residual"),
-            )
-        )
+    ok = finished(sigmas)
+    out = _fig12_simplified(sigmas, ok) if "simplified" in set(sigmas.arch) else []
     cases = {
-        f"{arch} {net}": one_sample(sigma(arch, net, "first").mean(axis=1) - sigma(arch, net, "last").mean(axis=1))
+        f"{arch} {net}": one_sample(
+            _sigma_table(ok, arch, net, "first").mean(axis=1) - _sigma_table(ok, arch, net, "last").mean(axis=1)
+        )
         for arch in dict.fromkeys(sigmas.arch)
         for net in ("plain", "residual")
     }
@@ -526,21 +545,7 @@ def claims_fig12(sigmas: pd.DataFrame, spec: dict | None = None) -> list[Row]:
         )
     )
     if "fully-fledged" in set(sigmas.arch):
-        cases = {}
-        for stage in ("first", "last"):
-            r, p = sigma("fully-fledged", "residual", stage), sigma("fully-fledged", "plain", stage)
-            half = r.shape[1] // 2
-            cases[stage] = paired(r.iloc[:, half:].mean(axis=1), p.iloc[:, half:].mean(axis=1))
-        out.append(
-            all_of(
-                "yt_fig12",
-                "yt_fig12.full_deep_above",
-                "fully-fledged nets: residual σ above plain σ in the deeper half of the layers (Fig 12b)",
-                cases,
-                "stages of the deeper half's mean σ(residual) − σ(plain)",
-                diverged_note(sigmas, arch="fully-fledged"),
-            )
-        )
+        out.append(_fig12_full_deep_above(sigmas, ok))
     return out
 
 
@@ -560,28 +565,31 @@ def claims_cushion_full(samples: pd.DataFrame, spec: dict | None = None) -> list
 # ---------------------------------------------------------------- simulations (exact, or Monte Carlo with its se)
 
 
-def claims_fig11(data: pd.DataFrame, spec: dict | None = None) -> list[Row]:
-    """YT Fig 11 from the Monte Carlo means (parameter, value, net, the point's parameters, mean, se, approx_eq11)."""
-    out = []
-    res = data[data.net == "residual"]
-    panel = {q: res[res.parameter == q].sort_values("value") for q in dict.fromkeys(data.parameter)}
+def _fig11_eq11(res: pd.DataFrame) -> list[Row]:
+    """Eq. 11's approximation against the residual nets' simulation in panels (a)–(d), where its assumptions hold."""
     ad = res[res.parameter.isin(["n", "l", "sigma_A", "sigma_V"])]
     gap = (ad["mean"] - ad.approx_eq11).abs()
     valid = (ad.eps * ad.sigma_A < 0.1) & (ad.n >= 5)  # where its assumptions hold: εσ_A ≪ 1, n ≫ 1
-    if valid.any():
-        worst = ad.loc[gap[valid].idxmax()]
-        outside = f"; outside it up to {fmt(gap[~valid].max(), 2)}" if (~valid).any() else ""
-        out.append(
-            exact(
-                "yt_fig11",
-                "yt_fig11.eq11",
-                "Eq. 11's approximation and the simulation of residual nets almost coincide in (a)–(d), where "
-                "εσ_A < 0.1 and n ≥ 5 (within 0.01 + 2 se)",
-                bool((gap[valid] <= 0.01 + 2 * ad.se[valid]).all()),
-                f"largest |gap| {fmt(gap[valid].max(), 2)} ({worst.parameter} = {worst.value:g}) over "
-                f"{int(valid.sum())} points{outside}",
-            )
+    if not valid.any():
+        return []
+    worst = ad.loc[gap[valid].idxmax()]
+    outside = f"; outside it up to {fmt(gap[~valid].max(), 2)}" if (~valid).any() else ""
+    return [
+        exact(
+            "yt_fig11",
+            "yt_fig11.eq11",
+            "Eq. 11's approximation and the simulation of residual nets almost coincide in (a)–(d), where "
+            "εσ_A < 0.1 and n ≥ 5 (within 0.01 + 2 se)",
+            bool((gap[valid] <= 0.01 + 2 * ad.se[valid]).all()),
+            f"largest |gap| {fmt(gap[valid].max(), 2)} ({worst.parameter} = {worst.value:g}) over "
+            f"{int(valid.sum())} points{outside}",
         )
+    ]
+
+
+def _fig11_panels(panel: dict[str, pd.DataFrame]) -> list[Row]:
+    """The residual nets' panels: σ_V without effect (d), E[σ] rising with l (b) and with p (e)."""
+    out = []
     if "sigma_V" in panel and len(panel["sigma_V"]) > 1:
         d = panel["sigma_V"]
         spread, noise = d["mean"].max() - d["mean"].min(), 4 * d.se.max()
@@ -608,25 +616,37 @@ def claims_fig11(data: pd.DataFrame, spec: dict | None = None) -> list[Row]:
                     f"at {q} = {d.value.iloc[-1]:g}",
                 )
             )
+    return out
+
+
+def _fig11_residual_above(data: pd.DataFrame) -> list[Row]:
+    """Residual nets' E[σ] above plain nets' at every point of (a), (b), (d), weighed against the Monte Carlo se."""
     points = data[data.parameter.isin(["n", "l", "sigma_V"])]
     pairs = points.pivot_table(index=["parameter", "value"], columns="net", values=["mean", "se"])
-    if {"plain", "residual"} <= set(pairs.columns.get_level_values("net")):
-        # each point's gap in its Monte Carlo standard errors: above means beyond +2 se, below beyond −2 se
-        z = (pairs["mean"].residual - pairs["mean"].plain) / np.hypot(pairs["se"].residual, pairs["se"].plain)
-        above, below = int((z > MARGIN).sum()), int((z < -MARGIN).sum())
-        verdict = HOLDS if above == len(z) else FAILS if below else INCONCLUSIVE
-        out.append(
-            Row(
-                "yt_fig11",
-                "yt_fig11.residual_above",
-                "residual nets' E[σ] above plain nets' in (a), (b), (d)",
-                verdict,
-                NO_DATA,
-                f"{above} of {len(z)} points above by more than {MARGIN:g} se, {below} below; smallest gap "
-                f"{fmt(z.min(), 3)} se; smallest ratio {fmt((pairs['mean'].residual / pairs['mean'].plain).min(), 3)}",
-            )
+    if not {"plain", "residual"} <= set(pairs.columns.get_level_values("net")):
+        return []
+    # each point's gap in its Monte Carlo standard errors: above means beyond +2 se, below beyond −2 se
+    z = (pairs["mean"].residual - pairs["mean"].plain) / np.hypot(pairs["se"].residual, pairs["se"].plain)
+    above, below = int((z > MARGIN).sum()), int((z < -MARGIN).sum())
+    verdict = HOLDS if above == len(z) else FAILS if below else INCONCLUSIVE
+    return [
+        Row(
+            "yt_fig11",
+            "yt_fig11.residual_above",
+            "residual nets' E[σ] above plain nets' in (a), (b), (d)",
+            verdict,
+            NO_DATA,
+            f"{above} of {len(z)} points above by more than {MARGIN:g} se, {below} below; smallest gap "
+            f"{fmt(z.min(), 3)} se; smallest ratio {fmt((pairs['mean'].residual / pairs['mean'].plain).min(), 3)}",
         )
-    return out
+    ]
+
+
+def claims_fig11(data: pd.DataFrame, spec: dict | None = None) -> list[Row]:
+    """YT Fig 11 from the Monte Carlo means (parameter, value, net, the point's parameters, mean, se, approx_eq11)."""
+    res = data[data.net == "residual"]
+    panel = {q: res[res.parameter == q].sort_values("value") for q in dict.fromkeys(data.parameter)}
+    return _fig11_eq11(res) + _fig11_panels(panel) + _fig11_residual_above(data)
 
 
 def claims_fig13(data: pd.DataFrame, spec: dict | None = None) -> list[Row]:
