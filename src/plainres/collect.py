@@ -14,7 +14,7 @@ from .runfolder import GroupFolder, RunFolder
 def runs_of(done_files: list[Path]):
     """Every run the training jobs recorded: (identity and provenance, its evaluated metric rows)."""
     for done in done_files:
-        for entry in GroupFolder(Path(done).parent).done():
+        for entry in GroupFolder.of(done).done():
             folder = RunFolder(entry["dir"])
             config = folder.config()
             metrics = [r for r in folder.metrics() if r["train_loss"] != ""]

@@ -286,6 +286,14 @@ class RunFolder(_Folder):
 class GroupFolder(_Folder):
     """One training job's files: its checkpoint and its records."""
 
+    @classmethod
+    def of(cls, done: Path) -> GroupFolder:
+        """The group whose done.json is `done` (what a target's rule is given)."""
+        done = Path(done)
+        if done.name != "done.json":
+            raise ValueError(f"{done} is not a group's done.json")
+        return cls(done.parent)
+
     @property
     def checkpoint(self) -> Path:
         return self.path / "checkpoint.pt"

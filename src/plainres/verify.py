@@ -26,7 +26,7 @@ def damaged(runs_dir: Path = Path(RUNS_DIR)) -> tuple[list[str], dict]:
     for done in sorted(Path(runs_dir).glob(f"*/{GROUPS}/*/done.json")):
         checked["groups"] += 1
         try:
-            entries = GroupFolder(done.parent).done()
+            entries = GroupFolder.of(done).done()
         except Unreadable as error:
             problems.append(str(error))
             continue
