@@ -26,6 +26,18 @@ def run(workdir: Path, *args, **kwargs):
     )
 
 
+def run_controller(action: str, workdir: Path, *config: str, target: str = "yt_fig4") -> subprocess.CompletedProcess:
+    """`make run` or `make report` of `target` (plainres.controller), with this repository's Snakefile, in `workdir`."""
+    return subprocess.run(
+        [sys.executable, "-m", "plainres.controller", action, "--target", target, "--cores", "2"]
+        + ["--directory", str(workdir), "--config", *config],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
 @pytest.fixture(scope="session")
 def smoke(tmp_path_factory):
     """The smoke scale built end to end once, locally, for the slow tests that read it."""

@@ -7,11 +7,9 @@ import subprocess
 import sys
 
 import pytest
-from conftest import REPO, copy_of_the_repository, image_folder, make, needs_make, tar_of
+from conftest import REPO, copy_of_the_repository, image_folder, make, needs_make, run_controller, tar_of
 
 from plainres import controller, lock
-
-CONTROLLER = [sys.executable, "-m", "plainres.controller"]
 
 
 @pytest.mark.parametrize(
@@ -77,14 +75,7 @@ def test_one_targets_report_is_written_beside_the_full_report_and_whole(tmp_path
     full = tmp_path / "results" / "report.html"
     full.parent.mkdir(parents=True)
     full.write_text("the full report, untouched")
-    done = subprocess.run(
-        [*CONTROLLER, "run", "--target", "yt_fig4", "--cores", "2", "--directory", str(tmp_path), "--config"]
-        + ["scale=smoke"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    done = run_controller("run", tmp_path, "scale=smoke")
     assert done.returncode == 0, done.stderr[-3000:]
     report = tmp_path / "results" / "report-yt_fig4.html"
     assert report.read_text().rstrip().endswith("</html>") and "yt_fig4" in report.read_text()

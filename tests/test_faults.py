@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import REPO, SNAKEMAKE, copy_of_the_repository, make, needs_make, run
+from conftest import REPO, SNAKEMAKE, copy_of_the_repository, make, needs_make, run, run_controller
 
 from plainres import lock, retrain, verify
 from plainres.collect import collect
@@ -390,26 +390,18 @@ def test_a_full_disk_while_training_leaves_every_file_whole_and_the_job_resumes(
 
 def test_a_full_disk_while_writing_the_report_leaves_the_last_report_whole(small_disk):
     """The report is written under a temporary name: a full disk leaves no half page, and the last one stands."""
-    command = [*CONTROLLER, "report", "--target", "yt_fig4", "--directory", str(small_disk), "--config", "scale=smoke"]
-    built = subprocess.run(
-        [*CONTROLLER, "run", "--target", "yt_fig4", "--directory", str(small_disk), "--config", "scale=smoke"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    built = run_controller("run", small_disk, "scale=smoke")
     assert built.returncode == 0, built.stderr[-3000:]
     report = small_disk / "results" / "report-yt_fig4.html"
     before = report.read_bytes()
     assert before.rstrip().endswith(b"</html>")
     fill(small_disk, leave=len(before) // 3)
-    full = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600)
+    full = run_controller("report", small_disk, "scale=smoke")
     assert full.returncode != 0 and "No space left on device" in full.stdout + full.stderr
     assert report.read_bytes() == before
     assert not list((small_disk / "results").glob(".*partial*")) and not temporaries(small_disk)
 
 
-CONTROLLER = [sys.executable, "-m", "plainres.controller"]
 STALLED_WRITE = (
     "import os, sys, time\n"
     "from plainres import files\n"
