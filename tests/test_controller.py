@@ -46,7 +46,7 @@ def test_two_controllers_started_in_the_same_instant_one_holds_the_lock_and_the_
         "import sys, time; from pathlib import Path; from plainres import lock\n"
         "try:\n"
         "    with lock.held(Path(sys.argv[1]), 'make run ' + sys.argv[2]):\n"
-        "        time.sleep(3)\n"
+        "        time.sleep(8)\n"  # long enough for every contender to start meanwhile
         "except lock.Busy as busy:\n"
         "    sys.exit(str(busy))\n"
     )
