@@ -469,6 +469,23 @@ def test_the_compiled_step_equals_the_eager_step_over_epochs(tmp_path, data_file
 
 @pytest.mark.slow
 @compiled_only
+def test_a_compiled_job_across_every_milestone_compiles_two_graphs(tmp_path, data_file, monkeypatch):
+    """lr enters the compiled step as a tensor: more milestones than the paper's schedule has (four) recompile
+    nothing, and the step's only graphs are a full and the epoch's short last minibatch; in the mode CUDA uses."""
+    from torch._dynamo.utils import counters
+
+    from plainres import step
+
+    monkeypatch.setattr(step, "compile_mode", lambda device: "reduce-overhead")
+    counters.clear()
+    cfg = replace(FAST, epochs=5, milestones=(1, 2, 3, 4), train_subset=80, compile="on")  # 32, 32 and 16 images
+    train(tmp_path, [Run("simplified", "residual", 5, "hmwi", 0)], cfg, data_file)
+    assert counters["stats"]["unique_graphs"] == 2, dict(counters["stats"])
+    assert not counters["recompiles"], dict(counters["recompiles"])
+
+
+@pytest.mark.slow
+@compiled_only
 def test_a_run_resumed_across_the_compiled_step_is_bit_identical_to_an_uninterrupted_one(
     tmp_path, data_file, monkeypatch
 ):

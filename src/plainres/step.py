@@ -12,8 +12,8 @@ loss-plus-penalty form. Momentum buffers start at 0, so the first step's buf is 
 the compiled step ran 1.1× the eager one but its compile took ~40 s, longer than a CPU-scale job trains
 (bench/bench_train.py --cases fp32 fp32+compiled; docs/engine.md, Throughput); `on` compiles anywhere; `off` never.
 A step that fails to compile falls back to eager with one warning. Static shapes: a full minibatch and the
-epoch's last, shorter one are two graphs; lr is an input of the graph (dynamo does not specialise floats),
-so a milestone recompiles nothing.
+epoch's last, shorter one are two graphs. lr enters the compiled graph as a 0-d tensor, updated in place: dynamo
+specialises a Python float, which would compile a graph per lr, a recompile at every milestone.
 """
 
 from __future__ import annotations
@@ -73,12 +73,25 @@ def add_decay(
 
 
 def momentum_update(
-    params: list[torch.Tensor], grads: list[torch.Tensor], buffers: list[torch.Tensor], lr: float, momentum: float
+    params: list[torch.Tensor],
+    grads: list[torch.Tensor],
+    buffers: list[torch.Tensor],
+    lr: float | torch.Tensor,
+    momentum: float,
 ) -> None:
-    """buf ← m·buf + g, θ ← θ − lr·buf, in place (torch.optim.SGD, dampening 0, no Nesterov)."""
+    """buf ← m·buf + g, θ ← θ − lr·buf, in place (torch.optim.SGD, dampening 0, no Nesterov); lr a number, or a
+    0-d tensor (the compiled step's, so that a new lr is no new graph)."""
     torch._foreach_mul_(buffers, momentum)
     torch._foreach_add_(buffers, grads)
-    torch._foreach_add_(params, buffers, alpha=-lr)
+    if isinstance(lr, torch.Tensor):
+        torch._foreach_sub_(params, torch._foreach_mul(buffers, lr))
+    else:
+        torch._foreach_add_(params, buffers, alpha=-lr)
+
+
+def compile_mode(device: torch.device) -> str | None:
+    """torch.compile's mode for the step: CUDA graphs on a GPU (no launch per kernel), inductor's default else."""
+    return "reduce-overhead" if device.type == "cuda" else None
 
 
 class Step:
@@ -90,20 +103,21 @@ class Step:
         self.anchored = [names.index(n) for n in group.weight_names if n in group.anchors]
         self.anchors = [group.anchors[n] for n in group.weight_names if n in group.anchors]
         self.free = [names.index(n) for n in group.weight_names if n not in group.anchors]
-        self.compiled = None
+        self.compiled, self.lr = None, torch.zeros((), dtype=torch.float64, device=device)
         if compiles(cfg.compile, device):
             # a fresh cache for this job's step, and a recompile past the limit raises (→ eager, warned), never
             # a silent eager step
             torch._dynamo.reset()
             torch._dynamo.config.fail_on_recompile_limit_hit = True
-            mode = "reduce-overhead" if device.type == "cuda" else None  # CUDA graphs: no launch per kernel
-            if device.type == "cuda":  # CUDA graphs need the tensors the step mutates at fixed addresses
+            mode = compile_mode(device)
+            if device.type == "cuda":  # CUDA graphs need the tensors the step reads and mutates at fixed addresses
                 for t in (
                     *group.params.values(),
                     *group.buffers.values(),
                     *optimiser.momentum_buffers(),
                     dd.train_x,
                     dd.train_y,
+                    self.lr,
                 ):
                     torch._dynamo.mark_static_address(t)
             self.compiled = torch.compile(
@@ -164,7 +178,8 @@ class Step:
         buffers = self.optimiser.momentum_buffers()
         if self.compiled is not None and not capture:
             try:
-                losses, _ = self.compiled(plan, lr, buffers)
+                self.lr.fill_(lr)
+                losses, _ = self.compiled(plan, self.lr, buffers)
                 return losses.clone(), None  # a CUDA graph's outputs are overwritten by its next replay
             except Exception as error:  # noqa: BLE001 (any failure to capture: fall back, never crash)
                 warnings.warn(
