@@ -12,7 +12,7 @@ from dataclasses import replace
 import pytest
 import torch
 import torch.nn.functional as F
-from conftest import SHARED_DATA
+from conftest import REPO, SHARED_DATA
 
 from plainres.data import acquire, load_cached, save_cached, synthetic
 from plainres.minibatches import DeviceData, augment, epoch_plan
@@ -511,24 +511,89 @@ def test_a_run_resumed_across_the_compiled_step_is_bit_identical_to_an_uninterru
         assert (ra / "iterations.csv").read_bytes() == (rb / "iterations.csv").read_bytes()
 
 
-def test_a_step_that_cannot_be_compiled_trains_on_eagerly_with_one_warning(tmp_path, data_file, monkeypatch):
+def uncompilable(monkeypatch):
+    """torch.compile as where it cannot capture the step: dynamo fails before the graph runs."""
+    from torch._dynamo.exc import Unsupported
+
     def broken(fn, **kwargs):
         def call(*args):
-            raise RuntimeError("no C++ compiler here\nmore detail")
+            raise Unsupported("no C++ compiler here\nmore detail")
 
         return call
 
     monkeypatch.setattr(torch, "compile", broken)
+
+
+def test_a_step_that_cannot_be_compiled_trains_on_eagerly_with_one_warning_under_compile_auto(
+    tmp_path, data_file, monkeypatch
+):
+    from plainres import step
+
+    uncompilable(monkeypatch)
+    monkeypatch.setattr(step, "compiles", lambda mode, device: mode != "off")  # auto compiles here, as on a GPU
     runs = [Run("simplified", "residual", 5, "hmwi", 0)]
     _, _, eager = train(tmp_path, runs, replace(FAST, compile="off"), data_file, "eager")
     with pytest.warns(
-        UserWarning,
-        match=r"could not capture the training step \(RuntimeError: no C\+\+ compiler "
-        r"here\); training on in eager mode",
+        UserWarning, match=r"could not capture the training step \(Unsupported: no C\+\+ compiler here\); training on"
     ) as caught:
-        _, _, fallback = train(tmp_path, runs, replace(FAST, compile="on"), data_file, "fallback")
+        _, _, fallback = train(tmp_path, runs, replace(FAST, compile="auto"), data_file, "fallback")
     assert len([w for w in caught if "could not capture" in str(w.message)]) == 1
     assert all(torch.equal(eager[0][k], fallback[0][k]) for k in eager[0])
+
+
+def test_compile_on_that_cannot_compile_is_an_error_naming_the_step(tmp_path, data_file, monkeypatch):
+    uncompilable(monkeypatch)
+    runs = [Run("simplified", "residual", 5, "hmwi", 0)]
+    with pytest.raises(
+        RuntimeError, match=r"SGD step 1 of epoch 1 \(1 of the job\) failed: StepCompileError: compile: on"
+    ):
+        train(tmp_path, runs, replace(FAST, compile="on"), data_file)
+
+
+def test_a_step_that_fails_after_it_compiled_stops_the_job_and_is_never_retried(tmp_path, data_file, monkeypatch):
+    """Only a failure to compile falls back: one inside the step (a CUDA error, say, after the update began) stops
+    the job with the step and epoch named, and the step does not run again eagerly (it would be applied twice)."""
+    from plainres import step
+
+    calls = []
+
+    def failing_at_step_3(fn, **kwargs):
+        def call(*args):
+            calls.append(1)
+            if len(calls) == 3:
+                raise RuntimeError("CUDA error: an illegal memory access was encountered")
+            return fn(*args)
+
+        return call
+
+    original, functional = step.Step.eager, []
+
+    def spy(self, plan, lr, buffers, capture=False, functional_=False, **kwargs):
+        functional.append(kwargs.get("functional", functional_))  # True: through the "compiled" step
+        return original(self, plan, lr, buffers, capture, **kwargs)
+
+    monkeypatch.setattr(torch, "compile", failing_at_step_3)
+    monkeypatch.setattr(step.Step, "eager", spy)
+    runs = [Run("simplified", "residual", 5, "hmwi", 0)]
+    with pytest.raises(RuntimeError, match=r"SGD step 3 of epoch 1 \(3 of the job\) failed: RuntimeError: CUDA error"):
+        train(tmp_path, runs, replace(FAST, compile="on"), data_file)
+    assert len(calls) == 3 and functional == [True, True]  # no eager step after the failure
+
+
+@pytest.mark.skipif(not (REPO / "bench" / "bench_train.py").exists(), reason="the benchmark is not here")
+def test_the_benchmark_refuses_to_label_an_eager_step_compiled(tmp_path, data_file, monkeypatch):
+    sys.path.insert(0, str(REPO / "bench"))
+    monkeypatch.setattr(sys, "path", sys.path)
+    import bench_train
+
+    uncompilable(monkeypatch)
+    cfg = replace(FAST, epochs=2, snapshot_epochs=(), snapshot_iterations=())
+    label, measure = bench_train.case(
+        "fp32+compiled", bench_train.RUN, data_file, cfg, torch.device("cpu"), 1, tmp_path
+    )
+    assert "compiled" in label
+    with pytest.raises(RuntimeError, match="StepCompileError: compile: on"):
+        measure()
 
 
 def test_the_functional_gradient_the_compiler_captures_is_autograds_bit_for_bit(data_file):

@@ -11,7 +11,10 @@ loss-plus-penalty form. Momentum buffers start at 0, so the first step's buf is 
 `compile` (TrainConfig): `auto` compiles on CUDA (CUDA graphs: `mode="reduce-overhead"`) and not on a CPU, where
 the compiled step ran 1.1× the eager one but its compile took ~40 s, longer than a CPU-scale job trains
 (bench/bench_train.py --cases fp32 fp32+compiled; docs/engine.md, Throughput); `on` compiles anywhere; `off` never.
-A step that fails to compile falls back to eager with one warning. Static shapes: a full minibatch and the
+With `compile: auto`, a step that cannot be compiled (a failure while dynamo traces it or the backend compiles
+it, before any tensor is changed) trains on eagerly, with one warning; with `compile: on` that is an error. Any
+other failure of the step stops the job (the engine names the step and the epoch): it is never retried, so a
+step is never applied twice and a CUDA error is never run over. Static shapes: a full minibatch and the
 epoch's last, shorter one are two graphs. lr enters the compiled graph as a 0-d tensor, updated in place: dynamo
 specialises a Python float, which would compile a graph per lr, a recompile at every milestone.
 """
@@ -87,6 +90,18 @@ def momentum_update(
         torch._foreach_sub_(params, torch._foreach_mul(buffers, lr))
     else:
         torch._foreach_add_(params, buffers, alpha=-lr)
+
+
+class StepCompileError(RuntimeError):
+    """`compile: on`, and torch.compile could not capture the step."""
+
+
+def compile_failure(error: BaseException) -> bool:
+    """Whether `error` is torch.compile failing to trace or compile the step, raised before the compiled graph runs
+    (dynamo's own exceptions, the recompile limit); anything else is a failure of the step itself."""
+    from torch._dynamo import exc  # imported with the compiler, which only a compiled step loads
+
+    return isinstance(error, (exc.TorchDynamoException, exc.FailOnRecompileLimitHit))
 
 
 def compile_mode(device: torch.device) -> str | None:
@@ -177,15 +192,22 @@ class Step:
         """The step (compiled where the config says so; capturing steps, Fig 10's first epochs, run eager)."""
         buffers = self.optimiser.momentum_buffers()
         if self.compiled is not None and not capture:
+            self.lr.fill_(lr)
             try:
-                self.lr.fill_(lr)
                 losses, _ = self.compiled(plan, self.lr, buffers)
-                return losses.clone(), None  # a CUDA graph's outputs are overwritten by its next replay
-            except Exception as error:  # noqa: BLE001 (any failure to capture: fall back, never crash)
+            except Exception as error:
+                if not compile_failure(error):
+                    raise
+                why = f"{type(error).__name__}: {str(error).splitlines()[0][:200] if str(error) else ''}"
+                if self.cfg.compile == "on":
+                    raise StepCompileError(
+                        f"compile: on, and torch.compile could not capture the training step ({why}); "
+                        f"set compile: auto (falls back to eager, warned) or off"
+                    ) from error
                 warnings.warn(
-                    f"torch.compile could not capture the training step ({type(error).__name__}: "
-                    f"{str(error).splitlines()[0][:200]}); training on in eager mode",
-                    stacklevel=2,
+                    f"torch.compile could not capture the training step ({why}); training on eagerly", stacklevel=2
                 )
                 self.compiled = None
+            else:
+                return losses.clone(), None  # a CUDA graph's outputs are overwritten by its next replay
         return self.eager(plan, lr, buffers, capture)

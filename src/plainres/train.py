@@ -298,7 +298,13 @@ def train_epoch(job: Job, state: _State, epoch: int) -> torch.Tensor:
     grads = torch.empty(k, n, width, dtype=job.dtype, device=dev) if capture else None
     snap_iters = set(cfg.snapshot_iterations)
     for it in range(job.batches):
-        losses[it], final_grad = train_step(job, plans, it, capture)
+        try:
+            losses[it], final_grad = train_step(job, plans, it, capture)
+        except Exception as error:  # a step is never retried: it may have changed the weights, or the device
+            raise RuntimeError(
+                f"{job.name}: SGD step {it + 1} of epoch {epoch} ({state.iteration + 1} of the job) failed: "
+                f"{type(error).__name__}: {str(error).splitlines()[0][:300] if str(error) else ''}"
+            ) from error
         if capture:
             grads[:, it * cfg.batch_size : it * cfg.batch_size + final_grad.shape[1]] = final_grad
         state.iteration += 1
