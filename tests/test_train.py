@@ -12,6 +12,7 @@ from dataclasses import replace
 import pytest
 import torch
 import torch.nn.functional as F
+import yaml
 from conftest import REPO, SHARED_DATA
 
 from plainres.data import acquire, load_cached, save_cached, synthetic
@@ -429,7 +430,6 @@ def test_compile_auto_means_cuda_only():
     assert compiles("on", torch.device("cpu")) and not compiles("off", torch.device("cuda"))
     with pytest.raises(ValueError, match="compile must be one of"):
         TrainConfig(epochs=1, lr=0.1, compile="yes")
-    import yaml  # a bare on/off in config.yaml arrives as a boolean
 
     assert TrainConfig.from_dict({"epochs": 1, "lr": 0.1, **yaml.safe_load("compile: on")}).compile == "on"
     assert (
@@ -663,3 +663,53 @@ def test_training_in_channels_last_is_the_same_arithmetic_in_another_layout(tmp_
             got = [float(r[column]) for r in getattr(RunFolder(ob), rows)()]
             want = [float(r[column]) for r in getattr(RunFolder(oa), rows)()]
             assert got == pytest.approx(want, rel=1e-12, abs=1e-15)
+
+
+@pytest.fixture
+def cuda_numerics():
+    """torch's global numerics flags, restored after the test."""
+    saved = (
+        torch.backends.cuda.matmul.allow_tf32,
+        torch.backends.cudnn.allow_tf32,
+        torch.backends.cudnn.benchmark,
+        torch.backends.cudnn.deterministic,
+        torch.are_deterministic_algorithms_enabled(),
+        os.environ.get("CUBLAS_WORKSPACE_CONFIG"),
+    )
+    yield
+    matmul, conv, benchmark, deterministic, algorithms, workspace = saved
+    torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = matmul, conv
+    torch.backends.cudnn.benchmark, torch.backends.cudnn.deterministic = benchmark, deterministic
+    torch.use_deterministic_algorithms(algorithms)
+    if workspace is None:
+        os.environ.pop("CUBLAS_WORKSPACE_CONFIG", None)
+    else:
+        os.environ["CUBLAS_WORKSPACE_CONFIG"] = workspace
+
+
+def test_on_cuda_float32_is_float32_and_deterministic_means_deterministic_algorithms(cuda_numerics, monkeypatch):
+    from plainres.train import device_numerics
+
+    monkeypatch.delenv("CUBLAS_WORKSPACE_CONFIG", raising=False)
+    torch.backends.cudnn.allow_tf32 = True  # cuDNN's default
+    device_numerics(FAST, torch.device("cuda"))
+    assert not torch.backends.cudnn.allow_tf32 and not torch.backends.cuda.matmul.allow_tf32
+    assert torch.are_deterministic_algorithms_enabled() and torch.backends.cudnn.deterministic
+    assert not torch.backends.cudnn.benchmark and os.environ["CUBLAS_WORKSPACE_CONFIG"] == ":4096:8"
+    device_numerics(replace(FAST, tf32=True), torch.device("cuda"))
+    assert torch.backends.cudnn.allow_tf32 and torch.backends.cuda.matmul.allow_tf32
+    torch.use_deterministic_algorithms(False)
+    device_numerics(FAST, torch.device("cpu"))  # a CPU's kernels are deterministic: nothing set
+    assert not torch.are_deterministic_algorithms_enabled()
+
+
+def test_tf32_reaches_the_job_and_its_fingerprint():
+    from plainres.configuration import resolve
+    from plainres.grid import experiment_runs
+    from plainres.train import fingerprint
+
+    base = yaml.safe_load((REPO / "config.yaml").read_text())
+    config = resolve(base, {"scale": "smoke", "train": {"tf32": True}})
+    (run, cfg), *_ = experiment_runs(config, "table1")
+    assert cfg.tf32 and cfg.to_dict()["tf32"] is True and "tf32" not in replace(cfg, tf32=False).to_dict()
+    assert fingerprint([run], cfg, "sha") != fingerprint([run], replace(cfg, tf32=False), "sha")

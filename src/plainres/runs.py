@@ -56,7 +56,8 @@ class TrainConfig:
     snapshot_every: int = 0  # also every k-th epoch from 0 (0: off); LW App. C reads every epoch
     train_subset: int | None = None
     test_subset: int | None = None
-    deterministic: bool = True
+    deterministic: bool = True  # on CUDA: deterministic algorithms and kernels (train.device_numerics)
+    tf32: bool = False  # on CUDA: TF32 in matmuls and convolutions (10-bit mantissa); off: float32 is float32
     log_iterations: bool = False  # every minibatch loss to iterations.csv (YT Fig 6)
     capture_final_grad_epochs: int = 0  # ∂L/∂a⁽ᴸ⁾ of every sample in epochs 1..n (YT Fig 10)
     compile: str = "auto"  # the training step through torch.compile: auto (on CUDA only), on, off (step.py)

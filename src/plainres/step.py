@@ -124,6 +124,10 @@ class Step:
             # a silent eager step
             torch._dynamo.reset()
             torch._dynamo.config.fail_on_recompile_limit_hit = True
+            if cfg.deterministic and device.type == "cuda":  # no kernel choice timed afresh in each job
+                from torch._inductor import config as inductor
+
+                inductor.deterministic = True
             mode = compile_mode(device)
             if device.type == "cuda":  # CUDA graphs need the tensors the step reads and mutates at fixed addresses
                 for t in (

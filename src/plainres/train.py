@@ -21,6 +21,7 @@ import dataclasses
 import hashlib
 import json
 import math
+import os
 import sys
 import time
 import warnings
@@ -136,6 +137,22 @@ class Job:
         return self.cfg.batches(self.n)
 
 
+def device_numerics(cfg: TrainConfig, dev: torch.device) -> None:
+    """On CUDA, before anything reaches the GPU: TF32 only where `tf32` asks (cuDNN allows it by default, which
+    would make float32 convolutions TF32), and with `deterministic` deterministic algorithms (cuBLAS's with a
+    fixed workspace) and cuDNN without benchmarking; the compiled step adds inductor's deterministic mode
+    (step.Step). Nothing on a CPU, whose kernels are deterministic."""
+    if dev.type != "cuda":
+        return
+    torch.backends.cuda.matmul.allow_tf32 = cfg.tf32
+    torch.backends.cudnn.allow_tf32 = cfg.tf32
+    if cfg.deterministic:
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # read when cuBLAS starts
+        torch.backends.cudnn.benchmark = False
+        torch.backends.cudnn.deterministic = True
+        torch.use_deterministic_algorithms(True)
+
+
 def setup(
     runs: list[Run],
     cfg: TrainConfig,
@@ -154,9 +171,7 @@ def setup(
         raise ValueError(f"a seed group differs only in seeds; got {sorted(shape)}")
     dev = pick_device(device)
     dtype = DTYPES[cfg.dtype]
-    if cfg.deterministic and dev.type == "cuda":
-        torch.backends.cudnn.benchmark = False
-        torch.backends.cudnn.deterministic = True
+    device_numerics(cfg, dev)
     data, meta = load_cached(Path(data_path))
     dd = DeviceData(data, meta, dev, dtype, cfg.train_subset, cfg.test_subset)
     del data
