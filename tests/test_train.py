@@ -694,7 +694,8 @@ def test_on_cuda_float32_is_float32_and_deterministic_means_deterministic_algori
     torch.backends.cudnn.allow_tf32 = True  # cuDNN's default
     device_numerics(FAST, torch.device("cuda"))
     assert not torch.backends.cudnn.allow_tf32 and not torch.backends.cuda.matmul.allow_tf32
-    assert torch.are_deterministic_algorithms_enabled() and torch.backends.cudnn.deterministic
+    assert torch.are_deterministic_algorithms_enabled() and torch.is_deterministic_algorithms_warn_only_enabled()
+    assert torch.backends.cudnn.deterministic
     assert not torch.backends.cudnn.benchmark and os.environ["CUBLAS_WORKSPACE_CONFIG"] == ":4096:8"
     device_numerics(replace(FAST, tf32=True), torch.device("cuda"))
     assert torch.backends.cudnn.allow_tf32 and torch.backends.cuda.matmul.allow_tf32
