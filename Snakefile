@@ -3,6 +3,7 @@ import os
 import shlex
 import sys
 
+import torch
 from snakemake.utils import min_version
 
 from plainres import configuration, grid, targets

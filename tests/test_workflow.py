@@ -2,6 +2,7 @@
 
 import itertools
 import json
+import os
 import re
 import shlex
 import shutil
@@ -324,6 +325,50 @@ def test_a_sites_partition_account_runtime_memory_and_threads_reach_the_training
     }
     _, defaults = train_job()
     assert "slurm_partition" not in defaults and "slurm_account" not in defaults
+
+
+def test_a_training_job_on_a_gpu_asks_for_one_gpu_and_what_its_compile_takes(tmp_path):
+    """device: cuda, or auto where the planning machine shows a GPU (torch.cuda mocked), gives each training job
+    gpu=1, so that `--resources gpu=N` runs N at once, and resources.train's gpu_threads and gpu_mem_mb."""
+    target = "results/runs/fig10/_groups/simplified-residual-d5-hmwi-s0/done.json"
+    mocked = tmp_path / "mocked"
+    mocked.mkdir()
+    (mocked / "sitecustomize.py").write_text(
+        "import torch\ntorch.cuda.is_available = lambda: True\ntorch.cuda.device_count = lambda: 1\n"
+    )
+    sees_a_gpu = {**os.environ, "PYTHONPATH": os.pathsep.join([str(mocked), os.environ.get("PYTHONPATH", "")])}
+    site = "resources={train: {threads: 2, gpu_threads: 12, gpu_mem_mb: 24000}}"
+    for config, env, gpu in (
+        ("device=cpu", None, "0"),
+        ("device=cuda", None, "1"),
+        ("device=auto", None, "0"),
+        ("device=auto", sees_a_gpu, "1"),
+    ):
+        out = subprocess.run(
+            [
+                *SNAKEMAKE[:-1],
+                "16",
+                "--directory",
+                str(tmp_path),
+                "-n",
+                target,
+                "--config",
+                "scale=smoke",
+                site,
+                config,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env=env,
+        )
+        assert out.returncode == 0, out.stderr[-2000:]
+        job = out.stdout[out.stdout.index("rule train:") :].split("\n\n")[0]
+        resources = dict(kv.split("=", 1) for kv in re.search(r"resources: (.*)", job).group(1).split(", "))
+        threads = re.search(r"threads: (\d+)", job).group(1)
+        assert (resources["gpu"], resources["mem_mb"], threads) == (
+            (gpu, "24000", "12") if gpu == "1" else (gpu, "2000", "2")
+        ), (config, job)
 
 
 DIVERGING = "train={lr: 50}"  # a rate at which some smoke runs diverge and most do not

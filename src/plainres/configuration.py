@@ -328,3 +328,15 @@ def _check_reads(config: dict, key: str, spec: dict, arch: str | None = None) ->
         raise ConfigError(
             f"{key}.seeds: {spec['seeds']} seeds are read, experiments.{spec['experiment']}.seeds trains {exp['seeds']}"
         )
+
+
+def train_resources(config: dict, visible_gpus: int) -> dict:
+    """What one training job asks for: on a GPU (device cuda…, or auto where `visible_gpus` shows one) one GPU and
+    the threads and memory that compiling its step takes; on the CPU none, and its own threads and memory."""
+    train = config["resources"]["train"]
+    on_gpu = config["device"].startswith("cuda") or (config["device"] == "auto" and visible_gpus > 0)
+    return {
+        "gpu": int(on_gpu),
+        "threads": train["gpu_threads" if on_gpu else "threads"],
+        "mem_mb": train["gpu_mem_mb" if on_gpu else "mem_mb"],
+    }

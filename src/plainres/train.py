@@ -33,6 +33,7 @@ import torch
 
 from . import provenance
 from .data import load_cached
+from .devices import job_device
 from .files import Unreadable, load_torch, remove_temporaries, save_torch
 from .minibatches import DeviceData, epoch_plan
 from .runfolder import METRICS, GroupFolder, RunFolder
@@ -560,6 +561,20 @@ def run_job(job: dict, data: Path, device: str) -> list[tuple[Run, str, str]]:
         device,
     )
     return list(zip(runs, job["out_dirs"], statuses))
+
+
+def run_claimed(job: dict, data: Path, threads: int, lock_dir: Path) -> list[tuple[Run, str, str]]:
+    """A workflow's training job: `threads` for torch and for inductor's compile workers; on a machine that shows
+    GPUs, one claimed for this job alone (devices.job_device) and made the current device, so that inductor and
+    Triton use it too; then run_job."""
+    torch.set_num_threads(threads)
+    os.environ["TORCHINDUCTOR_COMPILE_THREADS"] = str(threads)
+    gpus = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    uuids = [str(torch.cuda.get_device_properties(i).uuid) for i in range(gpus)]
+    with job_device(job["device"], gpus, lock_dir, uuids) as device:
+        if device.startswith("cuda"):
+            torch.cuda.set_device(torch.device(device))
+        return run_job(job, data, device)
 
 
 def main(argv=None):

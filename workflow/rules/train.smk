@@ -3,6 +3,8 @@
 # An experiment's groups; one that an earlier experiment trains already is that experiment's (trained once).
 JOBS = grid.training_jobs(C)
 GROUPS = {(g.experiment, g.group_id): g for groups in JOBS.values() for g in groups}
+# One GPU for a job that trains on one (and the threads and memory its compile takes), none for a CPU job.
+TRAIN = configuration.train_resources(C, torch.cuda.device_count() if torch.cuda.is_available() else 0)
 
 
 rule train:
@@ -17,11 +19,11 @@ rule train:
     wildcard_constraints:
         experiment="[^/]+",
         group="[^/]+",
-    threads: C["resources"]["train"]["threads"]
+    threads: TRAIN["threads"]
     resources:
         **{f"slurm_{k}": v for k in ("partition", "account") if (v := C["resources"]["train"][k])},
-        gpu=C["resources"]["train"]["gpu"],
-        mem_mb=C["resources"]["train"]["mem_mb"],
+        gpu=TRAIN["gpu"],
+        mem_mb=TRAIN["mem_mb"],
         runtime=C["resources"]["train"]["runtime"],
     params:
         job=training_job,
