@@ -458,13 +458,20 @@ def test_the_compiled_step_equals_the_eager_step_over_epochs(tmp_path, data_file
         [Run("fully-fledged", "residual", 8, "kwi", s) for s in (0, 1)],
         [Run("simplified", "plain", 8, "kwi", 3)],
     ):
-        _, eager_outs, eager = train(tmp_path, runs, replace(cfg, compile="off"), data_file, "eager")
-        _, compiled_outs, compiled = train(tmp_path, runs, replace(cfg, compile="on"), data_file, "compiled")
-        for e, c, eo, co in zip(eager, compiled, eager_outs, compiled_outs):
-            assert rel(flat(c), flat(e)) <= 1e-5, rel(flat(c), flat(e))
-            le = [float(r["minibatch_loss"]) for r in RunFolder(eo).iterations()]
-            lc = [float(r["minibatch_loss"]) for r in RunFolder(co).iterations()]
-            assert len(lc) == 5 and lc == pytest.approx(le, rel=1e-5)
+        compiled_against_eager(tmp_path, runs, cfg, data_file, bound=1e-5)
+
+
+def compiled_against_eager(tmp_path, runs, cfg, data_file, bound: float):
+    """`runs` trained eagerly and through the compiled step: the final weights and every minibatch loss within
+    `bound` (relative)."""
+    _, eager_outs, eager = train(tmp_path, runs, replace(cfg, compile="off"), data_file, "eager")
+    _, compiled_outs, compiled = train(tmp_path, runs, replace(cfg, compile="on"), data_file, "compiled")
+    for e, c, eo, co in zip(eager, compiled, eager_outs, compiled_outs):
+        assert all(torch.isfinite(v).all() for v in c.values())
+        assert rel(flat(c), flat(e)) <= bound, rel(flat(c), flat(e))
+        le = [float(r["minibatch_loss"]) for r in RunFolder(eo).iterations()]
+        lc = [float(r["minibatch_loss"]) for r in RunFolder(co).iterations()]
+        assert len(lc) == 5 and lc == pytest.approx(le, rel=bound)
 
 
 @pytest.mark.slow
@@ -476,14 +483,7 @@ def test_a_compiled_bf16_group_of_bn_nets_trains_as_the_eager_one(tmp_path, data
     the CPU, the weights within 2.2e-6 and every minibatch loss within 9e-6 (relative); the bound is 1e-4."""
     cfg = replace(FAST, epochs=1, lr=0.01, batch_size=40, bf16=True, log_iterations=True)
     runs = [Run("fully-fledged", "residual", 8, "kwi", s) for s in (0, 1)]
-    _, eager_outs, eager = train(tmp_path, runs, replace(cfg, compile="off"), data_file, "eager")
-    _, compiled_outs, compiled = train(tmp_path, runs, replace(cfg, compile="on"), data_file, "compiled")
-    for e, c, eo, co in zip(eager, compiled, eager_outs, compiled_outs):
-        assert rel(flat(c), flat(e)) <= 1e-4, rel(flat(c), flat(e))
-        le = [float(r["minibatch_loss"]) for r in RunFolder(eo).iterations()]
-        lc = [float(r["minibatch_loss"]) for r in RunFolder(co).iterations()]
-        assert len(lc) == 5 and lc == pytest.approx(le, rel=1e-4)
-        assert all(torch.isfinite(v).all() for v in c.values())
+    compiled_against_eager(tmp_path, runs, cfg, data_file, bound=1e-4)
 
 
 @pytest.mark.slow
