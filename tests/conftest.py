@@ -1,4 +1,5 @@
 import itertools
+import os
 import shutil
 import subprocess
 import sys
@@ -75,11 +76,14 @@ def copy_of_the_repository(root: Path) -> Path:
 
 
 def make(root: Path, *args) -> subprocess.CompletedProcess:
-    """`make …` in a copy of the repository with this session's .venv (-o: never reinstall it)."""
+    """`make …` in a copy of the repository with this session's .venv (-o: never reinstall it), as a user runs it
+    from a shell: outside the `make test` that runs the tests (no MAKELEVEL, so make's own lines read `make: ***`)."""
     venv = REPO / ".venv"
+    outside = {k: v for k, v in os.environ.items() if k not in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS", "MAKEOVERRIDES")}
     return subprocess.run(
         ["make", f"VENV={venv}", "-o", str(venv / ".installed"), *args],
         cwd=root,
+        env=outside,
         capture_output=True,
         text=True,
         timeout=1800,
