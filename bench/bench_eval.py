@@ -1,5 +1,5 @@
-"""Evaluation against training, per image, on this machine: the engine's evaluation forward (eval mode, no
-gradient) in each memory layout and batch size, against its training step (case (b) of bench_train.py),
+"""Evaluation against training, per image, on this machine: the engine's evaluation forward (eval mode,
+inference_mode) in each memory layout and batch size, against its training step (case (b) of bench_train.py),
 measured side by side in one process, so the ratio holds however fast the machine is today.
 
     python bench/bench_eval.py                    # simplified depth-20 residual net, float32
@@ -68,8 +68,8 @@ def main():
     def evaluation(batch: int, channels_last: bool):
         def fn():
             group.train(False)
-            forward = group.inference(channels_last)
-            with torch.no_grad():
+            forward = group.inference(channels_last, copy_weights=channels_last)  # as evaluation.py on a CPU
+            with torch.inference_mode():
                 for i in range(0, args.images, batch):
                     forward(dd.normalise(dd.train_x[i : i + batch]))
             if device.type == "cuda":

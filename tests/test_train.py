@@ -245,17 +245,33 @@ def test_evaluation_in_channels_last_equals_the_contiguous_forward(data_file, ar
     """The CPU's evaluation layout changes rounding only: loss and error as the contiguous forward gives them."""
     from contextlib import nullcontext
 
-    from plainres.seedgroup import SeedGroup, evaluate
+    from plainres.evaluation import Evaluator
+    from plainres.seedgroup import SeedGroup
 
     dd = device_data(data_file)
     model = make_model(Run(arch, net, 8, "kwi", 0))
     group = SeedGroup([model], decay_on_T_inverse=False)
-    got = evaluate(group, dd, dd.train_x, dd.train_y, 100, nullcontext())
+    cfg = TrainConfig(epochs=1, lr=0.1, eval_batch_size=100)
+    got = Evaluator(group, dd, cfg, nullcontext(), torch.device("cpu"))(dd.train_x, dd.train_y)
     model.eval()
     with torch.no_grad():
         logits = model(dd.normalise(dd.train_x))
     assert got[0][0] == pytest.approx(F.cross_entropy(logits, dd.train_y).item(), rel=1e-6)
     assert got[1][0] == pytest.approx((logits.argmax(1) != dd.train_y).double().mean().item(), abs=1 / len(dd.train_y))
+
+
+def test_the_eval_batch_is_chosen_per_device():
+    auto = TrainConfig(epochs=1, lr=0.1)
+    assert auto.eval_batch(torch.device("cpu")) == 125 and auto.eval_batch(torch.device("cuda")) == 1000
+    assert 50_000 % auto.eval_batch("cuda") == 0 and 10_000 % auto.eval_batch("cuda") == 0  # one compiled graph
+    fixed = TrainConfig.from_dict({"epochs": 1, "lr": 0.1, "eval_batch_size": 256})
+    assert fixed.eval_batch("cpu") == fixed.eval_batch("cuda") == 256
+    assert "eval_batch_size" not in auto.to_dict()  # auto, the default: no job's identity changes
+    for bad in (0, "big", 2.5):
+        with pytest.raises(ValueError, match="eval_batch_size must be ≥ 1, or auto"):
+            TrainConfig(epochs=1, lr=0.1, eval_batch_size=bad)
+    with pytest.raises(ValueError, match="compile_eval must be one of"):
+        TrainConfig(epochs=1, lr=0.1, compile_eval="yes")
 
 
 def test_t_hmwi_is_the_transferred_hmwi_init():
@@ -501,6 +517,55 @@ def test_a_compiled_job_across_every_milestone_compiles_two_graphs(tmp_path, dat
     train(tmp_path, [Run("simplified", "residual", 5, "hmwi", 0)], cfg, data_file)
     assert counters["stats"]["unique_graphs"] == 2, dict(counters["stats"])
     assert not counters["recompiles"], dict(counters["recompiles"])
+
+
+@pytest.mark.slow
+@compiled_only
+def test_a_compiled_evaluation_equals_the_eager_one_in_one_graph_per_batch_shape(tmp_path, data_file):
+    """compile_eval (auto on CUDA) on a CPU, in a job: a group of 2 BN nets and one simplified net in channels_last,
+    each evaluated compiled against eager over 3 epochs; the metrics within 1e-5 (relative: inductor sums in
+    another order) and the same errors, and one graph per batch shape (192 and 64 images at 50: 50, 42 and 14),
+    whatever the weights."""
+    from torch._dynamo.utils import counters
+
+    cfg = replace(FAST, epochs=3, eval_batch_size=50)
+    for runs in (
+        [Run("fully-fledged", "residual", 8, "kwi", s) for s in (0, 1)],
+        [Run("simplified", "plain", 8, "kwi", 3)],
+    ):
+        _, eager_outs, _ = train(tmp_path, runs, replace(cfg, compile_eval="off"), data_file, "eager")
+        counters.clear()
+        _, compiled_outs, _ = train(tmp_path, runs, replace(cfg, compile_eval="on"), data_file, "compiled")
+        assert counters["stats"]["unique_graphs"] == 3 and not counters["recompiles"], dict(counters["stats"])
+        for eo, co in zip(eager_outs, compiled_outs):
+            e, c = RunFolder(eo).metrics(), RunFolder(co).metrics()
+            assert len(c) == 4
+            for column in ("train_loss", "test_loss"):
+                assert [float(r[column]) for r in c] == pytest.approx([float(r[column]) for r in e], rel=1e-5)
+            assert [r["test_error"] for r in c] == [r["test_error"] for r in e]
+
+
+def test_an_evaluation_that_cannot_be_compiled_runs_eagerly_under_auto_and_stops_under_on(
+    tmp_path, data_file, monkeypatch
+):
+    from plainres import evaluation
+
+    uncompilable(monkeypatch)
+    monkeypatch.setattr(evaluation, "compiles", lambda mode, device: mode != "off")  # auto compiles, as on a GPU
+    runs = [Run("simplified", "residual", 5, "hmwi", 0)]
+    _, eager_outs, _ = train(tmp_path, runs, replace(FAST, compile_eval="off"), data_file, "eager")
+    with pytest.warns(
+        UserWarning, match=r"could not capture the evaluation \(Unsupported: no C\+\+ compiler"
+    ) as caught:
+        _, outs, _ = train(tmp_path, runs, replace(FAST, compile_eval="auto"), data_file, "fallback")
+    assert len([w for w in caught if "could not capture" in str(w.message)]) == 1
+
+    def numbers(out):
+        return [{k: v for k, v in row.items() if k != "wall_s"} for row in RunFolder(out).metrics()]
+
+    assert numbers(outs[0]) == numbers(eager_outs[0])
+    with pytest.raises(evaluation.EvaluationCompileError, match="compile_eval: on, and torch.compile could not"):
+        train(tmp_path, runs, replace(FAST, compile_eval="on"), data_file, "on")
 
 
 @pytest.mark.slow

@@ -7,7 +7,10 @@ import dataclasses
 from dataclasses import dataclass
 
 DTYPES = ("float32", "float64")
-COMPILE = ("auto", "on", "off")  # the modes of `compile` and `channels_last`
+COMPILE = ("auto", "on", "off")  # the modes of `compile`, `compile_eval` and `channels_last`
+# `eval_batch_size: auto` per device type: on a CPU the fastest measured (bench/bench_eval.py); on a GPU a batch
+# that divides both CIFAR sets, one graph for a compiled evaluation (evaluation.py)
+EVAL_BATCH_SIZE = {"cpu": 125, "cuda": 1000}
 INITS = ("kwi", "hmwi", "t-hmwi")
 
 
@@ -50,7 +53,7 @@ class TrainConfig:
     crop_padding: int = 4
     flip: bool = True
     eval_every: int = 1
-    eval_batch_size: int = 125  # measured fastest on a CPU, in channels_last (bench/bench_eval.py)
+    eval_batch_size: int | str = "auto"  # images per evaluation forward; auto: per device (EVAL_BATCH_SIZE)
     snapshot_epochs: tuple[int, ...] = (0, -2, -1)  # negative: counted from the end, -1 = last
     snapshot_iterations: tuple[int, ...] = (1,)
     snapshot_every: int = 0  # also every k-th epoch from 0 (0: off); LW App. C reads every epoch
@@ -61,6 +64,7 @@ class TrainConfig:
     log_iterations: bool = False  # every minibatch loss to iterations.csv (YT Fig 6)
     capture_final_grad_epochs: int = 0  # ∂L/∂a⁽ᴸ⁾ of every sample in epochs 1..n (YT Fig 10)
     compile: str = "auto"  # the training step through torch.compile: auto (on CUDA only), on, off (step.py)
+    compile_eval: str = "auto"  # the evaluation through torch.compile: auto (on CUDA only), on, off (evaluation.py)
 
     def __post_init__(self):
         checks = [
@@ -86,6 +90,11 @@ class TrainConfig:
                 "train_subset and test_subset must be ≥ 1 (or null: all the data)",
             ),
             (self.compile in COMPILE, f"compile must be one of {list(COMPILE)}"),
+            (self.compile_eval in COMPILE, f"compile_eval must be one of {list(COMPILE)}"),
+            (
+                self.eval_batch_size == "auto" or (type(self.eval_batch_size) is int and self.eval_batch_size >= 1),
+                "eval_batch_size must be ≥ 1, or auto (per device)",
+            ),
             (self.channels_last in COMPILE, f"channels_last must be one of {list(COMPILE)}"),
         ]
         for ok, message in checks:
@@ -106,7 +115,7 @@ class TrainConfig:
         """From JSON/YAML, where tuples arrive as lists (and `on`/`off` may arrive as booleans); missing fields
         take their defaults."""
         d = {k: tuple(v) if isinstance(v, list) else v for k, v in d.items()}
-        for key in ("compile", "channels_last"):
+        for key in ("compile", "compile_eval", "channels_last"):
             if isinstance(d.get(key), bool):  # YAML 1.1 reads a bare `compile: on` as true
                 d[key] = "on" if d[key] else "off"
         return cls(**d)
@@ -114,6 +123,15 @@ class TrainConfig:
     def lr_at(self, epoch: int) -> float:
         """lr for 1-based `epoch`: divided by 1/lr_factor after each milestone epoch."""
         return self.lr * self.lr_factor ** sum(epoch > m for m in self.milestones)
+
+    def eval_batch(self, device) -> int:
+        """Images per evaluation forward on `device` (a torch.device or its type)."""
+        kind = getattr(device, "type", device)
+        return (
+            EVAL_BATCH_SIZE.get(kind, EVAL_BATCH_SIZE["cpu"])
+            if self.eval_batch_size == "auto"
+            else self.eval_batch_size
+        )
 
     def evaluates(self, epoch: int) -> bool:
         """Whether the run is evaluated after 1-based `epoch` (every eval_every-th, and the last)."""

@@ -9,11 +9,9 @@ from __future__ import annotations
 import copy
 
 import torch
-import torch.nn.functional as F
 from torch.func import functional_call, stack_module_state, vmap
 
 from .init import initialise
-from .minibatches import DeviceData
 from .models import build_model
 from .runs import INITS, Run
 from .step import nhwc
@@ -66,20 +64,23 @@ class SeedGroup:
             return self._call(p, b, x if shared_input else x[0])[None]
         return vmap(self._call, in_dims=(0, 0, None if shared_input else 0))(params, buffers, x)
 
-    def inference(self, channels_last: bool):
-        """The forward of evaluation, x (B×…, shared) → logits K×B×classes; with `channels_last` the images go
-        in that layout, and one model's weights are copied once into it (which oneDNN runs fastest on a CPU)."""
+    def inference(self, channels_last: bool, copy_weights: bool = False):
+        """The forward of evaluation, x (B×…, shared) → logits K×B×classes; with `channels_last` the images go in
+        that layout. With `copy_weights` (one model), its weights are copied once into channels_last too, which
+        oneDNN runs fastest on a CPU; otherwise the live weights are read (what a compiled evaluation captures)."""
+        layout = torch.channels_last
+        if copy_weights:
+            if self.k != 1:
+                raise ValueError("a copy of the weights is for one model")
+            p = {
+                n: v[0].detach().contiguous(memory_format=layout) if v.dim() == 5 else v[0].detach()
+                for n, v in self.params.items()
+            }
+            b = {n: v[0] for n, v in self.buffers.items()}
+            return lambda x: self._call(p, b, x.contiguous(memory_format=layout))[None]
         if not channels_last:
             return lambda x: self.forward(x, shared_input=True)
-        layout = torch.channels_last
-        if self.k > 1:
-            return lambda x: self.forward(x.contiguous(memory_format=layout), shared_input=True)
-        p = {
-            n: v[0].detach().contiguous(memory_format=layout) if v.dim() == 5 else v[0].detach()
-            for n, v in self.params.items()
-        }
-        b = {n: v[0] for n, v in self.buffers.items()}
-        return lambda x: self._call(p, b, x.contiguous(memory_format=layout))[None]
+        return lambda x: self.forward(x.contiguous(memory_format=layout), shared_input=True)
 
     def penalty(self) -> torch.Tensor:
         """Per model: ‖w‖² over all weights, or ‖T⁻¹(p)‖² with anchors ρ (YT §4.1)."""
@@ -91,25 +92,3 @@ class SeedGroup:
     def state_of(self, k: int) -> dict[str, torch.Tensor]:
         """Model k's state dict, as a standalone module would have it."""
         return {n: v[k].detach().clone() for n, v in (*self.params.items(), *self.buffers.items())}
-
-
-def evaluate(
-    group: SeedGroup, dd: DeviceData, x_all: torch.Tensor, y_all: torch.Tensor, batch_size: int, autocast
-) -> tuple[list[float], list[float]]:
-    """Each model's mean cross-entropy and error over the un-augmented images x_all (uint8), in eval mode.
-    In channels_last when the group trains in it, and on a CPU for one float32 model (bench/bench_eval.py)."""
-    k, dev = group.k, x_all.device
-    group.train(False)
-    forward = group.inference(
-        channels_last=group.channels_last or (dev.type == "cpu" and dd.dtype == torch.float32 and k == 1)
-    )
-    loss_sum = torch.zeros(k, dtype=torch.float64, device=dev)
-    wrong = torch.zeros(k, dtype=torch.int64, device=dev)
-    with torch.no_grad(), autocast:
-        for i in range(0, len(y_all), batch_size):
-            x, y = dd.normalise(x_all[i : i + batch_size]), y_all[i : i + batch_size]
-            logits = forward(x).to(dd.dtype)
-            loss_sum += F.cross_entropy(logits.flatten(0, 1), y.repeat(k), reduction="none").view(k, -1).sum(1).double()
-            wrong += (logits.argmax(-1) != y).sum(1)
-    group.train(True)
-    return (loss_sum / len(y_all)).tolist(), (wrong.double() / len(y_all)).tolist()

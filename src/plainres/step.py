@@ -104,6 +104,18 @@ def compile_failure(error: BaseException) -> bool:
     return isinstance(error, (exc.TorchDynamoException, exc.FailOnRecompileLimitHit))
 
 
+def prepare_compiler(cfg, device: torch.device) -> None:
+    """Before a job compiles (its step, its evaluation): a fresh cache, a recompile past the limit raised (so never a
+    silent eager step), and on CUDA with `deterministic` inductor's deterministic mode (no kernel choice timed
+    afresh in each job)."""
+    torch._dynamo.reset()
+    torch._dynamo.config.fail_on_recompile_limit_hit = True
+    if cfg.deterministic and device.type == "cuda":
+        from torch._inductor import config as inductor
+
+        inductor.deterministic = True
+
+
 def compile_mode(device: torch.device) -> str | None:
     """torch.compile's mode for the step: CUDA graphs on a GPU (no launch per kernel), inductor's default else."""
     return "reduce-overhead" if device.type == "cuda" else None
@@ -120,14 +132,7 @@ class Step:
         self.free = [names.index(n) for n in group.weight_names if n not in group.anchors]
         self.compiled, self.lr = None, torch.zeros((), dtype=torch.float64, device=device)
         if compiles(cfg.compile, device):
-            # a fresh cache for this job's step, and a recompile past the limit raises (→ eager, warned), never
-            # a silent eager step
-            torch._dynamo.reset()
-            torch._dynamo.config.fail_on_recompile_limit_hit = True
-            if cfg.deterministic and device.type == "cuda":  # no kernel choice timed afresh in each job
-                from torch._inductor import config as inductor
-
-                inductor.deterministic = True
+            prepare_compiler(cfg, device)
             mode = compile_mode(device)
             if device.type == "cuda":  # CUDA graphs need the tensors the step reads and mutates at fixed addresses
                 for t in (

@@ -34,11 +34,12 @@ import torch
 from . import provenance
 from .data import load_cached
 from .devices import job_device
+from .evaluation import Evaluator
 from .files import Unreadable, load_torch, remove_temporaries, save_torch
 from .minibatches import DeviceData, epoch_plan
 from .runfolder import METRICS, GroupFolder, RunFolder
 from .runs import Run, TrainConfig
-from .seedgroup import SeedGroup, evaluate, make_model
+from .seedgroup import SeedGroup, make_model
 from .sgd import MomentumSGD
 from .step import Step, in_channels_last
 
@@ -120,6 +121,7 @@ class Job:
     group: SeedGroup
     optimiser: MomentumSGD
     step: Step
+    evaluate: Evaluator
     key: str  # the fingerprint a checkpoint must carry to be resumed
     run_meta: dict  # what every run's config.json records besides the run
     autocast: torch.autocast
@@ -184,7 +186,7 @@ def setup(
     optimiser = MomentumSGD(list(group.params.values()), lr=cfg.lr, momentum=cfg.momentum)
     autocast = torch.autocast(dev.type, dtype=torch.bfloat16, enabled=cfg.bf16)
     run_meta = {
-        "train": dataclasses.asdict(cfg),
+        "train": {**dataclasses.asdict(cfg), "eval_batch_size": cfg.eval_batch(dev)},
         "data": {k: meta[k] for k in ("dataset", "source", "file_sha256", "counts")},
         "data_used": {"train": len(dd.train_y), "test": len(dd.test_y)},
         "device": str(dev),
@@ -203,6 +205,7 @@ def setup(
         group=group,
         optimiser=optimiser,
         step=Step(group, dd, cfg, optimiser, autocast, dev),
+        evaluate=Evaluator(group, dd, cfg, autocast, dev),
         key=fingerprint(runs, cfg, meta["file_sha256"]),
         run_meta=run_meta,
         autocast=autocast,
@@ -360,8 +363,8 @@ def evaluate_epoch(job: Job, state: _State, epoch: int, minibatch_loss: list[flo
     un-augmented, eval mode), the weight regularisation (λ/2)·‖w‖²/B and the cost C = L + it."""
     began = time.perf_counter()
     cfg, dd, group = job.cfg, job.dd, job.group
-    train_loss, _ = evaluate(group, dd, dd.train_x, dd.train_y, cfg.eval_batch_size, job.autocast)
-    test_loss, test_error = evaluate(group, dd, dd.test_x, dd.test_y, cfg.eval_batch_size, job.autocast)
+    train_loss, _ = job.evaluate(dd.train_x, dd.train_y)
+    test_loss, test_error = job.evaluate(dd.test_x, dd.test_y)
     with torch.no_grad():
         reg = (cfg.weight_decay / 2 * group.penalty() / cfg.batch_size).tolist()
     for kk in range(job.k):
