@@ -25,6 +25,7 @@ The data is a synthetic CIFAR-shaped set of the real size: throughput does not d
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import json
 import os
@@ -32,6 +33,7 @@ import platform
 import sys
 import tempfile
 import time
+import warnings
 from dataclasses import replace
 from pathlib import Path
 
@@ -42,7 +44,8 @@ from plainres.data import load_cached, save_cached, synthetic
 from plainres.runfolder import RunFolder
 from plainres.runs import Run, TrainConfig
 from plainres.seedgroup import make_model
-from plainres.train import pick_device, train_group
+from plainres.step import compiles
+from plainres.train import pick_device, setup, train_group
 from plainres.transfer import weight_penalty
 
 RUN = Run("simplified", "residual", 20, "hmwi", 0)
@@ -106,15 +109,75 @@ def engine(
     tag: str = "engine",
 ) -> dict:
     """Model-images per second of the engine over the last `timed_epochs` epochs, and how many seconds longer
-    its first epoch took than a timed one (warm-up; a compiled step compiles there, outside the timed epochs)."""
+    its first epoch took than a timed one (warm-up; a compiled step compiles there, outside the timed epochs);
+    with what torch's own counters saw of its compiles (`compiled`)."""
     runs = [replace(net, seed=s) for s in range(k)]
     outs = [work / tag / r.run_id for r in runs]
-    train_group(runs, cfg, data_path, outs, work / tag, str(device))
+    with compiled(cfg, device) as seen:
+        train_group(runs, cfg, data_path, outs, work / tag, str(device))
     rows = RunFolder(outs[0]).metrics()
     seconds = float(rows[-1]["wall_s"]) - float(rows[-1 - timed_epochs]["wall_s"])
-    n = cfg.train_subset or int(RunFolder(outs[0]).config()["data_used"]["train"])
+    n = int(RunFolder(outs[0]).config()["data_used"]["train"])
     first = float(rows[1]["wall_s"]) - float(rows[0]["wall_s"])
-    return {"images_per_s": k * n * timed_epochs / seconds, "first_epoch_extra_s": first - seconds / timed_epochs}
+    return {
+        "images_per_s": k * n * timed_epochs / seconds,
+        "first_epoch_extra_s": first - seconds / timed_epochs,
+        **seen,
+    }
+
+
+def batch_shapes(n: int, batch: int) -> set[int]:
+    """The batch sizes of a pass over n images in batches of `batch`: a full one, and a shorter last one."""
+    return {min(n, batch)} | ({n % batch} if n > batch and n % batch else set())
+
+
+@contextlib.contextmanager
+def compiled(cfg: TrainConfig, device: torch.device):
+    """What a job's compiles did, from torch's counters (zeroed first) and its warnings: the graphs compiled and
+    how many the step and the evaluation should have (one per batch shape: more is a recompile), CUDA graphs
+    skipped, and any fallback to eager (`compile: auto` warns; `on` raises)."""
+    from torch._dynamo.utils import counters
+
+    seen = {}
+    counters.clear()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield seen
+    n = cfg.train_subset or 50_000
+    n_test = cfg.test_subset or 10_000
+    step = batch_shapes(n, cfg.batch_size) if compiles(cfg.compile, device) else set()
+    eval_batch = cfg.eval_batch(device)
+    evaluation = batch_shapes(n, eval_batch) | batch_shapes(n_test, eval_batch)
+    evaluation = evaluation if compiles(cfg.compile_eval, device) else set()
+    seen.update(
+        step_compiled=bool(step),
+        eval_compiled=bool(evaluation),
+        graphs=counters["stats"]["unique_graphs"],
+        graphs_expected=len(step) + len(evaluation),
+        cudagraph_skips=counters["inductor"]["cudagraph_skips"],
+        fallbacks=[str(w.message).splitlines()[0] for w in caught if "could not capture" in str(w.message)],
+    )
+
+
+def evaluation_rate(net: Run, data_path: Path, cfg: TrainConfig, device: torch.device, k: int, work: Path) -> dict:
+    """Model-images per second of a job's evaluation (train and test sets, eval mode, at its eval batch), the
+    second of two passes (the first warms up and compiles where `compile_eval` does)."""
+    runs = [replace(net, seed=s) for s in range(k)]
+    job = setup(runs, cfg, data_path, [work / "eval" / r.run_id for r in runs], work / "eval", str(device), None, {})
+
+    def both():
+        job.evaluate(job.dd.train_x, job.dd.train_y)
+        job.evaluate(job.dd.test_x, job.dd.test_y)
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+
+    both()
+    start = time.perf_counter()
+    both()
+    return {
+        "eval_images_per_s": k * (len(job.dd.train_y) + len(job.dd.test_y)) / (time.perf_counter() - start),
+        "eval_batch_size": job.evaluate.batch_size,
+    }
 
 
 def case(key: str, net: Run, data_path: Path, cfg: TrainConfig, device: torch.device, workers: int, work: Path):
@@ -127,13 +190,14 @@ def case(key: str, net: Run, data_path: Path, cfg: TrainConfig, device: torch.de
             lambda: {"images_per_s": conventional(net, data_path, cfg, device, workers)},
         )
     base, *suffixes = key.split("+")
-    if not set(suffixes) <= {"compiled", "cl", "nchw"}:
+    if not set(suffixes) <= {"compiled", "cl", "nchw", "tf32"}:
         raise SystemExit(f"unknown case {key!r}")
     mode = "compiled" if "compiled" in suffixes else "eager"
     cfg = replace(
         cfg,
         compile="on" if "compiled" in suffixes else "off",
         channels_last="on" if "cl" in suffixes else "off" if "nchw" in suffixes else "auto",
+        tf32="tf32" in suffixes,
     )
     k, precision = 1, "fp32"
     if base.startswith("group"):
@@ -144,6 +208,7 @@ def case(key: str, net: Run, data_path: Path, cfg: TrainConfig, device: torch.de
     elif base not in ("fp32", "capture"):
         raise SystemExit(f"unknown case {key!r}")
     cfg = replace(cfg, bf16=precision == "bf16", dtype="float64" if precision == "fp64" else "float32")
+    precision += "+tf32" if cfg.tf32 else ""
     if base == "capture":
         cfg = replace(cfg, capture_final_grad_epochs=cfg.epochs)
     letter = {"fp32": "b", "bf16": "c", "fp64": "e", "capture": "f"}.get(base, "d")
@@ -152,7 +217,12 @@ def case(key: str, net: Run, data_path: Path, cfg: TrainConfig, device: torch.de
     layout = {"on": ", channels_last", "off": ", NCHW"}.get(cfg.channels_last, "")
     return (
         f"({letter}) engine {mode}, {what}, {precision}{layout}{extra}",
-        lambda: {"k": k, **engine(net, data_path, cfg, device, k, work, tag=key)},
+        lambda: {
+            "k": k,
+            "precision": precision,
+            **engine(net, data_path, cfg, device, k, work, tag=key),
+            **evaluation_rate(net, data_path, cfg, device, k, work / key),
+        },
     )
 
 
@@ -246,10 +316,14 @@ def print_reference(args: argparse.Namespace, device: torch.device, name: str) -
 
 
 def run_cases(args: argparse.Namespace, net: Run, device: torch.device, name: str) -> list[dict]:
-    """Each case in turn, on synthetic full-sized data, until --deadline-s; written to --json after each."""
+    """Each case in turn, on synthetic full-sized data, until --deadline-s; written to --json after each. The lr
+    drops at the start of the last epoch, so the timed epoch holds a milestone (a recompile there would show) as
+    well as the epoch's short last minibatch where the subset leaves one. A case that fails is recorded with its
+    error, and the next one runs."""
     cfg = TrainConfig(
         epochs=args.epochs,
         lr=0.01,
+        milestones=(args.epochs - 1,) if args.epochs > 1 else (),
         train_subset=args.subset,
         eval_every=1,
         snapshot_epochs=(),
@@ -266,12 +340,17 @@ def run_cases(args: argparse.Namespace, net: Run, device: torch.device, name: st
             label, fn = case(key, net, data_path, cfg, device, args.workers, work / str(i))
             if args.deadline_s and time.monotonic() - started > args.deadline_s:
                 print(f"skipped {label}: past --deadline-s {args.deadline_s:.0f}", file=sys.stderr, flush=True)
+                cases.append({"key": key, "case": label, "skipped": f"past --deadline-s {args.deadline_s:.0f}"})
                 continue
             print(f"running {label} …", file=sys.stderr, flush=True)
-            cases.append({"key": key, "case": label, **fn()})
-            print(f"  {cases[-1]['images_per_s']:,.0f} images/s", file=sys.stderr, flush=True)
+            try:
+                cases.append({"key": key, "case": label, **fn()})
+                print(f"  {cases[-1]['images_per_s']:,.0f} images/s", file=sys.stderr, flush=True)
+            except Exception as error:  # recorded; on a GPU a CUDA error may fail the cases after it too
+                cases.append({"key": key, "case": label, "error": f"{type(error).__name__}: {error}"[:500]})
+                print(f"  failed: {cases[-1]['error']}", file=sys.stderr, flush=True)
             if args.json:  # after every case, so a run cut short keeps what it measured
-                write_json(args, net, name, cases)
+                write_json(args, net, device, name, cases)
     return cases
 
 
@@ -288,7 +367,7 @@ def main():
         print_reference(args, device, name)
         return
     cases = run_cases(args, net, device, name)
-    base = next((c["images_per_s"] for c in cases if c["key"] == "conventional"), None)
+    base = next((c["images_per_s"] for c in cases if c["key"] == "conventional" and "images_per_s" in c), None)
     n = args.subset or 50_000
     print(
         f"\n{net.arch} depth-{net.depth} residual net, batch 128, {n} images × {args.epochs} epochs (last timed); "
@@ -296,16 +375,20 @@ def main():
     )
     print("| case | images/s | × conventional | first epoch's extra s (warm-up, compile) |\n|---|---:|---:|---:|")
     for c in cases:
+        if "images_per_s" not in c:
+            print(f"| {c['case']} | {c.get('error') or 'skipped: ' + c['skipped']} | | |")
+            continue
         ratio = f"{c['images_per_s'] / base:.1f}×" if base else "—"
         extra = f"{c['first_epoch_extra_s']:.1f}" if "first_epoch_extra_s" in c else "—"
         print(f"| {c['case']} | {c['images_per_s']:,.0f} | {ratio} | {extra} |")
 
 
-def write_json(args, net: Run, name: str, cases: list[dict]):
+def write_json(args, net: Run, device: torch.device, name: str, cases: list[dict]):
     args.json.write_text(
         json.dumps(
             {
                 "device": name,
+                "cuda": device.type == "cuda",
                 "torch": torch.__version__,
                 "subset": args.subset or 50_000,
                 "arch": net.arch,

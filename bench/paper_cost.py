@@ -37,8 +37,9 @@ def net_multiply_adds(arch: str, depth: int, classes: int) -> int:
 
 
 def cost(config: dict) -> dict:
-    """Jobs, runs, image passes, and image passes in units of the bench net's (`weighted`)."""
-    jobs = runs = passes = weighted = 0
+    """Jobs, runs, image passes, and image passes in units of the bench net's (`weighted_passes`); apart, in those
+    units, the training passes (`weighted_train`) and the evaluation forwards, each a whole image (`weighted_eval`)."""
+    jobs = runs = passes = weighted = weighted_train = weighted_eval = 0
     reference = net_multiply_adds(BENCH_NET.arch, BENCH_NET.depth, 10)
     trained = dict.fromkeys(
         g for name, groups in grid.training_jobs(config).items() if not configuration.is_study(name) for g in groups
@@ -52,9 +53,33 @@ def cost(config: dict) -> dict:
             train, test = cfg.train_subset or CIFAR_TRAIN, cfg.test_subset or CIFAR_TEST
             evaluations = cfg.epochs // cfg.eval_every + 1
             run_passes = cfg.epochs * train + evaluations * (train + test) / 3
+            weight = net_multiply_adds(run.arch, run.depth, classes) / reference
             passes += run_passes
-            weighted += run_passes * net_multiply_adds(run.arch, run.depth, classes) / reference
-    return {"jobs": jobs, "runs": runs, "image_passes": passes, "weighted_passes": weighted}
+            weighted += run_passes * weight
+            weighted_train += cfg.epochs * train * weight
+            weighted_eval += evaluations * (train + test) * weight
+    return {
+        "jobs": jobs,
+        "runs": runs,
+        "image_passes": passes,
+        "weighted_passes": weighted,
+        "weighted_train": weighted_train,
+        "weighted_eval": weighted_eval,
+    }
+
+
+def hours(c: dict, images_per_second: float, eval_images_per_second: float | None = None) -> float:
+    """GPU- or CPU-hours of cost `c` at a measured training throughput; with the evaluation's own measured
+    throughput its forwards are priced at it, otherwise each as a third of a training pass."""
+    if eval_images_per_second is None:
+        return c["weighted_passes"] / images_per_second / 3600
+    return (c["weighted_train"] / images_per_second + c["weighted_eval"] / eval_images_per_second) / 3600
+
+
+def scale_config(scale: str, group_size: int | None = None) -> dict:
+    """config.yaml resolved at `scale`, with `group_size` runs per training job where given."""
+    overrides = {"scale": scale, **({"group_size": group_size} if group_size else {})}
+    return configuration.resolve(yaml.safe_load((REPO / "config.yaml").read_text()), overrides)
 
 
 def main(argv=None):
@@ -67,15 +92,21 @@ def main(argv=None):
         required=True,
         help="measured training throughput of the simplified depth-20 net (bench/bench_train.py), model-images/s",
     )
+    ap.add_argument(
+        "--eval-images-per-second",
+        type=float,
+        help="its measured evaluation throughput (bench/bench_train.py's eval images/s); default: a third of a "
+        "training pass per image",
+    )
     args = ap.parse_args(argv)
-    overrides = {"scale": args.scale, **({"group_size": args.group_size} if args.group_size else {})}
-    config = configuration.resolve(yaml.safe_load((REPO / "config.yaml").read_text()), overrides)
+    config = scale_config(args.scale, args.group_size)
     c = cost(config)
-    hours = c["weighted_passes"] / args.images_per_second / 3600
+    evaluation = f", evaluation at {args.eval_images_per_second:,.0f}" if args.eval_images_per_second else ""
     print(
         f"scale {args.scale}, group_size {config['group_size']}: {c['jobs']} training jobs, {c['runs']} runs, "
         f"{c['image_passes']:.3g} image passes = {c['weighted_passes']:.3g} passes "
-        f"of the depth-20 net → {hours:,.2f} hours at {args.images_per_second:,.0f} images/s"
+        f"of the depth-20 net → {hours(c, args.images_per_second, args.eval_images_per_second):,.2f} hours at "
+        f"{args.images_per_second:,.0f} images/s{evaluation}"
     )
 
 
