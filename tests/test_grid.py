@@ -1,13 +1,14 @@
 """From config.yaml to jobs: scale patches, precedence, checks that name the key, seed groups."""
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO
+from conftest import REPO, run
 
-from plainres.configuration import resolve
+from plainres.configuration import is_study, resolve
 from plainres.grid import (
     ConfigError,
     available_experiments,
@@ -15,8 +16,10 @@ from plainres.grid import (
     deep_merge,
     experiment_groups,
     experiment_runs,
+    target_experiments,
     training_jobs,
 )
+from plainres.targets import TARGETS
 
 BASE = yaml.safe_load((REPO / "config.yaml").read_text())
 
@@ -28,7 +31,7 @@ def test_deep_merge_replaces_lists_and_merges_dicts():
 
 
 def test_every_scale_resolves_and_the_command_line_wins_over_the_scale():
-    for scale in ("paper", "quick", "smoke"):
+    for scale in ("paper", "gpu", "laptop", "quick", "smoke"):
         assert resolve(BASE, {"scale": scale})["scale"] == scale
     paper = resolve(BASE, {"scale": "paper"})
     assert paper["experiments"]["table1"]["depths"] == [20, 32, 44] and paper["train"]["epochs"] == 200
@@ -241,3 +244,52 @@ def test_the_scale_study_trains_each_settings_own_reads_and_measures_what_the_ta
         "appc": ["lw_appc"],
         "appc_cifar100": ["lw_appc"],
     }
+
+
+def trained(config: dict, name: str) -> dict:
+    """An experiment's runs, each with its train config but for the evaluation cadence, which trains nothing."""
+    return {r: replace(cfg, eval_every=1) for r, cfg in experiment_runs(config, name)}
+
+
+def test_the_gpu_scale_trains_tables_1_and_5_at_every_depth_with_the_papers_recipe_on_the_full_data():
+    gpu, paper = resolve(BASE, {"scale": "gpu"}), resolve(BASE, {"scale": "paper"})
+    assert gpu["device"] == "cuda" and gpu["group_size"] == 16
+    for name in ("table1", "table5", "table5_full_lower"):
+        assert trained(gpu, name) == trained(paper, name)  # every net, depth, cell and seed as in paper
+        recipes = {(c.epochs, tuple(c.milestones), c.train_subset, c.test_subset) for c in trained(gpu, name).values()}
+        assert recipes == {(200, (120, 160), None, None)}
+        # a configuration's seeds, at least the 3 a verdict weighs, train together in one group
+        seeds = gpu["experiments"][name]["seeds"]
+        assert seeds >= 3 and all(len(g.runs) == seeds for g in experiment_groups(gpu, name))
+    # Figs 2/8 read Table 1's depth-20 runs, 200 epochs: no training of their own
+    assert {g.experiment for g in training_jobs(gpu)["fig2"]} == {"table1"}
+
+
+def test_a_claim_shows_from_gpu_only_where_the_gpu_scale_trains_what_it_reads_as_the_paper_scale_does():
+    """A claim that needs the paper's training length reads `shows from gpu` only where every run the gpu scale trains
+    for its target is one the paper scale trains, on the same recipe and data (fewer seeds or depths, not fewer
+    epochs or images); and the ladder ranks gpu, by training length, between laptop and paper."""
+    ladder = BASE["claims"]["ladder"]
+    assert set(ladder) == set(BASE["scales"]) and ladder.index("laptop") < ladder.index("gpu") < ladder.index("paper")
+    gpu, paper = resolve(BASE, {"scale": "gpu"}), resolve(BASE, {"scale": "paper"})
+    keys = [key for key, scale in BASE["claims"]["show_from"].items() if scale == "gpu"]
+    assert keys
+    for key in keys:
+        for name in target_experiments(gpu, TARGETS[key.split(".")[0]]):
+            assert trained(gpu, name).items() <= trained(paper, name).items(), (key, name)
+
+
+def test_the_gpu_scale_plans_on_a_cpu_with_each_training_job_asking_for_one_gpu(tmp_path):
+    """A dry run of everything at gpu scale on a machine without a GPU: one training job per seed group the grid
+    plans (a group two experiments share, once), each asking Snakemake for one GPU (device: cuda)."""
+    planned = run(tmp_path, "-n", "--config", "scale=gpu")
+    assert planned.returncode == 0, planned.stderr[-2000:]
+    jobs = [block for block in re.split(r"^rule ", planned.stdout, flags=re.M) if block.startswith("train:")]
+    groups = {
+        g.folder
+        for name, gs in training_jobs(resolve(BASE, {"scale": "gpu"})).items()
+        if not is_study(name)
+        for g in gs
+    }
+    assert len(jobs) == len(groups)
+    assert all(re.search(r"resources: .*\bgpu=1\b", job) for job in jobs)

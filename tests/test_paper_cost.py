@@ -2,6 +2,7 @@
 multiply-adds."""
 
 import importlib.util
+import re
 import sys
 
 import yaml
@@ -62,3 +63,11 @@ def test_the_scale_study_is_not_part_of_a_scales_cost():
         "experiments": {n: e for n, e in config["experiments"].items() if not configuration.is_study(n)},
     }
     assert paper_cost.cost(config) == paper_cost.cost(without)
+
+
+def test_the_gpu_scale_costs_about_one_gpu_hour_at_the_prototypes_pace(capsys):
+    """The gpu scale is sized to about one hour at the prototype's pace: a seed group of 16 depth-20 nets in bf16
+    trained 254,000 model-images/s (docs/pipeline.md, Scales)."""
+    paper_cost.main(["--scale", "gpu", "--group-size", "16", "--images-per-second", "254000"])
+    hours = float(re.search(r"→ ([0-9.,]+) hours", capsys.readouterr().out).group(1))
+    assert 0.7 <= hours <= 1.3
