@@ -548,7 +548,7 @@ def test_a_compiled_evaluation_equals_the_eager_one_in_one_graph_per_batch_shape
 def test_an_evaluation_that_cannot_be_compiled_runs_eagerly_under_auto_and_stops_under_on(
     tmp_path, data_file, monkeypatch
 ):
-    from plainres import evaluation
+    from plainres import evaluation, step
 
     uncompilable(monkeypatch)
     monkeypatch.setattr(evaluation, "compiles", lambda mode, device: mode != "off")  # auto compiles, as on a GPU
@@ -564,7 +564,7 @@ def test_an_evaluation_that_cannot_be_compiled_runs_eagerly_under_auto_and_stops
         return [{k: v for k, v in row.items() if k != "wall_s"} for row in RunFolder(out).metrics()]
 
     assert numbers(outs[0]) == numbers(eager_outs[0])
-    with pytest.raises(evaluation.EvaluationCompileError, match="compile_eval: on, and torch.compile could not"):
+    with pytest.raises(step.StepCompileError, match="compile_eval: on, and torch.compile could not"):
         train(tmp_path, runs, replace(FAST, compile_eval="on"), data_file, "on")
 
 

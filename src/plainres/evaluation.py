@@ -10,18 +10,12 @@ to eager as the step's does (step.py), and with `compile_eval: on` it is an erro
 
 from __future__ import annotations
 
-import warnings
-
 import torch
 import torch.nn.functional as F
 
 from .minibatches import DeviceData
 from .seedgroup import SeedGroup
-from .step import compile_failure, compiles, prepare_compiler
-
-
-class EvaluationCompileError(RuntimeError):
-    """`compile_eval: on`, and torch.compile could not capture the evaluation."""
+from .step import compiles, fall_back, prepare_compiler
 
 
 class Evaluator:
@@ -71,14 +65,6 @@ class Evaluator:
         try:
             return self.stats(x, y)
         except Exception as error:
-            if not compile_failure(error):
-                raise
-            why = f"{type(error).__name__}: {str(error).splitlines()[0][:200] if str(error) else ''}"
-            if self.cfg.compile_eval == "on":
-                raise EvaluationCompileError(
-                    f"compile_eval: on, and torch.compile could not capture the evaluation ({why}); "
-                    "set compile_eval: auto (falls back to eager, warned) or off"
-                ) from error
-            warnings.warn(f"torch.compile could not capture the evaluation ({why}); evaluating eagerly", stacklevel=2)
+            fall_back(error, "compile_eval", self.cfg.compile_eval, "the evaluation", "evaluating eagerly")
             self.stats = self.batch_stats
             return self.batch_stats(x, y)

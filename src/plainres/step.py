@@ -93,7 +93,7 @@ def momentum_update(
 
 
 class StepCompileError(RuntimeError):
-    """`compile: on`, and torch.compile could not capture the step."""
+    """`compile: on` (or `compile_eval: on`), and torch.compile could not capture the step (or the evaluation)."""
 
 
 def compile_failure(error: BaseException) -> bool:
@@ -114,6 +114,21 @@ def prepare_compiler(cfg, device: torch.device) -> None:
         from torch._inductor import config as inductor
 
         inductor.deterministic = True
+
+
+def fall_back(error: Exception, key: str, mode: str, what: str, then: str) -> None:
+    """After `error` from a compiled `what` (the training step, the evaluation) under `key: mode`: anything but a
+    failure to compile is raised again; under `on` a failure to compile is an error (StepCompileError); under
+    `auto` it is warned once, and the caller goes on eagerly (`then`)."""
+    if not compile_failure(error):
+        raise error
+    why = f"{type(error).__name__}: {str(error).splitlines()[0][:200] if str(error) else ''}"
+    if mode == "on":
+        raise StepCompileError(
+            f"{key}: on, and torch.compile could not capture {what} ({why}); "
+            f"set {key}: auto (falls back to eager, warned) or off"
+        ) from error
+    warnings.warn(f"torch.compile could not capture {what} ({why}); {then}", stacklevel=3)
 
 
 def compile_mode(device: torch.device) -> str | None:
@@ -205,17 +220,7 @@ class Step:
             try:
                 losses, _ = self.compiled(plan, self.lr, buffers)
             except Exception as error:
-                if not compile_failure(error):
-                    raise
-                why = f"{type(error).__name__}: {str(error).splitlines()[0][:200] if str(error) else ''}"
-                if self.cfg.compile == "on":
-                    raise StepCompileError(
-                        f"compile: on, and torch.compile could not capture the training step ({why}); "
-                        f"set compile: auto (falls back to eager, warned) or off"
-                    ) from error
-                warnings.warn(
-                    f"torch.compile could not capture the training step ({why}); training on eagerly", stacklevel=2
-                )
+                fall_back(error, "compile", self.cfg.compile, "the training step", "training on eagerly")
                 self.compiled = None
             else:
                 return losses.clone(), None  # a CUDA graph's outputs are overwritten by its next replay
