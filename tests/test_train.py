@@ -1,5 +1,6 @@
 """The training engine: minibatches, seed groups, metrics, snapshots, resume, divergence."""
 
+import importlib
 import json
 import os
 import shutil
@@ -545,27 +546,13 @@ def test_a_compiled_evaluation_equals_the_eager_one_in_one_graph_per_batch_shape
             assert [r["test_error"] for r in c] == [r["test_error"] for r in e]
 
 
-def test_an_evaluation_that_cannot_be_compiled_runs_eagerly_under_auto_and_stops_under_on(
-    tmp_path, data_file, monkeypatch
-):
-    from plainres import evaluation, step
+def test_an_evaluation_that_cannot_be_compiled_is_an_error_under_compile_eval_on(tmp_path, data_file, monkeypatch):
+    from plainres import step
 
     uncompilable(monkeypatch)
-    monkeypatch.setattr(evaluation, "compiles", lambda mode, device: mode != "off")  # auto compiles, as on a GPU
     runs = [Run("simplified", "residual", 5, "hmwi", 0)]
-    _, eager_outs, _ = train(tmp_path, runs, replace(FAST, compile_eval="off"), data_file, "eager")
-    with pytest.warns(
-        UserWarning, match=r"could not capture the evaluation \(Unsupported: no C\+\+ compiler"
-    ) as caught:
-        _, outs, _ = train(tmp_path, runs, replace(FAST, compile_eval="auto"), data_file, "fallback")
-    assert len([w for w in caught if "could not capture" in str(w.message)]) == 1
-
-    def numbers(out):
-        return [{k: v for k, v in row.items() if k != "wall_s"} for row in RunFolder(out).metrics()]
-
-    assert numbers(outs[0]) == numbers(eager_outs[0])
-    with pytest.raises(step.StepCompileError, match="compile_eval: on, and torch.compile could not"):
-        train(tmp_path, runs, replace(FAST, compile_eval="on"), data_file, "on")
+    with pytest.raises(step.StepCompileError, match="compile_eval: on, and torch.compile could not capture the eval"):
+        train(tmp_path, runs, replace(FAST, compile_eval="on"), data_file)
 
 
 @pytest.mark.slow
@@ -608,21 +595,30 @@ def uncompilable(monkeypatch):
     monkeypatch.setattr(torch, "compile", broken)
 
 
-def test_a_step_that_cannot_be_compiled_trains_on_eagerly_with_one_warning_under_compile_auto(
-    tmp_path, data_file, monkeypatch
+@pytest.mark.parametrize(
+    "key,module,what", [("compile", "step", "the training step"), ("compile_eval", "evaluation", "the evaluation")]
+)
+def test_what_cannot_be_compiled_runs_eagerly_with_one_warning_under_auto(
+    tmp_path, data_file, monkeypatch, key, module, what
 ):
-    from plainres import step
-
+    """The step or the evaluation, where torch.compile cannot capture it under `auto`: one warning, and the job's
+    weights and metrics those of an eager job."""
     uncompilable(monkeypatch)
-    monkeypatch.setattr(step, "compiles", lambda mode, device: mode != "off")  # auto compiles here, as on a GPU
+    auto_compiles = lambda mode, device: mode != "off"  # noqa: E731  (auto compiles here, as on a GPU)
+    monkeypatch.setattr(importlib.import_module(f"plainres.{module}"), "compiles", auto_compiles)
     runs = [Run("simplified", "residual", 5, "hmwi", 0)]
-    _, _, eager = train(tmp_path, runs, replace(FAST, compile="off"), data_file, "eager")
+    _, eager_outs, eager = train(tmp_path, runs, replace(FAST, **{key: "off"}), data_file, "eager")
     with pytest.warns(
-        UserWarning, match=r"could not capture the training step \(Unsupported: no C\+\+ compiler here\); training on"
+        UserWarning, match=rf"could not capture {what} \(Unsupported: no C\+\+ compiler here\); "
     ) as caught:
-        _, _, fallback = train(tmp_path, runs, replace(FAST, compile="auto"), data_file, "fallback")
+        _, outs, fallback = train(tmp_path, runs, replace(FAST, **{key: "auto"}), data_file, "fallback")
     assert len([w for w in caught if "could not capture" in str(w.message)]) == 1
     assert all(torch.equal(eager[0][k], fallback[0][k]) for k in eager[0])
+
+    def numbers(out):
+        return [{k: v for k, v in row.items() if k != "wall_s"} for row in RunFolder(out).metrics()]
+
+    assert numbers(outs[0]) == numbers(eager_outs[0])
 
 
 def test_compile_on_that_cannot_compile_is_an_error_naming_the_step(tmp_path, data_file, monkeypatch):
