@@ -3,6 +3,7 @@
 import importlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -440,6 +441,19 @@ def test_channels_last_auto_means_float32_on_a_cpu():
         TrainConfig(epochs=1, lr=0.1, channels_last="nhwc")
 
 
+def test_a_torch_older_than_the_floor_stops_a_job_at_its_start_saying_why(tmp_path, data_file, monkeypatch):
+    from plainres import train as engine
+
+    for version in ("2.11.0+cu130", "2.11.0a0+gitabc", "2.13.0+cpu", "3.0.0"):
+        engine.check_torch(version)
+    floor = re.search(r'"torch>=(\d+)\.(\d+)"', (REPO / "pyproject.toml").read_text())
+    assert tuple(map(int, floor.groups())) == engine.TORCH_FLOOR  # the floor pip enforces is the one checked
+    monkeypatch.setattr(engine.torch, "__version__", "2.7.0+cu126")
+    with pytest.raises(RuntimeError, match=r"torch 2.7.0\+cu126 is older than 2.11, the oldest plainres is tested"):
+        train(tmp_path, [Run("simplified", "residual", 5, "hmwi", 0)], FAST, data_file)
+    assert not (tmp_path / "g").exists()  # before anything is written
+
+
 def test_compile_auto_means_cuda_only():
     from plainres.step import compiles
 
@@ -460,9 +474,10 @@ def test_compile_auto_means_cuda_only():
 @pytest.mark.parametrize("channels_last", ["off", "on"])
 def test_the_compiled_step_equals_the_eager_step_over_epochs(tmp_path, data_file, channels_last):
     """An epoch (with its short last minibatch) of a seed group of 2 BN nets and of one simplified net, compiled
-    (inductor on the CPU) against eager: the same minibatches, fp32 within 1e-5. Inductor sums in another order;
-    measured at lr 0.01: 5e-8 after the first step, 1.7e-6 after the fifth (BN nets on random labels amplify it
-    about 3× a step at lr 0.05; the simplified nets 2e-8 after five)."""
+    (inductor on the CPU) against eager: the same minibatches, fp32 within 1e-4. Inductor sums in another order;
+    measured at lr 0.01 on torch 2.13: 5e-8 after the first step, 1.7e-6 after the fifth (BN nets on random labels
+    amplify it about 3× a step at lr 0.05; the simplified nets 2e-8 after five); on torch 2.11, whose inductor
+    fuses otherwise, 2.6e-5 after the fifth. A wrong step is off by orders more."""
     cfg = replace(
         FAST,
         epochs=1,
@@ -475,7 +490,7 @@ def test_the_compiled_step_equals_the_eager_step_over_epochs(tmp_path, data_file
         [Run("fully-fledged", "residual", 8, "kwi", s) for s in (0, 1)],
         [Run("simplified", "plain", 8, "kwi", 3)],
     ):
-        compiled_against_eager(tmp_path, runs, cfg, data_file, bound=1e-5)
+        compiled_against_eager(tmp_path, runs, cfg, data_file, bound=1e-4)
 
 
 def compiled_against_eager(tmp_path, runs, cfg, data_file, bound: float):

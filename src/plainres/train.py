@@ -22,6 +22,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import sys
 import time
 import warnings
@@ -140,6 +141,23 @@ class Job:
         return self.cfg.batches(self.n)
 
 
+TORCH_FLOOR = (2, 11)  # pyproject.toml's: the oldest torch the tests passed on (docs/engine.md, Which torch)
+
+
+def check_torch(version: str | None = None) -> None:
+    """A job on a torch older than the floor stops at its start, saying why: older ones lack what the compiled
+    step sets (inductor's deterministic mode, before 2.10) or fail its CPU compile (2.7). By major.minor, so a
+    pre-release build of the floor (2.11.0a0, as NVIDIA's containers name theirs) passes."""
+    version = version or torch.__version__
+    major, minor = (int(part) for part in re.match(r"(\d+)\.(\d+)", version).groups())
+    if (major, minor) < TORCH_FLOOR:
+        floor = ".".join(map(str, TORCH_FLOOR))
+        raise RuntimeError(
+            f"torch {version} is older than {floor}, the oldest plainres is tested on: "
+            f"pip install 'torch>={floor}' (docs/engine.md, Which torch)"
+        )
+
+
 def device_numerics(cfg: TrainConfig, dev: torch.device) -> None:
     """On CUDA, before anything reaches the GPU: TF32 only where `tf32` asks (cuDNN allows it by default, which
     would make float32 convolutions TF32), and with `deterministic` deterministic algorithms (cuBLAS's with a
@@ -172,6 +190,7 @@ def setup(
     shape = {(r.arch, r.net, r.depth, r.init) for r in runs}
     if len(shape) != 1:
         raise ValueError(f"a seed group differs only in seeds; got {sorted(shape)}")
+    check_torch()
     dev = pick_device(device)
     dtype = DTYPES[cfg.dtype]
     device_numerics(cfg, dev)
