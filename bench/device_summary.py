@@ -5,8 +5,9 @@
 Per case: training and evaluation images/s, the evaluation's share of an epoch at CIFAR's sizes (50,000 images
 trained and evaluated, 10,000 evaluated), and whether the compiled step and evaluation ran as compiled: the graphs
 torch compiled against one per batch shape (more is a recompile), CUDA graphs skipped, fallbacks to eager. Then
-the paper scale's hours on this device at the configured precision's fastest seed group (config.yaml's train: dtype, bf16, tf32),
-bf16 beside. Exits 1 when a case failed, fell back, recompiled or skipped CUDA graphs, or the call was cut short.
+the paper scale's hours on this device at the configured precision's fastest seed group (config.yaml's train:
+dtype, bf16, tf32), bf16 beside. Exits 1 when a case failed, fell back, recompiled or skipped CUDA graphs, or the
+call was cut short.
 """
 
 from __future__ import annotations
