@@ -26,6 +26,7 @@ from plainres.seedgroup import make_model
 from plainres.train import train_group
 from plainres.transfer import transfer_to_plain, transfer_to_residual, weight_penalty
 
+TORCH = tuple(int(part) for part in re.match(r"(\d+)\.(\d+)", torch.__version__).groups())
 FAST = TrainConfig(epochs=2, lr=0.05, milestones=(1,), batch_size=32, eval_every=1, snapshot_epochs=(0, -2, -1))
 # compiled, or the test fails; inductor compiles C++ on a CPU (.ci/run installs g++)
 NO_FALLBACK = [
@@ -444,12 +445,12 @@ def test_channels_last_auto_means_float32_on_a_cpu():
 def test_a_torch_older_than_the_floor_stops_a_job_at_its_start_saying_why(tmp_path, data_file, monkeypatch):
     from plainres import train as engine
 
-    for version in ("2.11.0+cu130", "2.11.0a0+gitabc", "2.13.0+cpu", "3.0.0"):
+    for version in ("2.10.0+cu128", "2.11.0a0+gitabc", "2.13.0+cpu", "3.0.0"):
         engine.check_torch(version)
     floor = re.search(r'"torch>=(\d+)\.(\d+)"', (REPO / "pyproject.toml").read_text())
     assert tuple(map(int, floor.groups())) == engine.TORCH_FLOOR  # the floor pip enforces is the one checked
     monkeypatch.setattr(engine.torch, "__version__", "2.7.0+cu126")
-    with pytest.raises(RuntimeError, match=r"torch 2.7.0\+cu126 is older than 2.11, the oldest plainres is tested"):
+    with pytest.raises(RuntimeError, match=r"torch 2.7.0\+cu126 is older than 2.10, the oldest plainres is tested"):
         train(tmp_path, [Run("simplified", "residual", 5, "hmwi", 0)], FAST, data_file)
     assert not (tmp_path / "g").exists()  # before anything is written
 
@@ -474,10 +475,11 @@ def test_compile_auto_means_cuda_only():
 @pytest.mark.parametrize("channels_last", ["off", "on"])
 def test_the_compiled_step_equals_the_eager_step_over_epochs(tmp_path, data_file, channels_last):
     """An epoch (with its short last minibatch) of a seed group of 2 BN nets and of one simplified net, compiled
-    (inductor on the CPU) against eager: the same minibatches, fp32 within 1e-4. Inductor sums in another order;
-    measured at lr 0.01 on torch 2.13: 5e-8 after the first step, 1.7e-6 after the fifth (BN nets on random labels
-    amplify it about 3× a step at lr 0.05; the simplified nets 2e-8 after five); on torch 2.11, whose inductor
-    fuses otherwise, 2.6e-5 after the fifth. A wrong step is off by orders more."""
+    (inductor on the CPU) against eager: the same minibatches, fp32 within 1e-5 (1e-4 before torch 2.12). Inductor
+    sums in another order; measured at lr 0.01 on torch 2.13: 5e-8 after the first step, 1.7e-6 after the fifth
+    (BN nets on random labels amplify it about 3× a step at lr 0.05; the simplified nets 2e-8 after five). Before
+    2.12 inductor's C++ code rounds otherwise: 2.6e-5 after the fifth on 2.7, 2.10 and 2.11 (aot_eager, without
+    inductor's code, 3e-8). A wrong step is off by orders more."""
     cfg = replace(
         FAST,
         epochs=1,
@@ -490,7 +492,7 @@ def test_the_compiled_step_equals_the_eager_step_over_epochs(tmp_path, data_file
         [Run("fully-fledged", "residual", 8, "kwi", s) for s in (0, 1)],
         [Run("simplified", "plain", 8, "kwi", 3)],
     ):
-        compiled_against_eager(tmp_path, runs, cfg, data_file, bound=1e-4)
+        compiled_against_eager(tmp_path, runs, cfg, data_file, bound=1e-5 if TORCH >= (2, 12) else 1e-4)
 
 
 def compiled_against_eager(tmp_path, runs, cfg, data_file, bound: float):

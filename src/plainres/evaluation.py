@@ -28,11 +28,11 @@ class Evaluator:
         # per evaluation (bench/bench_eval.py): `copies`; otherwise the group's own forward, in its training layout
         self.copies = device.type == "cpu" and dd.dtype == torch.float32 and group.k == 1
         self.forward = group.inference(group.channels_last)
-        self.stats = self.batch_stats
+        self.compiled = None
         if compiles(cfg.compile_eval, device):
             prepare_compiler(cfg, device)
             self.copies = False  # a compiled forward reads the live weights: a copy would be a new graph input
-            self.stats = torch.compile(self.batch_stats, dynamic=False, fullgraph=True)
+            self.compiled = torch.compile(self.batch_stats, dynamic=False, fullgraph=True)
 
     def batch_stats(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Per model: the summed cross-entropy (float64) and the number of errors over one batch."""
@@ -60,11 +60,10 @@ class Evaluator:
     def batch(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """One batch's statistics; a compiled evaluation that cannot be compiled goes on eagerly (warned), or with
         `compile_eval: on` stops with an error. Nothing is changed before it runs, so nothing is done twice."""
-        if self.stats is self.batch_stats:
-            return self.batch_stats(x, y)
-        try:
-            return self.stats(x, y)
-        except Exception as error:
-            fall_back(error, "compile_eval", self.cfg.compile_eval, "the evaluation", "evaluating eagerly")
-            self.stats = self.batch_stats
-            return self.batch_stats(x, y)
+        if self.compiled is not None:
+            try:
+                return self.compiled(x, y)
+            except Exception as error:
+                fall_back(error, "compile_eval", self.cfg.compile_eval, "the evaluation", "evaluating eagerly")
+                self.compiled = None
+        return self.batch_stats(x, y)

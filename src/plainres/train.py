@@ -141,13 +141,13 @@ class Job:
         return self.cfg.batches(self.n)
 
 
-TORCH_FLOOR = (2, 11)  # pyproject.toml's: the oldest torch the tests passed on (docs/engine.md, Which torch)
+TORCH_FLOOR = (2, 10)  # pyproject.toml's: the oldest torch the tests passed on (docs/engine.md, Which torch)
 
 
 def check_torch(version: str | None = None) -> None:
     """A job on a torch older than the floor stops at its start, saying why: older ones lack what the compiled
     step sets (inductor's deterministic mode, before 2.10) or fail its CPU compile (2.7). By major.minor, so a
-    pre-release build of the floor (2.11.0a0, as NVIDIA's containers name theirs) passes."""
+    pre-release build (2.11.0a0, as NVIDIA's containers name theirs) counts as its release."""
     version = version or torch.__version__
     major, minor = (int(part) for part in re.match(r"(\d+)\.(\d+)", version).groups())
     if (major, minor) < TORCH_FLOOR:
@@ -205,7 +205,7 @@ def setup(
     optimiser = MomentumSGD(list(group.params.values()), lr=cfg.lr, momentum=cfg.momentum)
     autocast = torch.autocast(dev.type, dtype=torch.bfloat16, enabled=cfg.bf16)
     run_meta = {
-        "train": {**dataclasses.asdict(cfg), "eval_batch_size": cfg.eval_batch(dev)},
+        "train": dataclasses.asdict(cfg),
         "data": {k: meta[k] for k in ("dataset", "source", "file_sha256", "counts")},
         "data_used": {"train": len(dd.train_y), "test": len(dd.test_y)},
         "device": str(dev),
