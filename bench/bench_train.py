@@ -113,11 +113,13 @@ def engine(
     with what torch's own counters saw of its compiles (`compiled`)."""
     runs = [replace(net, seed=s) for s in range(k)]
     outs = [work / tag / r.run_id for r in runs]
-    with compiled(cfg, device) as seen:
+    with compiled() as seen:
         train_group(runs, cfg, data_path, outs, work / tag, str(device))
     rows = RunFolder(outs[0]).metrics()
     seconds = float(rows[-1]["wall_s"]) - float(rows[-1 - timed_epochs]["wall_s"])
-    n = int(RunFolder(outs[0]).config()["data_used"]["train"])
+    used = RunFolder(outs[0]).config()["data_used"]
+    n = int(used["train"])
+    seen.update(expected_graphs(cfg, device, n, int(used["test"])))
     first = float(rows[1]["wall_s"]) - float(rows[0]["wall_s"])
     return {
         "images_per_s": k * n * timed_epochs / seconds,
@@ -132,10 +134,9 @@ def batch_shapes(n: int, batch: int) -> set[int]:
 
 
 @contextlib.contextmanager
-def compiled(cfg: TrainConfig, device: torch.device):
-    """What a job's compiles did, from torch's counters (zeroed first) and its warnings: the graphs compiled and
-    how many the step and the evaluation should have (one per batch shape: more is a recompile), CUDA graphs
-    skipped, and any fallback to eager (`compile: auto` warns; `on` raises)."""
+def compiled():
+    """What a job's compiles did, from torch's counters (zeroed first) and its warnings: the graphs compiled, CUDA
+    graphs skipped, and any fallback to eager (`compile: auto` warns; `on` raises)."""
     from torch._dynamo.utils import counters
 
     seen = {}
@@ -143,20 +144,25 @@ def compiled(cfg: TrainConfig, device: torch.device):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         yield seen
-    n = cfg.train_subset or 50_000
-    n_test = cfg.test_subset or 10_000
+    seen.update(
+        graphs=counters["stats"]["unique_graphs"],
+        cudagraph_skips=counters["inductor"]["cudagraph_skips"],
+        fallbacks=[str(w.message).splitlines()[0] for w in caught if "could not capture" in str(w.message)],
+    )
+
+
+def expected_graphs(cfg: TrainConfig, device: torch.device, n: int, n_test: int) -> dict:
+    """How many graphs the step and the evaluation of a job on n training and n_test test images should compile:
+    one per batch shape (more is a recompile)."""
     step = batch_shapes(n, cfg.batch_size) if compiles(cfg.compile, device) else set()
     eval_batch = cfg.eval_batch(device)
     evaluation = batch_shapes(n, eval_batch) | batch_shapes(n_test, eval_batch)
     evaluation = evaluation if compiles(cfg.compile_eval, device) else set()
-    seen.update(
-        step_compiled=bool(step),
-        eval_compiled=bool(evaluation),
-        graphs=counters["stats"]["unique_graphs"],
-        graphs_expected=len(step) + len(evaluation),
-        cudagraph_skips=counters["inductor"]["cudagraph_skips"],
-        fallbacks=[str(w.message).splitlines()[0] for w in caught if "could not capture" in str(w.message)],
-    )
+    return {
+        "step_compiled": bool(step),
+        "eval_compiled": bool(evaluation),
+        "graphs_expected": len(step) + len(evaluation),
+    }
 
 
 def evaluation_rate(net: Run, data_path: Path, cfg: TrainConfig, device: torch.device, k: int, work: Path) -> dict:

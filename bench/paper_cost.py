@@ -39,7 +39,7 @@ def net_multiply_adds(arch: str, depth: int, classes: int) -> int:
 def cost(config: dict) -> dict:
     """Jobs, runs, image passes, and image passes in units of the bench net's (`weighted_passes`); apart, in those
     units, the training passes (`weighted_train`) and the evaluation forwards, each a whole image (`weighted_eval`)."""
-    jobs = runs = passes = weighted = weighted_train = weighted_eval = 0
+    jobs = runs = passes = weighted_train = weighted_eval = 0
     reference = net_multiply_adds(BENCH_NET.arch, BENCH_NET.depth, 10)
     trained = dict.fromkeys(
         g for name, groups in grid.training_jobs(config).items() if not configuration.is_study(name) for g in groups
@@ -52,17 +52,15 @@ def cost(config: dict) -> dict:
             cfg = g.train
             train, test = cfg.train_subset or CIFAR_TRAIN, cfg.test_subset or CIFAR_TEST
             evaluations = cfg.epochs // cfg.eval_every + 1
-            run_passes = cfg.epochs * train + evaluations * (train + test) / 3
             weight = net_multiply_adds(run.arch, run.depth, classes) / reference
-            passes += run_passes
-            weighted += run_passes * weight
+            passes += cfg.epochs * train + evaluations * (train + test) / 3
             weighted_train += cfg.epochs * train * weight
             weighted_eval += evaluations * (train + test) * weight
     return {
         "jobs": jobs,
         "runs": runs,
         "image_passes": passes,
-        "weighted_passes": weighted,
+        "weighted_passes": weighted_train + weighted_eval / 3,
         "weighted_train": weighted_train,
         "weighted_eval": weighted_eval,
     }
