@@ -5,7 +5,8 @@
 # go through plainres.controller: one at a time in this directory; `make run` removes the lock a killed Snakemake
 # left, checks every run file, runs the pipeline and writes results/report.html (results/report-<target>.html
 # for one TARGET). `make retrain RUN=<run folder or a file in it>` trains that run's seed group again from
-# scratch, then runs the pipeline (plainres.retrain).
+# scratch, then runs the pipeline (plainres.retrain). `make bundle` writes the config's runs as one archive for
+# others to import with CONFIG="runs_source=<path or URL>" (plainres.bundle).
 PYTHON ?= python3
 TORCH ?= torch==2.13.0
 CORES ?= 2
@@ -19,7 +20,7 @@ STAMP := $(VENV)/.installed
 CONTROLLER = $(VENV)/bin/python -m plainres.controller
 CONTROL = --target $(TARGET) --cores $(CORES) --config $(CONFIG)
 
-.PHONY: run report test install clean-venv retrain
+.PHONY: run report test install clean-venv retrain bundle
 
 install: $(STAMP)
 
@@ -38,6 +39,9 @@ report: $(STAMP)
 
 retrain: $(STAMP)
 	$(CONTROLLER) retrain "$(RUN)" $(CONTROL)
+
+bundle: $(STAMP)
+	$(CONTROLLER) bundle $(CONTROL)
 
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)

@@ -6,7 +6,7 @@ import sys
 import torch
 from snakemake.utils import min_version
 
-from plainres import configuration, grid, targets
+from plainres import bundle, configuration, grid, targets
 from plainres.runfolder import GroupFolder
 from plainres.targets import TARGETS
 
@@ -54,6 +54,7 @@ ALL_CORES = 1024
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
+include: "workflow/rules/bundle.smk"
 include: "workflow/rules/targets.smk"
 include: "workflow/rules/scorecard.smk"
 include: "workflow/rules/study.smk"

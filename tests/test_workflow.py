@@ -7,6 +7,7 @@ import re
 import shlex
 import shutil
 import subprocess
+import tarfile
 from pathlib import Path
 
 import pandas as pd
@@ -14,7 +15,8 @@ import pytest
 from conftest import REPO, SNAKEMAKE, copy_of_the_repository, image_folder, needs_make, run, tar_of
 from PIL import Image
 
-from plainres.files import read_sealed_json
+from plainres import bundle
+from plainres.files import read_sealed_json, sealed_json
 from plainres.targets import TARGETS
 
 
@@ -120,10 +122,28 @@ def test_every_make_command_of_the_readme_parses_and_plans_its_jobs(tmp_path):
     assert {"make run", "make run TARGET=yt_fig9", "make run CONFIG=scale=laptop"} <= set(commands), commands
     local = tmp_path / "cifar-10-python.tar.gz"
     local.write_bytes(b"")
+    # a bundle the README leaves to the reader: one that holds no training job, at its path, and where a URL's
+    # download would be (so nothing is fetched)
+    empty = tmp_path / "plainres-gpu.tar.gz"
+    with tarfile.open(empty, "w:gz") as tar:
+        tar.addfile(
+            *bundle._member(
+                bundle.MANIFEST, sealed_json({"format": bundle.FORMAT, "scale": "gpu", "groups": {}, "files": {}})
+            )
+        )
+    commands += sorted(set(re.findall(r"make bundle CONFIG=\"[^\"]*\"", readme)))
+    assert 'make bundle CONFIG="scale=gpu"' in commands and any("runs_source=zenodo:" in c for c in commands)
     for command in commands:
         words = [w.replace("/path/to/cifar-10-python.tar.gz", str(local)) for w in shlex.split(command)[1:]]
+        words = [w.replace("/path/to/plainres-gpu.tar.gz", str(empty)) for w in words]
+        for word in words:
+            if (url := bundle.source_url(word.rpartition("runs_source=")[2] or "-")) is not None:
+                (tmp_path / "work" / bundle.local_download(url)).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy(empty, tmp_path / "work" / bundle.local_download(url))
         printed = subprocess.run(["make", "-n", *words], cwd=REPO, capture_output=True, text=True, check=True)
-        (controller,) = [line for line in printed.stdout.splitlines() if "plainres.controller run" in line]
+        (controller,) = [
+            line for line in printed.stdout.splitlines() if re.search("plainres.controller (run|bundle)", line)
+        ]
         planned = subprocess.run(
             controller.replace(" --config", f" --dry-run --directory {tmp_path / 'work'} --config"),
             shell=True,

@@ -11,6 +11,32 @@ import pandas as pd
 from .runfolder import GroupFolder, RunFolder
 
 
+def origins(done_files: list[Path]) -> str:
+    """Where the training jobs' runs were trained: here, or the results bundles they were imported from (each
+    group's imported.json)."""
+    found = set()
+    for done in done_files:
+        imported = GroupFolder.of(done).imported()
+        found.add(
+            "trained here"
+            if imported is None
+            else f"bundle {imported['source']} (sha256 {imported['archive_sha256'][:16]})"
+        )
+    return ", ".join(sorted(found))
+
+
+def trained_by(done_files: list[Path]) -> str:
+    """The code, torch and devices that trained the jobs' runs (each run's config.json), and where (origins)."""
+    seen = {"code_version": set(), "torch_version": set(), "device_name": set()}
+    for done in done_files:
+        for entry in GroupFolder.of(done).done():
+            config = RunFolder(entry["dir"]).config()
+            for key, values in seen.items():
+                values.add(config[key])
+    code, torch, device = (", ".join(sorted(values)) for values in seen.values())
+    return f"code {code} (torch {torch}, on {device}); {origins(done_files)}"
+
+
 def runs_of(done_files: list[Path]):
     """Every run the training jobs recorded: (identity and provenance, its evaluated metric rows)."""
     for done in done_files:

@@ -1,18 +1,21 @@
-"""What `make run`, `make report` and `make retrain` do, one controller at a time in a project directory:
+"""What `make run`, `make report`, `make retrain` and `make bundle` do, one controller at a time in a project
+directory:
 
     python -m plainres.controller run [--target T] [--cores N] [--dry-run] [--config KEY=VALUE ...]
     python -m plainres.controller report [--target T] [--config KEY=VALUE ...]
+    python -m plainres.controller bundle [--cores N] [--config KEY=VALUE ...]
     python -m plainres.controller retrain RUN [RUN ...] [--target T] [--cores N] [--config KEY=VALUE ...]
 
 Each takes this directory's controller lock first (plainres.lock): a second one started meanwhile, even in the
 same instant, stops at once with a message naming the first. Then `run` removes the lock a killed Snakemake
 left, checks every finished run's files (plainres.verify), runs the pipeline, and writes the HTML report;
 `report` writes the report alone; `retrain` resets the groups of the runs named (plainres.retrain), trains
-them again, then does what `run` does. The report of `all` is results/report.html, that of one target
-results/report-<target>.html, each written under a temporary name and renamed when whole. KEY=VALUE words are
-Snakemake's --config overrides, checked here first, so that a value that lost its quotes reads as one line.
-`--dry-run` plans `run` and changes nothing (no lock, no report); `--directory` runs in another directory, with
-this directory's Snakefile.
+them again, then does what `run` does; `bundle` checks the run files as `run` does, trains what is missing and
+writes the config's results bundle (plainres.bundle), no report. The report of `all` is results/report.html,
+that of one target results/report-<target>.html, each written under a temporary name and renamed when whole.
+KEY=VALUE words are Snakemake's --config overrides, checked here first, so that a value that lost its quotes
+reads as one line. `--dry-run` plans `run` (or `bundle`) and changes nothing (no lock, no report); `--directory`
+runs in another directory, with this directory's Snakefile.
 """
 
 from __future__ import annotations
@@ -95,20 +98,20 @@ def config_args(overrides: list[str]) -> list[str]:
     return ["--config", *overrides] if overrides else []
 
 
-def pipeline(target: str, cores: int, overrides: list[str], held: lock.Held) -> int:
+def pipeline(target: str, cores: int, overrides: list[str], held: lock.Held, report: bool = True) -> int:
     """Stale Snakemake lock, run files, the pipeline, its report."""
     if lock.recover(Path(".")) != 0:
         return 1
     if verify.main([]) != 0:
         return 1
     code = call(snakemake(target, "--cores", str(cores), *config_args(overrides)), held)
-    return code or write_report(target, overrides, held)
+    return code or (write_report(target, overrides, held) if report else 0)
 
 
 def main(argv=None) -> int:
     global SNAKEFILE
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("action", choices=("run", "report", "retrain"))
+    parser.add_argument("action", choices=("run", "report", "retrain", "bundle"))
     parser.add_argument("runs", nargs="*", help="retrain: run or group folders, or files in them")
     parser.add_argument("--target", default="all")
     parser.add_argument("--cores", type=int, default=os.cpu_count() or 1)
@@ -119,6 +122,8 @@ def main(argv=None) -> int:
     SNAKEFILE = SNAKEFILE.resolve()
     args.directory.mkdir(parents=True, exist_ok=True)
     os.chdir(args.directory)
+    if args.action == "bundle":
+        args.target = "bundle"
     try:
         check_overrides(args.config)
         if args.dry_run:
@@ -129,6 +134,8 @@ def main(argv=None) -> int:
         with lock.held(Path("."), " ".join(["make", args.action, *args.runs, args.target])) as held:
             if args.action == "report":
                 return write_report(args.target, args.config, held)
+            if args.action == "bundle":
+                return pipeline(args.target, args.cores, args.config, held, report=False)
             if args.action == "retrain":
                 groups = [
                     str(retrain.reset(g)) for g in dict.fromkeys(retrain.owning_group(Path(r)) for r in args.runs)

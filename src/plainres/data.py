@@ -15,14 +15,9 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
 import pickle
 import sys
 import tarfile
-import tempfile
-import time
-import urllib.error
-import urllib.request
 import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -30,7 +25,7 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 import torch
 
-from .files import TEMPORARY, Unreadable, atomic_write_bytes, read_sealed_json, remove_temporaries, sealed_json, umask
+from .files import FetchError, Unreadable, atomic_write_bytes, fetch_url, read_sealed_json, sealed_json
 
 CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 NUM_CLASSES = {"cifar10": 10, "cifar100": 100}
@@ -91,6 +86,16 @@ class ImageData:
             if len(y) and (int(y.min()) < 0 or int(y.max()) >= len(self.classes)):
                 raise DataError(f"{where}: {split} labels outside 0..{len(self.classes) - 1}")
 
+    def content_sha256(self) -> str:
+        """The SHA-256 of the images, labels and class names themselves, whatever file or torch holds them: what a
+        results bundle's runs are checked to have trained on (plainres.bundle)."""
+        sha = hashlib.sha256()
+        for tensor in (self.train_x, self.train_y, self.test_x, self.test_y):
+            sha.update(str((tensor.dtype, tuple(tensor.shape))).encode())
+            sha.update(tensor.contiguous().numpy().tobytes())
+        sha.update(json.dumps(list(self.classes)).encode())
+        return sha.hexdigest()
+
     def per_class(self, split: str) -> list[int]:
         return torch.bincount(getattr(self, f"{split}_y"), minlength=len(self.classes)).tolist()
 
@@ -134,41 +139,16 @@ def download(url: str, dest: Path, md5: str, timeout: float = 30.0) -> dict[str,
         digests = file_digests(dest)
         if digests["md5"] == md5:
             return digests
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    remove_temporaries(dest)  # what a killed download left
-    prefix, suffix = TEMPORARY.format(name=dest.name).split("*")
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=prefix, suffix=suffix)
     try:
-        try:
-            with urllib.request.urlopen(url, timeout=timeout) as response, os.fdopen(fd, "wb") as out:
-                total = int(response.headers.get("Content-Length") or 0)
-                done, shown, start = 0, -1, time.monotonic()
-                for chunk in iter(lambda: response.read(1 << 20), b""):
-                    out.write(chunk)
-                    done += len(chunk)
-                    pct = 100 * done // total if total else -1
-                    if total and pct // 10 != shown:
-                        shown = pct // 10
-                        rate = done / max(time.monotonic() - start, 1e-9) / 1e6
-                        print(
-                            f"download {dest.name}: {pct:3d}% of {total / 1e6:.0f} MB ({rate:.1f} MB/s)",
-                            file=sys.stderr,
-                            flush=True,
-                        )
-        except (urllib.error.URLError, OSError) as e:
-            reason = getattr(e, "reason", e)
-            raise DataError(f"cannot download {url}: {reason}. {OFFLINE_HINT}") from e
-        if total and done != total:
-            raise DataError(f"{url}: download truncated ({done} of {total} bytes)")
-        digests = file_digests(Path(tmp))
-        if digests["md5"] != md5:
-            raise DataError(
-                f"{url}: MD5 checksum mismatch: expected {md5}, got {digests['md5']} (corrupt or truncated download)"
-            )
-        os.chmod(tmp, 0o666 & ~umask())
-        os.replace(tmp, dest)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+        fetch_url(url, dest, timeout)
+    except FetchError as e:
+        raise DataError(f"{e}. {OFFLINE_HINT}") from e
+    digests = file_digests(dest)
+    if digests["md5"] != md5:
+        dest.unlink()
+        raise DataError(
+            f"{url}: MD5 checksum mismatch: expected {md5}, got {digests['md5']} (corrupt or truncated download)"
+        )
     return digests
 
 

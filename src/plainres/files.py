@@ -20,7 +20,12 @@ import io
 import json
 import os
 import re
+import sys
 import tempfile
+import time
+import urllib.error
+import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import torch
@@ -48,6 +53,15 @@ def digest(data: bytes) -> dict:
 def atomic_write_bytes(path: Path, data: bytes) -> dict:
     """Write via a temporary file in the same folder and rename: readers never see half a file, and a full disk
     leaves the file as it was. Returns the bytes' digest."""
+    with atomic_stream(path) as f:
+        f.write(data)
+    return digest(data)
+
+
+@contextmanager
+def atomic_stream(path: Path):
+    """A binary file to write `path` through, renamed into place when the block ends without an error (else
+    removed): what atomic_write_bytes writes through, and a file written piece by piece."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     prefix, suffix = TEMPORARY.format(name=path.name).split("*")
@@ -55,14 +69,49 @@ def atomic_write_bytes(path: Path, data: bytes) -> dict:
     try:
         os.chmod(tmp, 0o666 & ~umask())
         with os.fdopen(fd, "wb") as f:
-            f.write(data)
+            yield f
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return digest(data)
+
+
+class FetchError(RuntimeError):
+    """A download that failed: no answer in time, a refusal, or fewer bytes than the server announced."""
+
+
+def fetch_url(url: str, dest: Path, timeout: float) -> Path:
+    """Download `url` to `dest` atomically (a killed or failed download leaves no file), with progress on stderr;
+    `timeout`: the seconds to wait for the server to answer, and for each read."""
+    remove_temporaries(dest)  # what a killed download left
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response, atomic_stream(dest) as out:
+            total = int(response.headers.get("Content-Length") or 0)
+            done, shown, start = 0, -1, time.monotonic()
+            for chunk in iter(lambda: response.read(1 << 20), b""):
+                out.write(chunk)
+                done += len(chunk)
+                pct = 100 * done // total if total else -1
+                if total and pct // 10 != shown:
+                    shown = pct // 10
+                    rate = done / max(time.monotonic() - start, 1e-9) / 1e6
+                    print(
+                        f"download {dest.name}: {pct:3d}% of {total / 1e6:.0f} MB ({rate:.1f} MB/s)",
+                        file=sys.stderr,
+                        flush=True,
+                    )
+            if total and done != total:
+                raise FetchError(f"{url}: download truncated ({done} of {total} bytes)")
+    except TimeoutError as e:
+        raise FetchError(f"{url}: no answer within {timeout:g} s") from e
+    except (urllib.error.URLError, OSError) as e:
+        reason = getattr(e, "reason", e)
+        if isinstance(reason, TimeoutError):
+            raise FetchError(f"{url}: no answer within {timeout:g} s") from e
+        raise FetchError(f"cannot download {url}: {reason}") from e
+    return dest
 
 
 def remove_temporaries(path: Path) -> list[Path]:

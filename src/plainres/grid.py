@@ -6,7 +6,7 @@ data comes from. The config itself is resolved and checked by configuration.py.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, fields
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from . import targets
@@ -139,6 +139,16 @@ class Group:
     def run_dirs(self) -> list[str]:
         return [run_folder(self.experiment, r.run_id) for r in self.runs]
 
+    def job(self) -> dict:
+        """What the job trains and where it writes: runs, resolved train config, run folders, group folder (the
+        training job's parameter, less the device; what a results bundle's groups are compared by)."""
+        return {
+            "runs": [asdict(r) for r in self.runs],
+            "train": self.train.to_dict(),
+            "out_dirs": self.run_dirs(),
+            "group": self.folder,
+        }
+
 
 def experiment_groups(config: dict, name: str) -> list[Group]:
     """The experiment's runs cut into seed groups of at most `group_size`."""
@@ -165,3 +175,12 @@ def training_jobs(config: dict) -> dict[str, list[Group]]:
         ]
         for name in config["experiments"]
     }
+
+
+def target_groups(config: dict) -> dict[str, Group]:
+    """The training jobs the tables, figures and measurements read (not the scale study's), by group folder."""
+    jobs = training_jobs(config)
+    experiments = {
+        e for t in targets.TARGETS.values() if t.source != "simulation" for e in target_experiments(config, t)
+    }
+    return {g.folder: g for e in sorted(experiments) for g in jobs[e]}

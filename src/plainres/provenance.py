@@ -62,7 +62,9 @@ def of_simulation(config: dict, device: str = "cpu") -> dict:
     }
 
 
-def of_runs(runs: pd.DataFrame, config: dict) -> dict:
+def of_runs(runs: pd.DataFrame, config: dict, runs_from: str) -> dict:
+    """What a result built from runs records: its config's hash, the code, torch, device and data that trained
+    the runs, and where they were trained (collect.origins: here, or a results bundle)."""
     return {
         "scale": config["scale"],
         "config_sha256": config_sha256(config),
@@ -70,6 +72,7 @@ def of_runs(runs: pd.DataFrame, config: dict) -> dict:
         "torch": ", ".join(sorted(runs.torch.unique())),
         "device": ", ".join(sorted(runs.device.unique())),
         "data_source": ", ".join(sorted(runs.data_source.unique())),
+        "runs_from": runs_from,
     }
 
 

@@ -49,7 +49,13 @@ def reset(group: Path) -> Path:
             shutil.rmtree(experiment / Path(run).name)
             print(f"removed {experiment / Path(run).name}", file=sys.stderr)
     # the done.json last: it is read above, and it is the target that trains the group again
-    for file in [folder.checkpoint, *folder.set_aside_checkpoints(), folder.job_path, folder.done_path]:
+    for file in [
+        folder.checkpoint,
+        *folder.set_aside_checkpoints(),
+        folder.job_path,
+        folder.imported_path,
+        folder.done_path,
+    ]:
         if file.exists():
             file.unlink()
             print(f"removed {file}", file=sys.stderr)

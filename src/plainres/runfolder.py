@@ -4,7 +4,8 @@
                                                 snapshots/<tag>.pt, final.pt, final_grad/epoch_<e>.pt (YT Fig 10),
                                                 and manifest.json: every other file's SHA-256 and size (sealed)
     results/runs/<experiment>/_groups/<group>/  a GroupFolder, one training job: checkpoint.pt, job.json (the run
-                                                folders it trains), done.json (what became of each run, sealed)
+                                                folders it trains), done.json (what became of each run, sealed),
+                                                imported.json where its runs came from a results bundle (sealed)
 
 The engine writes through these classes, which record each file's digest as it is written (the record travels
 in the checkpoint, so a resumed job keeps it); at the end of the job each run's manifest.json lists them. Every
@@ -25,6 +26,7 @@ import torch
 
 from .files import (
     Unreadable,
+    atomic_write_bytes,
     digest,
     parse_csv,
     parse_json,
@@ -306,6 +308,38 @@ class GroupFolder(_Folder):
     def done_path(self) -> Path:
         return self.path / "done.json"
 
+    @property
+    def imported_path(self) -> Path:
+        return self.path / "imported.json"
+
+    def write_imported(self, record: dict) -> None:
+        """imported.json (sealed): the results bundle this group's runs came from (plainres.bundle)."""
+        write_sealed_json(self.imported_path, record)
+
+    def imported(self) -> dict | None:
+        """The bundle this group's runs came from; None where they were trained here."""
+        return self.read(read_sealed_json, self.imported_path) if self.imported_path.exists() else None
+
+    def keep_imported(self, job: dict, data_sha256: str) -> bool:
+        """Whether this job's runs came from a results bundle as the same job, on the same data file, and every
+        file of theirs still checks: then its done.json is the bundle's again, byte for byte, and nothing trains.
+        (What the train rule finds where a bundle's runs are no longer a runs_source's: they are kept.)"""
+        try:
+            record = self.imported()
+            if record is None or record["job"] != job or record["data_file_sha256"] != data_sha256:
+                return False
+            for out_dir in job["out_dirs"]:
+                RunFolder(out_dir).verify()
+        except Unreadable:
+            return False
+        atomic_write_bytes(self.done_path, record["done"].encode())
+        return True
+
+    def forget_training(self) -> None:
+        """Remove what training here left (the checkpoint, job.json), before runs from a bundle replace it."""
+        for path in (self.checkpoint, self.job_path):
+            path.unlink(missing_ok=True)
+
     def set_aside_checkpoint(self) -> Path:
         """Rename an unreadable checkpoint to checkpoint.pt.corrupt-<time>, kept for inspection; its new path."""
         aside = self.checkpoint.with_name(f"{self.checkpoint.name}.corrupt-{time.strftime('%Y%m%dT%H%M%S')}")
@@ -316,7 +350,9 @@ class GroupFolder(_Folder):
         return sorted(self.path.glob(f"{self.checkpoint.name}.corrupt-*"))
 
     def write_job(self, runs: list[Run], out_dirs: list[Path]) -> None:
-        """job.json: which run folders this job trains (what plainres.retrain reads)."""
+        """job.json: which run folders this job trains (what plainres.retrain reads); its runs are this machine's
+        now, no bundle's."""
+        self.imported_path.unlink(missing_ok=True)
         write_json(self.job_path, {"runs": [r.run_id for r in runs], "out_dirs": [str(o) for o in out_dirs]})
 
     def write_done(self, runs: list[dict], seconds: dict) -> None:

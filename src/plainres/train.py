@@ -36,7 +36,7 @@ from . import provenance
 from .data import load_cached
 from .devices import job_device
 from .evaluation import Evaluator
-from .files import Unreadable, load_torch, remove_temporaries, save_torch
+from .files import Unreadable, load_torch, read_sealed_json, remove_temporaries, save_torch
 from .minibatches import DeviceData, epoch_plan
 from .runfolder import METRICS, GroupFolder, RunFolder
 from .runs import Run, TrainConfig
@@ -572,8 +572,18 @@ def train_group(
 
 
 def run_job(job: dict, data: Path, device: str) -> list[tuple[Run, str, str]]:
-    """Train one job (runs, train config, out_dirs, group folder as JSON values); (run, folder, status) each."""
-    runs = [Run(**r) for r in job["runs"]]
+    """Train one job (runs, train config, out_dirs, group folder as JSON values); (run, folder, status) each. A
+    group whose runs a results bundle gave, for this job and data, and whose files all check, is kept as it is,
+    and nothing trains (GroupFolder.keep_imported)."""
+    runs, home = [Run(**r) for r in job["runs"]], GroupFolder(job["group"])
+    if home.imported_path.exists():
+        trained = {k: v for k, v in job.items() if k != "device"}
+        if home.keep_imported(trained, read_sealed_json(Path(data).with_suffix(".json"))["file_sha256"]):
+            print(
+                f"{home.path}: kept the runs {home.imported()['source']} gave (make retrain trains them here)",
+                file=sys.stderr,
+            )
+            return [(run, entry["dir"], entry["status"]) for run, entry in zip(runs, home.done())]
     statuses = train_group(
         runs,
         TrainConfig.from_dict(job["train"]),

@@ -27,17 +27,8 @@ def groups_done(experiment):
 
 def training_job(wildcards):
     """The job as JSON: runs, resolved train config, folders; a change re-runs this job only."""
-    g = GROUPS[wildcards.experiment, wildcards.group]
     return json.dumps(
-        {
-            "runs": [vars(r) for r in g.runs],
-            "train": g.train.to_dict(),
-            "out_dirs": g.run_dirs(),
-            "group": g.folder,
-            "device": C["device"],
-        },
-        sort_keys=True,
-        default=list,
+        {**GROUPS[wildcards.experiment, wildcards.group].job(), "device": C["device"]}, sort_keys=True, default=list
     )
 
 

@@ -16,6 +16,7 @@ rule scorecard:
         claims=[f for files in SCORED.values() for f in files],
         runs=list(READ_RUNS.values()),
         data=DATA.replace(".pt", ".json"),
+        done=TARGET_DONE,
     output:
         report("results/scorecard.md", caption="../report/caption.rst", category="Scorecard"),
     log:

@@ -3,6 +3,8 @@
 # An experiment's groups; one that an earlier experiment trains already is that experiment's (trained once).
 JOBS = grid.training_jobs(C)
 GROUPS = {(g.experiment, g.group_id): g for groups in JOBS.values() for g in groups}
+# The completion records of the training jobs the tables, figures and measurements read (not the scale study's).
+TARGET_DONE = [str(GroupFolder(folder).done_path) for folder in grid.target_groups(C)]
 # One GPU for a job that trains on one (and the threads and memory its compile takes), none for a CPU job.
 TRAIN = configuration.train_resources(C, torch.cuda.device_count() if torch.cuda.is_available() else 0)
 

@@ -18,8 +18,10 @@ p, out = snakemake.params, snakemake.output
 torch.set_num_threads(snakemake.threads)
 target = targets.get(p.target)
 images = TrainingSets(*load_cached(Path(snakemake.input.data))) if target.data else None
-made = target.function("make")([Path(f) for f in snakemake.input.done], p.spec, images)
-prov, caption = provenance.of_runs(made.read, p.config), collect.diverged_caption(p.caption, made.read)
+done = [Path(f) for f in snakemake.input.done]
+made = target.function("make")(done, p.spec, images)
+prov = provenance.of_runs(made.read, p.config, collect.origins(done))
+caption = collect.diverged_caption(p.caption, made.read)
 if made.summary is not None:
     summary = published.with_paper(made.summary, target.name)
     if made.columns:

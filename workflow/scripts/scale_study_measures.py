@@ -18,4 +18,8 @@ runs = study.per_setting(collect.collect, p.done, p.experiments)
 sets = TrainingSets(*load_cached(Path(snakemake.input.data)))
 measured = measure(runs, configuration.study_measures(p.measures), sets, p.measures, p.images)
 caption = collect.diverged_caption(p.caption, runs)  # measure() leaves the diverged runs out
-tables.write_tidy_csv(Path(out.csv), measured, provenance.notes_of(caption, provenance.of_runs(runs, p.config)))
+tables.write_tidy_csv(
+    Path(out.csv),
+    measured,
+    provenance.notes_of(caption, provenance.of_runs(runs, p.config, collect.origins(snakemake.input.done))),
+)

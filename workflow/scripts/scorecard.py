@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from plainres import scorecard, tables
+from plainres import collect, scorecard, tables
 from plainres.files import atomic_write_bytes, begin_stage, read_sealed_json
 
 begin_stage(snakemake.log[0], snakemake.output)
@@ -27,5 +27,6 @@ text = scorecard.render(
     p.claims_config["ladder"],
     p.claims_config["show_from"],
     runs,
+    collect.trained_by([Path(f) for f in i.done]),
 )
 atomic_write_bytes(Path(snakemake.output[0]), text.encode())

@@ -31,8 +31,13 @@ def save(fig, data: pd.DataFrame, stem: Path, caption: str, prov: dict) -> None:
     )
     fig.text(0.005, 0.002, footer, fontsize=6, color="0.45", ha="left", va="bottom")
     fig.get_layout_engine().set(rect=(0, 0.03, 1, 0.97))
-    described = caption + " | " + "; ".join(f"{k}: {v}" for k, v in prov.items())
-    for suffix, metadata in ((".png", {"Description": described}), (".pdf", {"Subject": described})):
+    # the images depend on the runs alone, not on where they were trained (a results bundle's rebuilds are byte for
+    # byte the exporter's): the CSV beside them says that; a PDF carries no creation time
+    described = caption + " | " + "; ".join(f"{k}: {v}" for k, v in prov.items() if k != "runs_from")
+    for suffix, metadata in (
+        (".png", {"Description": described}),
+        (".pdf", {"Subject": described, "CreationDate": None}),
+    ):
         buffer = io.BytesIO()
         fig.savefig(buffer, format=suffix[1:], dpi=150, metadata=metadata)
         atomic_write_bytes(stem.with_suffix(suffix), buffer.getvalue())

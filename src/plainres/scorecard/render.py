@@ -122,14 +122,17 @@ def render(
     ladder: list[str],
     show_from: dict[str, str],
     runs: dict[str, pd.DataFrame] | None = None,
+    trained_by: str | None = None,
 ) -> str:
-    """Markdown: the verdict counts, the published numbers beside ours, then every claim with its evidence."""
+    """Markdown: the verdict counts, the published numbers beside ours, then every claim with its evidence;
+    `trained_by`: the code that trained the runs, and where (collect.trained_by)."""
     rows = rows_of(claim_data, specs, scale, ladder, show_from, runs)
     counts = {v: sum(r.verdict == v for r in rows) for v in VERDICTS}
     lines = [
         "# Scorecard",
         "",
         f"Scale: **{scale}**; data: {data_source}.",
+        *([f"Runs: trained by {trained_by}."] if trained_by else []),
         "",
         f"**{len(rows)} claims: " + ", ".join(f"{counts[v]} {v}" for v in VERDICTS) + ".**",
         "",
