@@ -9,7 +9,8 @@
 # others to import with CONFIG="runs_source=<path or URL>" (plainres.bundle).
 PYTHON ?= python3
 TORCH ?= torch==2.13.0
-CORES ?= 2
+# every core of this machine unless CORES says otherwise (Snakemake runs as many jobs as their threads fit)
+CORES ?= $(shell nproc 2>/dev/null || getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2)
 CONFIG ?=
 TARGET ?= all
 PYTEST_ARGS ?=

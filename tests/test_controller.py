@@ -3,6 +3,7 @@ anything runs, one controller at a time in a directory, the report written whole
 single target, a project and a data source in paths with spaces."""
 
 import os
+import shutil
 import subprocess
 import sys
 
@@ -29,6 +30,16 @@ def test_a_config_word_that_lost_its_quotes_is_refused(words, says):
 
 def test_config_words_as_the_shell_leaves_quoted_values_pass():
     controller.check_overrides(["scale=smoke", "experiments={table1: {seeds: [0]}}", "data_source=/my data/c.tar.gz"])
+
+
+@pytest.mark.skipif(shutil.which("make") is None or shutil.which("nproc") is None, reason="needs make and nproc")
+@pytest.mark.parametrize("given", [[], ["CORES=3"]])
+def test_make_run_and_make_bundle_give_snakemake_every_core_unless_cores_says(given):
+    every = subprocess.run(["nproc"], capture_output=True, text=True, check=True).stdout.strip()
+    cores = 3 if given else every
+    for action in ("run", "bundle"):
+        printed = subprocess.run(["make", "-n", action, *given], cwd=REPO, capture_output=True, text=True, check=True)
+        assert f"plainres.controller {action} --target all --cores {cores} " in printed.stdout
 
 
 @needs_make
