@@ -377,10 +377,12 @@ class _Hashing(io.RawIOBase):
         return n
 
 
-def unpack(source: str, archive: Path, wanted: set[str], staging: Path) -> tuple[dict, str]:
+def unpack(source: str, archive: Path, folders: list[str], staging: Path) -> tuple[dict, str]:
     """Every member of the archive checked against its manifest (and every file the manifest lists present);
-    those `wanted` written under `staging`. (The manifest, the archive's SHA-256.)"""
+    those of the groups `folders` (their group and run folders) written under `staging`. (The manifest, the
+    archive's SHA-256.)"""
     seen: set[str] = set()
+    wanted: set[str] = set()
     with open(archive, "rb") as raw:
         hashing = _Hashing(raw)
         try:
@@ -392,6 +394,11 @@ def unpack(source: str, archive: Path, wanted: set[str], staging: Path) -> tuple
                         if member.name != MANIFEST or blob is None:
                             raise BundleError(f"runs_source: {source}: not a plainres bundle (no {MANIFEST} first)")
                         manifest = parse_manifest(blob, source)
+                        missing = [folder for folder in folders if folder not in manifest["groups"]]
+                        if missing:
+                            raise BundleError(f"runs_source: {source}: holds no {missing[0]}")
+                        dirs = folders + [run.path.as_posix() for f in folders for run in run_dirs(manifest, f)]
+                        wanted = {n for n in manifest["files"] if any(n.startswith(f"{d}/") for d in dirs)}
                         continue
                     recorded = manifest["files"].get(member.name)
                     if blob is None or recorded is None or member.name in seen:
@@ -428,14 +435,7 @@ def install(source: str, archive: Path, folders: list[str], data_files: dict[str
     staging = Path(STAGING)
     shutil.rmtree(staging, ignore_errors=True)  # what a killed import left
     try:
-        manifest = read_manifest(archive, source)
-        homes = [GroupFolder(folder).path.as_posix() for folder in folders]
-        dirs = homes + [run.path.as_posix() for folder in folders for run in run_dirs(manifest, folder)]
-        wanted = {name for name in manifest["files"] if any(name.startswith(f"{d}/") for d in dirs)}
-        manifest, sha256 = unpack(source, archive, wanted, staging)
-        for folder in folders:
-            if folder not in manifest["groups"]:
-                raise BundleError(f"runs_source: {source}: holds no {folder}")
+        manifest, sha256 = unpack(source, archive, folders, staging)
         for dataset, path in sorted(data_files.items()):
             theirs = manifest["data"][dataset]
             data, meta = load_cached(Path(path))
@@ -468,7 +468,7 @@ def install(source: str, archive: Path, folders: list[str], data_files: dict[str
             runs = run_dirs(manifest, folder)
             for run in runs:
                 run.clear()
-            for name in sorted(wanted):
+            for name in sorted(manifest["files"]):
                 if any(name.startswith(f"{run.path.as_posix()}/") for run in runs):
                     Path(name).parent.mkdir(parents=True, exist_ok=True)
                     os.replace(staging / name, name)  # results/bundle and results/runs: one file system
