@@ -4,11 +4,13 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 from conftest import REPO, run
 
-from plainres.configuration import is_study, resolve
+from plainres.collect import first_seeds, nth_seed
+from plainres.configuration import is_study, resolve, validate
 from plainres.grid import (
     ConfigError,
     available_experiments,
@@ -190,6 +192,22 @@ def test_a_group_another_experiment_trains_already_is_trained_once():
     changed = resolve(BASE, {"scale": "paper", "experiments": {"fig9": {"train": {"lr": 0.02}}}})
     owners = {g.experiment for g in training_jobs(changed)["fig9"] if (g.runs[0].init, g.runs[0].depth) != ("kwi", 44)}
     assert owners == {"fig9"}  # but the KWI depth-44 cell, whose own lr of 0.001 both experiments set
+
+
+def test_seed_offset_shifts_every_experiments_seeds_and_the_targets_read_the_first_of_them():
+    config = resolve(BASE, {"scale": "laptop", "seed_offset": 100})
+    seeds = {run.seed for name in config["experiments"] for run, _ in experiment_runs(config, name)}
+    assert min(seeds) == 100 and 0 not in seeds
+    groups = experiment_groups(config, "table1")
+    assert groups[0].group_id == "simplified-plain-d20-kwi-s100" and len(groups) == 2 * 3 * 3
+    assert {run.seed for g in groups for run in g.runs} == {100, 101, 102}
+    assert TARGETS["lw_fig1_d"].spec(config)["seed_offset"] == 100
+    runs = pd.DataFrame({"seed": [102, 100, 101, 100, 103]})
+    assert first_seeds(runs, 2).tolist() == [False, True, True, True, False]
+    assert nth_seed(runs, 0).tolist() == [False, True, False, True, False]
+    assert not nth_seed(runs, 9).any()
+    with pytest.raises(ConfigError, match="seed_offset: -1 is less than the minimum of 0"):
+        validate(resolve(BASE, {"scale": "laptop", "seed_offset": -1}), REPO / "workflow/schemas/config.schema.yaml")
 
 
 def test_bf16_with_a_float64_experiment_is_refused_naming_the_cell():

@@ -498,26 +498,41 @@ def test_lw_ensemble_claims_hold_on_the_exact_series_and_fail_on_wrong_ones():
     assert verdicts(scorecard.claims_lw_fig1_f(f.assign(theta_k=f.theta_k[::-1].values))) == ["fails"]
 
 
-def test_lw_mlp_claims_read_the_late_trend_and_the_stage_order():
+def _mlp_data(skip, first, seeds=(0, 1, 2), noise=0.01):
+    """Fig 1(d)'s plotted rows for a mean λ₂.. curve `skip` and a λ₁ curve `first` (at iterations 0, 10, ..,
+    100), each seed's shifted by its own small offset; stages at 0, 50, 100."""
     its = np.arange(0, 101, 10)
+    rows = []
+    for k, seed in enumerate(seeds):
+        shift = noise * (k - 1)
+        for series, curve in (("mean lambda_2..L", skip), ("lambda_1", first)):
+            rows += [("over training", series, seed, 0.05, t, np.nan, v + shift) for t, v in zip(its, curve)]
+        for t in (0, 50, 100):
+            i = t // 10
+            rows += [("by layer", f"iteration {t}", seed, 0.05, t, 1, first[i] + shift)]
+            rows += [("by layer", f"iteration {t}", seed, 0.05, t, layer, skip[i] + shift) for layer in (2, 3)]
+    sweep = [("sweep", "mean lambda_2..L", 0, lr, t, np.nan, v * lr) for lr in (0.01, 1.0) for t, v in zip(its, skip)]
+    return pd.DataFrame(rows + sweep, columns=figures.lw.MLP_COLUMNS)
+
+
+def test_lw_mlp_claims_weigh_the_seeds_late_trend_and_stage_order():
     dip_then_rise = np.r_[1.0, 0.8, 0.6, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85]
-    over = pd.DataFrame(
-        {"panel": "over training", "series": "mean lambda_2..L", "iteration": its, "value": dip_then_rise}
+    rising = np.linspace(1, 2, 11)
+    rows = scorecard.claims_lw_fig1_d(_mlp_data(dip_then_rise, rising))
+    assert [r.key for r in rows] == ["lw_fig1_d.late_rise", "lw_fig1_d.stages_higher", "lw_fig1_d.first_layer"]
+    assert verdicts(rows) == ["holds", "fails", "holds"]  # the dip: the first stage step falls
+    assert "1 of 2 steps hold; weakest: iteration 0 → 50" in rows[1].detail
+    assert "lr 0.01: 0.01 → lowest 0.005 at iteration 30 → 0.0085" in rows[1].detail  # the sweep as evidence
+    rows = scorecard.claims_lw_fig1_d(_mlp_data(rising, rising[::-1]))
+    assert verdicts(rows) == ["holds", "holds", "fails"]
+    assert verdicts(scorecard.claims_lw_fig1_d(_mlp_data(rising, rising, seeds=(0, 1)))) == ["inconclusive"] * 3
+    its = np.arange(0, 101, 10)
+    w = pd.DataFrame(
+        [("w_norm", "w_norm", seed, 0.01, t, np.nan, 7 + t / 10 + seed / 100) for seed in range(3) for t in its],
+        columns=figures.lw.MLP_COLUMNS,
     )
-    stages = pd.DataFrame(
-        [
-            {"panel": "by layer", "series": f"iteration {t}", "iteration": t, "layer": layer, "value": v}
-            for t, v in ((0, 1.0), (50, 0.6), (100, 0.85))
-            for layer in (1, 2, 3)
-        ]
-    )
-    assert verdicts(scorecard.claims_lw_fig1_d(pd.concat([over, stages]))) == ["holds", "fails"]  # the dip
-    rising = over.assign(value=np.linspace(1, 2, len(its)))
-    higher = stages.assign(value=stages.iteration / 100 + 1)
-    assert verdicts(scorecard.claims_lw_fig1_d(pd.concat([rising, higher]))) == ["holds", "holds"]
-    w = pd.DataFrame({"panel": "w_norm", "series": "w_norm", "iteration": its, "value": 7 + its / 10})
-    assert verdicts(scorecard.claims_lw_fig1_e(w)) == ["holds"]
-    assert verdicts(scorecard.claims_lw_fig1_e(w.assign(value=w.value[::-1].values))) == ["fails"]
+    assert verdicts(scorecard.claims_lw_fig1_e(w, {"stages": 6})) == ["holds"]
+    assert verdicts(scorecard.claims_lw_fig1_e(w.assign(value=-w.value), {"stages": 6})) == ["fails"]
 
 
 # ---------------------------------------------------------------- the page

@@ -8,12 +8,12 @@ import pytest
 import torch
 
 from plainres import figures
+from plainres.simulate import builders
 from plainres.simulate.residual_mlp import (
     ResidualMLP,
     bayes_accuracy,
     gaussian_mixture,
-    growth_summary,
-    rank_correlation,
+    train_many,
     train_residual_mlp,
     weight_norm,
 )
@@ -225,33 +225,49 @@ def test_a_last_minibatch_of_one_is_refused():
         train_residual_mlp(**{**TINY, "n_train": 201})
 
 
-# ---------------------------------------------------------------- growth
+def test_bn_scale_init_uniform_draws_gamma_after_the_weights():
+    ones, uniform = ResidualMLP(seed=3), ResidualMLP(seed=3, bn_scale_init="uniform")
+    assert ones.layer_norms().equal(uniform.layer_norms()) and ones.classifier.weight.equal(uniform.classifier.weight)
+    gammas = torch.stack([bn.weight.detach() for bn in uniform.norms])
+    assert ((gammas > 0) & (gammas < 1)).all() and gammas.std() > 0.1  # U(0, 1), Lua Torch's default
+    assert ResidualMLP(seed=3, bn_scale_init="uniform").lambdas()[0].equal(uniform.lambdas()[0])  # seeded
+    with pytest.raises(ValueError, match="bn_scale_init"):
+        ResidualMLP(bn_scale_init="zeros")
 
 
-def test_rank_correlation():
-    assert rank_correlation([1, 2, 3, 4], [10, 20, 25, 100]) == pytest.approx(1.0)
-    assert rank_correlation([1, 2, 3, 4], [4, 3, 2, 1]) == pytest.approx(-1.0)
+def test_train_many_in_processes_is_train_one_at_a_time():
+    settings = [{**TINY, "epochs": 1, "seed": s, "data_seed": s} for s in (0, 1, 2)]
+    in_processes, serial = train_many(settings, threads=2), train_many(settings, threads=1)
+    for a, b in zip(in_processes, serial, strict=True):
+        for key in ("lambdas", "norms", "minibatch", "metrics"):
+            pd.testing.assert_frame_equal(a[key], b[key], check_exact=True)
+    assert not in_processes[0]["norms"].w_norm.equals(in_processes[1]["norms"].w_norm)
 
 
-def test_growth_summary_of_a_dip_then_a_rise():
-    t = np.arange(0, 101, 10)
-    w = np.array([5, 4, 3, 3.5, 4, 5, 6, 7, 8, 9, 10.0])  # minimum at t = 20, rising after
-    lam = pd.DataFrame(
-        [
-            {"iteration": i, "layer": layer, "lambda": (2 + i / 100) if layer == 1 else w[k] / 5}
-            for k, i in enumerate(t)
-            for layer in (1, 2, 3)
-        ]
-    )
-    record = {"norms": pd.DataFrame({"iteration": t, "w_norm": w}), "lambdas": lam}
-    g = growth_summary(record)
-    assert g["w_norm_start"] == 5 and g["w_norm_min"] == 3 and g["w_norm_min_iteration"] == 20
-    assert g["w_norm_final"] == 10 and g["w_norm_final_over_min"] == pytest.approx(10 / 3)
-    assert g["w_norm_late_rho"] == pytest.approx(1.0)
-    assert g["lambda_skip_min"] == pytest.approx(0.6) and g["lambda_skip_final"] == pytest.approx(2.0)
-    assert g["lambda_1_start"] == 2 and g["lambda_1_final"] == 3 and g["lambda_1_late_rho"] == pytest.approx(1.0)
-    no_bn = growth_summary({"norms": record["norms"], "lambdas": lam.iloc[:0]})
-    assert "lambda_1_final" not in no_bn
+# ---------------------------------------------------------------- the targets' runs
+
+SPEC = {
+    "common": {k: v for k, v in TINY.items() if k != "lr"},
+    "seeds": 3,
+    "seed_offset": 5,
+    "bn": {"lr": 0.05, "init_gain": 1.0, "sweep": [0.001, 0.05, 0.1]},
+    "no_bn": {"lr": 0.01, "init_gain": 0.5, "sweep": [0.001]},
+    "stages": 3,
+}
+
+
+@pytest.fixture(scope="module")
+def mlp_runs():
+    return builders._mlp_records(SPEC, True, 1)
+
+
+def test_the_seeds_start_at_the_offset_and_the_sweep_shares_the_first_seeds_run(mlp_runs):
+    seeds, sweep, lr = mlp_runs
+    assert list(seeds) == [5, 6, 7] and sorted(sweep) == [0.001, 0.05, 0.1] and lr == 0.05
+    assert sweep[0.05] is seeds[5]  # trained once
+    alone = train_residual_mlp(**SPEC["common"], lr=0.1, init_gain=1.0, data_seed=5, seed=5)
+    pd.testing.assert_frame_equal(sweep[0.1]["lambdas"], alone["lambdas"], check_exact=True)
+    assert not seeds[5]["norms"].w_norm.equals(seeds[6]["norms"].w_norm)  # each seed its own data and init
 
 
 # ---------------------------------------------------------------- figures
@@ -262,24 +278,30 @@ def test_stage_iterations():
     assert figures.stage_iterations(range(0, 101, 10), stages=[0, 33, 1000]) == [0, 30, 100]
 
 
-def test_lw_fig1_d_plots_lambda_per_layer_per_stage(tiny_record):
-    fig, data = figures.lw_fig1_d(tiny_record, n_stages=3)
+def test_lw_fig1_d_plots_lambda_per_layer_per_stage_per_seed_and_the_sweep(mlp_runs):
+    seeds, sweep, lr = mlp_runs
+    fig, data = figures.lw_fig1_d(seeds, sweep, lr, n_stages=3)
+    assert list(data.columns) == figures.lw.MLP_COLUMNS
     by_layer = data[data.panel == "by layer"]
-    assert sorted(set(by_layer.iteration)) == [0, 4, 8]
-    assert len(by_layer) == 3 * TINY["blocks"]
+    assert sorted(set(by_layer.iteration)) == [0, 4, 8] and sorted(set(by_layer.seed)) == [5, 6, 7]
+    assert len(by_layer) == 3 * 3 * TINY["blocks"]
     assert (by_layer[by_layer.iteration == 0].value == 1.0).all()
-    lam = tiny_record["lambdas"]
+    lam = seeds[6]["lambdas"]
     last = lam[lam.iteration == 8].sort_values("layer")["lambda"].to_numpy()
-    assert np.array_equal(by_layer[by_layer.iteration == 8].value.to_numpy(), last)
-    over = data[(data.panel == "over training") & (data.series == "mean lambda_2..L")]
+    mine = by_layer[(by_layer.iteration == 8) & (by_layer.seed == 6)].sort_values("layer")
+    assert np.array_equal(mine.value.to_numpy(), last) and mine.layer.tolist() == list(range(1, TINY["blocks"] + 1))
+    over = data[(data.panel == "over training") & (data.series == "mean lambda_2..L") & (data.seed == 6)]
     assert np.allclose(over.value, lam[lam.layer > 1].groupby("iteration")["lambda"].mean())
-    assert len(fig.axes) == 3 and fig.axes[0].get_legend() is not None
+    swept = data[data.panel == "sweep"]
+    assert sorted(set(swept.lr)) == [0.001, 0.05, 0.1] and set(swept.seed) == {5}
+    assert len(fig.axes) == 4 and all(ax.get_legend() is not None for ax in fig.axes[:3])
 
 
-def test_lw_fig1_e_plots_the_weight_norm():
-    record = train_residual_mlp(**{**TINY, "batch_norm": False, "lr": 0.01, "epochs": 1})
-    fig, data = figures.lw_fig1_e(record)
-    w = data[data.panel == "w_norm"]
-    assert np.array_equal(w.value.to_numpy(), record["norms"].w_norm.to_numpy())
+def test_lw_fig1_e_plots_the_weight_norm_per_seed_and_the_sweep():
+    seeds, sweep, lr = builders._mlp_records(SPEC, False, 1)
+    fig, data = figures.lw_fig1_e(seeds, sweep, lr)
+    w = data[(data.panel == "w_norm") & (data.seed == 7)]
+    assert np.array_equal(w.value.to_numpy(), seeds[7]["norms"].w_norm.to_numpy())
     assert set(data[data.panel == "loss"].series) == {"train_loss", "test_loss"}
-    assert fig.axes[0].get_xlabel() == "iteration"
+    assert sorted(set(data[data.panel == "sweep"].lr)) == [0.001, 0.01]
+    assert fig.axes[0].get_xlabel() == "iteration" and fig.axes[2].get_yscale() == "log"

@@ -87,6 +87,17 @@ def collect(done_files: list[Path]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def first_seeds(runs: pd.DataFrame, n: int) -> pd.Series:
+    """Which rows of `runs` belong to its n lowest seeds: a target's `seeds: n` (seed_offset, seed_offset + 1, …)."""
+    return runs.seed.isin(sorted(runs.seed.unique())[:n])
+
+
+def nth_seed(runs: pd.DataFrame, k: int) -> pd.Series:
+    """Which rows of `runs` belong to its (k+1)-th lowest seed: a target's `seed: k`."""
+    seeds = sorted(runs.seed.unique())
+    return runs.seed == (seeds[k] if k < len(seeds) else None)
+
+
 def split_diverged(runs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(the rows of runs that finished, those of runs that diverged): a diverged run is in no mean or histogram."""
     if "status" not in runs:

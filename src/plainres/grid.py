@@ -102,8 +102,9 @@ def _cell_patch(exp: dict, net: str, init: str, depth: int) -> dict:
 
 
 def experiment_runs(config: dict, name: str) -> list[tuple[Run, TrainConfig]]:
-    """Every (run, train config) of one experiment, in a stable order."""
-    exp = config["experiments"][name]
+    """Every (run, train config) of one experiment, in a stable order; its seeds are seed_offset ..
+    seed_offset + seeds − 1."""
+    exp, first_seed = config["experiments"][name], config["seed_offset"]
     out = []
     for net in exp["nets"]:
         for depth in exp["depths"]:
@@ -114,7 +115,7 @@ def experiment_runs(config: dict, name: str) -> list[tuple[Run, TrainConfig]]:
                 _cell_patch(exp, net["net"], net["init"], depth),
                 key=f"experiments.{name} ({net['net']}, depth {depth})",
             )
-            for seed in range(exp["seeds"]):
+            for seed in range(first_seed, first_seed + exp["seeds"]):
                 out.append((Run(exp["arch"], net["net"], depth, net["init"], seed), cfg))
     return out
 

@@ -47,7 +47,8 @@ class Target:
     # "module:function" that makes it: from training f(done, spec, images) → Made (a table from runs:
     # tables.from_runs); a simulation f(spec, threads) → (figure, plotted data)
     make: str | None = None
-    select: Callable[[dict], dict] | None = None  # the part of its config entry it reads (default: all of it)
+    # the part of its config entry it reads, f(entry, resolved config) (default: all of the entry)
+    select: Callable[[dict, dict], dict] | None = None
     claims: str | None = None  # "module:function": claims(data, spec) → [evidence.Row]
     weighs: tuple[str, ...] = ("runs",)  # the files its claims read: its own outputs, or "<target>.<output>"
     published: bool = False  # published.yaml holds the paper's numbers under its name
@@ -97,7 +98,7 @@ class Target:
             return self.table
         section, key = self.settings.split(".")
         entry = config[section][key]
-        return self.select(entry) if self.select else entry
+        return self.select(entry, config) if self.select else entry
 
     def experiments(self, spec: dict) -> list[str]:
         """Every experiment it names, in order (LW App. C: each dataset's, whether or not its data has a source)."""
@@ -181,7 +182,12 @@ ARCH = {"enum": ["simplified", "dominant", "dominant-full-lower", "fully-fledged
 FIG12_PANEL = entry(
     experiment=STRING, depth=INTEGER, ratio_layers={"type": "array", "minItems": 1, "items": at_least(1)}
 )
-MLP_NET = entry(lr=POSITIVE, init_gain=POSITIVE)
+MLP_NET = entry(
+    optional={"bn_scale_init": {"enum": ["ones", "uniform"]}},
+    lr=POSITIVE,
+    init_gain=POSITIVE,
+    sweep={"type": "array", "minItems": 1, "items": POSITIVE},
+)
 LOG_GRID = entry(**{"from": {"type": "number"}, "to": {"type": "number"}, "points": at_least(2)})  # logspace, decades
 LW_MLP = entry(
     common=entry(
@@ -199,9 +205,8 @@ LW_MLP = entry(
         weight_decay=at_least(0, "number"),
         record_every=at_least(1),
         eval_every=at_least(1),
-        data_seed=at_least(0),
-        seed=at_least(0),
     ),
+    seeds=at_least(1),
     bn=MLP_NET,
     no_bn=MLP_NET,
     stages=at_least(2),
@@ -222,9 +227,15 @@ def _cushion_block(spec: dict) -> str | None:
     return None
 
 
-def _mlp(net: str) -> Callable[[dict], dict]:
-    """LW Fig 1(d) and 1(e) read the shared residual-MLP settings and their own net's."""
-    return lambda mlp: {"common": mlp["common"], net: mlp[net], "stages": mlp["stages"]}
+def _mlp(net: str) -> Callable[[dict, dict], dict]:
+    """LW Fig 1(d) and 1(e) read the shared residual-MLP settings, their own net's, and the seeds' offset."""
+    return lambda mlp, config: {
+        "common": mlp["common"],
+        net: mlp[net],
+        "stages": mlp["stages"],
+        "seeds": mlp["seeds"],
+        "seed_offset": config["seed_offset"],
+    }
 
 
 YT, LW = "plainres.scorecard.claims_yt", "plainres.scorecard.claims_lw"
@@ -573,6 +584,7 @@ _DECLARED = [
         make=f"{SIMULATE}:lw_fig1_d",
         claims=f"{LW}:claims_lw_fig1_d",
         weighs=("csv",),
+        parallel=True,
     ),
     Target(
         "lw_fig1_e",
@@ -580,14 +592,16 @@ _DECLARED = [
         "figure",
         "simulation",
         "LW Fig 1(e): the norm ‖w‖ = (Σ_l ‖W_l‖_F²)^½ of the layer weights of the same residual MLP without BN, "
-        "against iteration (same data, initial weights drawn alike, same minibatch sequence); right: its train and "
-        "test loss.",
+        "against iteration, per seed (thin) and their mean (each seed's data, initial weights and minibatches drawn as "
+        "with BN); middle: the train and test loss; right: ‖w‖ for the first seed at every learning rate of the sweep "
+        "(log scale; the chosen one thick).",
         settings="simulations.lw_mlp",
         schema=LW_MLP,
         select=_mlp("no_bn"),
         make=f"{SIMULATE}:lw_fig1_e",
         claims=f"{LW}:claims_lw_fig1_e",
         weighs=("csv",),
+        parallel=True,
     ),
     Target(
         "lw_fig1_f",

@@ -111,93 +111,134 @@ def stage_iterations(recorded, stages=None, n_stages: int = 6) -> list[int]:
     return sorted({int(recorded[np.abs(recorded - w).argmin()]) for w in wanted})
 
 
-def _lw_fig1_d_by_layer(left, lam: pd.DataFrame, chosen, column: str) -> list[pd.DataFrame]:
-    """Fig 1(d), left: λ_l against layer l, one line per stage of training (later darker); its plotted rows."""
-    colors = plt.cm.viridis_r(np.linspace(0.15, 1.0, len(chosen)))
+MLP_COLUMNS = ["panel", "series", "seed", "lr", "iteration", "layer", "value"]
+
+
+def skip_mean(record: dict, column: str = "lambda") -> pd.Series:
+    """The mean of λ₂..λ_L (the skippable layers) at every recorded iteration."""
+    lam = record["lambdas"]
+    return lam[lam.layer > 1].groupby("iteration")[column].mean().sort_index()
+
+
+def first_lambda(record: dict, column: str = "lambda") -> pd.Series:
+    """λ₁ (the layer that cannot be skipped) at every recorded iteration."""
+    lam = record["lambdas"]
+    return lam[lam.layer == 1].set_index("iteration")[column].sort_index()
+
+
+def w_norm(record: dict) -> pd.Series:
+    """‖w‖ at every recorded iteration."""
+    return record["norms"].set_index("iteration").w_norm.sort_index()
+
+
+def _mlp_rows(panel: str, series: str, seed, lr: float, values: pd.Series, stage: int | None = None) -> pd.DataFrame:
+    """Plotted rows (MLP_COLUMNS) of one series: indexed by iteration, or by layer at the iteration `stage`."""
+    at = (
+        {"iteration": values.index.to_numpy(), "layer": np.nan}
+        if stage is None
+        else {"iteration": stage, "layer": values.index.to_numpy()}
+    )
+    return pd.DataFrame({"panel": panel, "series": series, "seed": seed, "lr": lr, **at, "value": values.to_numpy()})
+
+
+def _over_seeds(ax, curves: dict, color: str, label: str, style: str = "-") -> None:
+    """One thin line per seed and their mean, thick."""
+    for values in curves.values():
+        ax.plot(values.index, values.to_numpy(), style, color=color, lw=0.7, alpha=0.35)
+    mean = pd.concat(curves, axis=1).mean(axis=1)
+    ax.plot(mean.index, mean.to_numpy(), style, color=color, lw=1.8, label=f"{label} (mean of {len(curves)} seeds)")
+
+
+def _sweep_panel(ax, sweep: dict, lr: float, seed: int, series_of, what: str) -> list[pd.DataFrame]:
+    """The first seed's `what` against iteration at every lr of the sweep, one curve each (the chosen lr thick)."""
     rows = []
-    for color, t in zip(colors, chosen):
-        at = lam[lam.iteration == t].sort_values("layer")
-        left.plot(at.layer, at[column], "-o", color=color, ms=4, lw=1.6, label=f"iteration {t:,}")
-        rows.append(
-            pd.DataFrame(
-                {
-                    "panel": "by layer",
-                    "series": f"iteration {t}",
-                    "iteration": t,
-                    "layer": at.layer.to_numpy(),
-                    "value": at[column].to_numpy(),
-                }
-            )
-        )
-    what = "mean of γ over units" if column == "lambda" else "mean of |γ| over units"
-    left.set(xlabel="layer l (1 cannot be skipped)", ylabel=f"λ_l ({what})", title="BN scale λ_l per layer")
-    left.xaxis.set_major_locator(MaxNLocator(integer=True))
-    left.grid(alpha=0.3)
-    left.legend(fontsize=8, title="stage of training", title_fontsize=8)
+    colors = plt.cm.viridis(np.linspace(0.0, 0.9, len(sweep)))
+    for color, (x, record) in zip(colors, sorted(sweep.items())):
+        values = series_of(record)
+        gone = "" if np.isfinite(record["metrics"].train_loss.iloc[-1]) else ", diverged"
+        label = f"lr {x:g}{' (chosen)' if x == lr else ''}{gone}"
+        ax.plot(values.index, values.to_numpy(), color=color, lw=2.4 if x == lr else 1.2, label=label)
+        rows.append(_mlp_rows("sweep", what, seed, x, values))
+    ax.set(xlabel="iteration", title=f"the lr sweep (seed {seed})")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, title="SGD lr (momentum as configured)", title_fontsize=7)
     return rows
 
 
-def _over_training(series: str, iteration, layer, value) -> pd.DataFrame:
-    return pd.DataFrame(
-        {"panel": "over training", "series": series, "iteration": iteration, "layer": layer, "value": value}
+def _train_loss(ax, records: dict) -> pd.DataFrame:
+    """The seeds' mean full-set train loss on a log axis twinned with `ax`; its rows, per seed."""
+    loss = {s: r["metrics"].set_index("iteration").train_loss for s, r in records.items()}
+    twin = ax.twinx()
+    mean = pd.concat(loss, axis=1).mean(axis=1)
+    twin.plot(mean.index, mean.to_numpy(), color="0.55", lw=1.0, ls=":", label="train loss (full set, mean)")
+    loss_axis(twin, "cross-entropy train loss (log scale)")
+    lines, extra = ax.get_legend_handles_labels(), twin.get_legend_handles_labels()
+    ax.legend(lines[0] + extra[0], lines[1] + extra[1], fontsize=8, loc="center right")
+    return pd.concat([_mlp_rows("over training", "train_loss", s, np.nan, v) for s, v in loss.items()])
+
+
+def lw_fig1_d(records: dict, sweep: dict, lr: float, stages=None, n_stages: int = 6, column: str = "lambda"):
+    """LW Fig. 1(d): the BN scales λ_l (Eq. 22) against layer l, one line per stage of training (later darker),
+    the mean over seeds ± sd; middle, λ₁ and the mean of λ₂..λ_L against iteration, per seed and their mean,
+    with the train loss; right, the mean of λ₂..λ_L of the first seed at every lr of the sweep.
+    records: {seed: record} at lr; sweep: {lr: record} of the first seed (train_residual_mlp records)."""
+    fig, (left, middle, right) = plt.subplots(1, 3, figsize=(17, 4.6), constrained_layout=True)
+    lam = pd.concat([r["lambdas"].assign(seed=s) for s, r in records.items()])
+    chosen = stage_iterations(lam.iteration, stages, n_stages)
+    rows = []
+    for color, t in zip(plt.cm.viridis_r(np.linspace(0.15, 1.0, len(chosen))), chosen):
+        at = lam[lam.iteration == t]
+        errorbars(left, mean_sd(at, [], "layer", column), "layer", color, f"iteration {t:,}")
+        rows += [
+            _mlp_rows("by layer", f"iteration {t}", s, lr, g.set_index("layer")[column], stage=t)
+            for s, g in at.groupby("seed")
+        ]
+    what = "mean of γ over units" if column == "lambda" else "mean of |γ| over units"
+    left.set(
+        xlabel="layer l (1 cannot be skipped)",
+        ylabel=f"λ_l ({what})",
+        title=f"BN scale λ_l per layer (± sd over {len(records)} seeds)",
     )
-
-
-def lw_fig1_d(record: dict, stages=None, n_stages: int = 6, column: str = "lambda"):
-    """LW Fig. 1(d): the BN scales λ_l (Eq. 22) against layer l, one line per stage of training (later stages
-    darker); right, λ₁ and the mean of λ₂..λ_L against iteration, with the train loss."""
-    lam, metrics = record["lambdas"], record["metrics"]
-    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5), constrained_layout=True)
-    rows = _lw_fig1_d_by_layer(left, lam, stage_iterations(lam.iteration, stages, n_stages), column)
-    first = lam[lam.layer == 1].sort_values("iteration")
-    skipped = lam[lam.layer > 1].groupby("iteration")[column].mean().reset_index()
+    left.xaxis.set_major_locator(MaxNLocator(integer=True))
+    left.grid(alpha=0.3)
+    left.legend(fontsize=8, title="stage of training", title_fontsize=8)
+    first = {s: first_lambda(r, column) for s, r in records.items()}
+    skipped = {s: skip_mean(r, column) for s, r in records.items()}
     last_layer = int(lam.layer.max())
-    right.plot(first.iteration, first[column], color="black", lw=1.6, label="λ₁ (no skip)")
-    right.plot(skipped.iteration, skipped[column], color=RESIDUAL, lw=1.6, label=f"mean of λ₂..λ_{last_layer}")
-    right.set(xlabel="iteration", ylabel="λ", title="λ over training")
-    right.grid(alpha=0.3)
-    loss = right.twinx()
-    loss.plot(metrics.iteration, metrics.train_loss, color="0.55", lw=1.0, ls=":", label="train loss (full set)")
-    loss_axis(loss, "cross-entropy train loss (log scale)")
-    lines = right.get_legend_handles_labels()
-    extra = loss.get_legend_handles_labels()
-    right.legend(lines[0] + extra[0], lines[1] + extra[1], fontsize=8, loc="center right")
-    rows += [
-        _over_training("lambda_1", first.iteration.to_numpy(), 1, first[column].to_numpy()),
-        _over_training("mean lambda_2..L", skipped.iteration.to_numpy(), np.nan, skipped[column].to_numpy()),
-        _over_training("train_loss", metrics.iteration.to_numpy(), np.nan, metrics.train_loss.to_numpy()),
-    ]
-    return fig, pd.concat(rows, ignore_index=True)
+    _over_seeds(middle, first, "black", "λ₁ (no skip)")
+    _over_seeds(middle, skipped, RESIDUAL, f"mean of λ₂..λ_{last_layer}")
+    middle.set(xlabel="iteration", ylabel="λ", title=f"λ over training (lr {lr:g})")
+    middle.grid(alpha=0.3)
+    rows += [_train_loss(middle, records)]
+    rows += [_mlp_rows("over training", "lambda_1", s, lr, v) for s, v in first.items()]
+    rows += [_mlp_rows("over training", "mean lambda_2..L", s, lr, v) for s, v in skipped.items()]
+    rows += _sweep_panel(right, sweep, lr, min(records), lambda r: skip_mean(r, column), "mean lambda_2..L")
+    right.set(ylabel=f"mean of λ₂..λ_{last_layer}")
+    return fig, pd.concat(rows, ignore_index=True)[MLP_COLUMNS]
 
 
-def lw_fig1_e(record: dict):
-    """LW Fig. 1(e): ‖w‖ (all layer weights W₁..W_L, Eq. 26) of the residual MLP without BN against iteration;
-    right, its train and test loss."""
-    norms, metrics = record["norms"], record["metrics"]
-    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5), constrained_layout=True)
-    left.plot(norms.iteration, norms.w_norm, color=RESIDUAL, lw=1.6, label="‖w‖, no BN")
-    left.set(xlabel="iteration", ylabel="‖w‖ = (Σ_l ‖W_l‖_F²)^½", title="weight norm of the residual net without BN")
+def lw_fig1_e(records: dict, sweep: dict, lr: float):
+    """LW Fig. 1(e): ‖w‖ (all layer weights W₁..W_L, Eq. 26) of the residual MLP without BN against iteration,
+    per seed and their mean; middle, the train and test loss; right, ‖w‖ of the first seed at every lr of the
+    sweep (log scale). records: {seed: record} at lr; sweep: {lr: record} of the first seed."""
+    fig, (left, middle, right) = plt.subplots(1, 3, figsize=(17, 4.6), constrained_layout=True)
+    norms = {s: w_norm(r) for s, r in records.items()}
+    _over_seeds(left, norms, RESIDUAL, "‖w‖, no BN")
+    left.set(xlabel="iteration", ylabel="‖w‖ = (Σ_l ‖W_l‖_F²)^½", title=f"weight norm without BN (lr {lr:g})")
     left.grid(alpha=0.3)
     left.legend(fontsize=8)
-    right.plot(metrics.iteration, metrics.train_loss, color=RESIDUAL, lw=1.4, label="train (full set)")
-    right.plot(metrics.iteration, metrics.test_loss, color=RESIDUAL, lw=1.0, ls=":", label="test")
-    loss_axis(right, "cross-entropy loss (log scale)")
-    right.set(xlabel="iteration", title="loss")
-    right.grid(alpha=0.3)
-    right.legend(fontsize=8)
-    data = pd.concat(
-        [
-            pd.DataFrame({"panel": "w_norm", "series": "w_norm", "iteration": norms.iteration, "value": norms.w_norm}),
-            pd.DataFrame(
-                {"panel": "loss", "series": "train_loss", "iteration": metrics.iteration, "value": metrics.train_loss}
-            ),
-            pd.DataFrame(
-                {"panel": "loss", "series": "test_loss", "iteration": metrics.iteration, "value": metrics.test_loss}
-            ),
-        ],
-        ignore_index=True,
-    )
-    return fig, data
+    rows = [_mlp_rows("w_norm", "w_norm", s, lr, v) for s, v in norms.items()]
+    for series, style in (("train_loss", "-"), ("test_loss", ":")):
+        curves = {s: r["metrics"].set_index("iteration")[series] for s, r in records.items()}
+        _over_seeds(middle, curves, RESIDUAL, series.replace("_", " "), style)
+        rows += [_mlp_rows("loss", series, s, lr, v) for s, v in curves.items()]
+    loss_axis(middle, "cross-entropy loss (log scale)")
+    middle.set(xlabel="iteration", title="loss")
+    middle.grid(alpha=0.3)
+    middle.legend(fontsize=8)
+    rows += _sweep_panel(right, sweep, lr, min(records), w_norm, "w_norm")
+    right.set(yscale="log", ylabel="‖w‖ (log scale)")
+    return fig, pd.concat(rows, ignore_index=True)[MLP_COLUMNS]
 
 
 # ---------------------------------------------------------------- LW App. C Figs 2 and 3

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from ..collect import collect, split_diverged
+from ..collect import collect, first_seeds, nth_seed, split_diverged
 from ..figures import style, yt
 from ..figures.lw import lw_appc as draw_lw_appc
 from ..minibatches import TrainingSets
@@ -60,7 +60,7 @@ def yt_table3(done: list[Path], spec: dict, images: None = None) -> Made:
 def yt_cushion_full(done: list[Path], spec: dict, images: TrainingSets) -> Made:
     """YT §4: the interlayer cushion of one block of the trained fully-fledged nets, per image and per seed."""
     runs = collect(done)
-    runs = runs[(runs.depth == spec["depth"]) & (runs.seed < spec["seeds"])]
+    runs = runs[(runs.depth == spec["depth"]) & first_seeds(runs, spec["seeds"])]
     ok, diverged = split_diverged(runs)
     samples = []
     per_run = [{"net": r.net, "depth": r.depth, "seed": r.seed, "status": r.status} for r in diverged.itertuples()]
@@ -95,7 +95,7 @@ def yt_cushion_full(done: list[Path], spec: dict, images: TrainingSets) -> Made:
 def yt_fig3(done: list[Path], spec: dict, images: TrainingSets) -> Made:
     """YT Fig 3: the per-sample layer cushion at one layer of the trained Table 1 nets, per depth."""
     runs = collect(done)
-    runs = runs[runs.depth.isin(spec["depths"]) & (runs.seed < spec["seeds"])]
+    runs = runs[runs.depth.isin(spec["depths"]) & first_seeds(runs, spec["seeds"])]
     ok, diverged = split_diverged(runs)
     cushions = []
     for run in ok.itertuples():
@@ -112,7 +112,7 @@ def yt_fig3(done: list[Path], spec: dict, images: TrainingSets) -> Made:
 def yt_fig7(done: list[Path], spec: dict, images: None = None) -> Made:
     """YT Fig 7: the histograms of p's and t's weights, before and after training, one seed."""
     runs = collect(done)
-    runs = runs[(runs.depth == spec["depth"]) & (runs.seed == spec["seed"])]
+    runs = runs[(runs.depth == spec["depth"]) & nth_seed(runs, spec["seed"])]
     vectors, diverged = {}, {}
     for name, net, snapshot in weights.VECTORS:
         (run,) = runs[runs.net == net].itertuples()
@@ -139,7 +139,7 @@ def yt_fig12(done: list[Path], spec: dict, images: TrainingSets) -> Made:
     runs = collect(done)
     read, rows = [], []
     for arch, panel in spec["panels"].items():
-        read.append(runs[(runs.arch == arch) & (runs.depth == panel["depth"]) & (runs.seed < spec["seeds"])])
+        read.append(runs[(runs.arch == arch) & (runs.depth == panel["depth"]) & first_seeds(runs, spec["seeds"])])
         for run in split_diverged(read[-1])[0].itertuples():
             for row in run_flow_fractions(Path(run.dir), images):
                 rows.append({"arch": arch, "net": run.net, "depth": run.depth, "seed": run.seed, **row})
@@ -151,7 +151,7 @@ def yt_fig12(done: list[Path], spec: dict, images: TrainingSets) -> Made:
 def lw_appc(done: list[Path], spec: dict, images: None = None) -> Made:
     """LW App. C Figs 2, 3: each conv layer's norm with its BN scale absorbed, and the BN scales', per epoch."""
     runs = collect(done)
-    runs = runs[(runs.depth == spec["depth"]) & (runs.seed < spec["seeds"])]
+    runs = runs[(runs.depth == spec["depth"]) & first_seeds(runs, spec["seeds"])]
     ok, diverged = split_diverged(runs)
     rows, milestones = [], {}
     for run in ok.itertuples():

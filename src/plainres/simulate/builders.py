@@ -41,19 +41,28 @@ def yt_fig13(spec: dict, threads: int = 1):
     return figures.fig13(table, worst, mc)
 
 
-def _mlp_record(spec: dict, batch_norm: bool, threads: int) -> dict:
-    """LW App. C's residual MLP trained with (Fig 1(d)) or without (Fig 1(e)) BN: `common` settings, then the
-    net's own."""
-    own = spec["bn" if batch_norm else "no_bn"]
-    return residual_mlp.train_residual_mlp(**spec["common"], **own, batch_norm=batch_norm, threads=threads)
+def _mlp_records(spec: dict, batch_norm: bool, threads: int) -> tuple[dict, dict, float]:
+    """LW App. C's residual MLP with (Fig 1(d)) or without (Fig 1(e)) BN, its `common` settings then the net's own:
+    each of `seeds` seeds (seed_offset, …; a seed draws the data, the weights and the minibatch order) at the net's
+    lr, and the first seed at every lr of the net's `sweep`. Returns ({seed: record}, {lr: record}, lr); the first
+    seed's run at the chosen lr is trained once and read by both."""
+    own = dict(spec["bn" if batch_norm else "no_bn"])
+    lr, sweep = own.pop("lr"), own.pop("sweep")
+    seeds = range(spec["seed_offset"], spec["seed_offset"] + spec["seeds"])
+    jobs = list(dict.fromkeys([(lr, s) for s in seeds] + [(x, seeds[0]) for x in sweep]))
+    settings = [
+        {**spec["common"], **own, "lr": x, "data_seed": s, "seed": s, "batch_norm": batch_norm} for x, s in jobs
+    ]
+    records = dict(zip(jobs, residual_mlp.train_many(settings, threads)))
+    return {s: records[lr, s] for s in seeds}, {x: records[x, seeds[0]] for x in sorted({*sweep, lr})}, lr
 
 
 def lw_fig1_d(spec: dict, threads: int):
-    return figures.lw_fig1_d(_mlp_record(spec, True, threads), n_stages=spec["stages"])
+    return figures.lw_fig1_d(*_mlp_records(spec, True, threads), n_stages=spec["stages"])
 
 
 def lw_fig1_e(spec: dict, threads: int):
-    return figures.lw_fig1_e(_mlp_record(spec, False, threads))
+    return figures.lw_fig1_e(*_mlp_records(spec, False, threads))
 
 
 def lw_fig1_abc(spec: dict, threads: int = 1):

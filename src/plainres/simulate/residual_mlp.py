@@ -15,7 +15,8 @@ Conventions (the paper leaves them open):
   (`lambda_abs`; Thm. 3 is about |λ_l|). ‖w‖ is the L2 norm of all layer weights W₁..W_L together (biases,
   BN parameters and the classifier excluded); the per-layer Frobenius norms are recorded too.
 - Initialisation: W_l ~ N(0, init_gain²/fan_in) from a seeded generator (no global RNG); classifier
-  N(0, classifier_gain²/fan_in), bias 0; γ = 1, β = 0.
+  N(0, classifier_gain²/fan_in), bias 0; β = 0, and γ = 1 (`bn_scale_init="ones"`, PyTorch's BatchNorm) or
+  γ ~ U(0, 1) (`"uniform"`, Lua Torch's nn.BatchNormalization default, the paper's era), drawn after the weights.
 - The mixture: one unit-covariance Gaussian per class by default, means N(0, separation²·I); the caption's
   "50 Gaussians" can be had as 5 components per class.
 - float64 by default; one intra-op thread (the net is tiny).
@@ -25,7 +26,11 @@ from __future__ import annotations
 
 import contextlib
 import math
+import pickle
+import subprocess
+import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pandas as pd
 import torch
@@ -69,6 +74,9 @@ def bayes_accuracy(x: torch.Tensor, y: torch.Tensor, means: torch.Tensor, classe
     return (per_class.argmax(1) == y).double().mean().item()
 
 
+BN_SCALE_INITS = ("ones", "uniform")  # γ = 1 (PyTorch's BatchNorm), γ ~ U(0, 1) (Lua Torch's, the paper's era)
+
+
 class ResidualMLP(nn.Module):
     """N₁ = BN(R(W₁ᵀx)); N_l = λ_l·R(W_lᵀN_{l−1})/σ_l + N_{l−1}, l = 2..L (LW Eq. 22); logits = V N_L + b."""
 
@@ -83,10 +91,13 @@ class ResidualMLP(nn.Module):
         bn_eps: float = 1e-5,
         init_gain: float = 1.0,
         classifier_gain: float = 1.0,
+        bn_scale_init: str = "ones",
         seed: int = 0,
         dtype: torch.dtype = torch.float64,
     ):
         super().__init__()
+        if bn_scale_init not in BN_SCALE_INITS:
+            raise ValueError(f"bn_scale_init={bn_scale_init!r}: one of {', '.join(BN_SCALE_INITS)}")
         self.batch_norm = batch_norm
         # skip_init: no default initialisation from the global RNG; every weight is drawn from `seed` below
         self.layers = nn.ModuleList(
@@ -112,6 +123,9 @@ class ResidualMLP(nn.Module):
                 / math.sqrt(width)
             )
             self.classifier.bias.zero_()
+            if batch_norm and bn_scale_init == "uniform":  # drawn last: the weights are those of "ones"
+                for bn in self.norms:
+                    bn.weight.copy_(torch.rand(width, generator=g, dtype=torch.float64))
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """N_L(x): layer 1 (no skip), then the residual blocks 2..L."""
@@ -172,6 +186,7 @@ def train_residual_mlp(
     bn_shift: bool = True,
     init_gain: float = 1.0,
     classifier_gain: float = 1.0,
+    bn_scale_init: str = "ones",
     epochs: int = 100,
     batch_size: int = 50,
     lr: float = 0.05,
@@ -220,6 +235,7 @@ def train_residual_mlp(
         bn_shift,
         init_gain=init_gain,
         classifier_gain=classifier_gain,
+        bn_scale_init=bn_scale_init,
         seed=seed,
         dtype=dtype,
     )
@@ -290,31 +306,26 @@ def train_residual_mlp(
     }
 
 
-def rank_correlation(x, y) -> float:
-    """Spearman's ρ: the Pearson correlation of the ranks (ties averaged)."""
-    rx, ry = pd.Series(x).rank().to_numpy(), pd.Series(y).rank().to_numpy()
-    return float(pd.Series(rx).corr(pd.Series(ry)))
+def train_many(settings: list[dict], threads: int = 1) -> list[dict[str, pd.DataFrame]]:
+    """train_residual_mlp(**s) for each s of `settings`, in order: one at a time on one thread, or `threads` at a
+    time, each in a fresh Python process of one thread (the nets are tiny: runs, not threads, use the cores; a
+    fresh interpreter, as a forked one can hang on the caller's thread pools and a spawned one re-runs the calling
+    script). Each run depends only on its settings, so the records are the same either way."""
+    if threads <= 1 or len(settings) <= 1:
+        return [train_residual_mlp(**s, threads=1) for s in settings]
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        return list(pool.map(_train_in_a_process, settings))
 
 
-def growth_summary(record: dict[str, pd.DataFrame], late_from: float = 0.5) -> dict[str, float]:
-    """Does λ (Thm. 3) and ‖w‖ (Thm. 4) grow? For a series s(t): its start, minimum (and where), final value,
-    final/min, and Spearman's ρ(t, s) over the iterations ≥ late_from·last (+1: rises steadily late in training).
-    Series: ‖w‖; with BN also λ₁ and the mean of λ₂..λ_L (signed)."""
-    series = {"w_norm": record["norms"].set_index("iteration").w_norm}
-    lam = record["lambdas"]
-    if len(lam):
-        series["lambda_1"] = lam[lam.layer == 1].set_index("iteration")["lambda"]
-        series["lambda_skip"] = lam[lam.layer > 1].groupby("iteration")["lambda"].mean()
-    out = {}
-    for name, s in series.items():
-        s = s.sort_index()
-        late = s[s.index >= late_from * s.index.max()]
-        out |= {
-            f"{name}_start": float(s.iloc[0]),
-            f"{name}_min": float(s.min()),
-            f"{name}_min_iteration": int(s.idxmin()),
-            f"{name}_final": float(s.iloc[-1]),
-            f"{name}_final_over_min": float(s.iloc[-1] / s.min()),
-            f"{name}_late_rho": rank_correlation(late.index, late.to_numpy()),
-        }
-    return out
+def _train_in_a_process(settings: dict) -> dict[str, pd.DataFrame]:
+    """train_residual_mlp(**settings) in `python -m plainres.simulate.residual_mlp`, pickled in and out."""
+    done = subprocess.run(
+        [sys.executable, "-m", __name__], input=pickle.dumps(settings), capture_output=True, check=False
+    )
+    if done.returncode:
+        raise RuntimeError(f"training the MLP with {settings} failed:\n{done.stderr.decode(errors='replace')}")
+    return pickle.loads(done.stdout)
+
+
+if __name__ == "__main__":  # one run for train_many: settings pickled on stdin, the record pickled to stdout
+    sys.stdout.buffer.write(pickle.dumps(train_residual_mlp(**pickle.load(sys.stdin.buffer), threads=1)))
