@@ -449,7 +449,7 @@ def test_diverged_runs_are_results_every_target_and_the_report_build(tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.skipif(not SHARED_DATA.exists(), reason=f"offline CIFAR-10 copy not found at {SHARED_DATA}")
-def test_table1s_laptop_verdicts_at_depth_20_hold_on_three_other_seeds(tmp_path):
+def test_table1s_laptop_verdicts_at_depth_20_hold_on_three_other_seeds(tmp_path, monkeypatch):
     """Table 1's depth-20 pair trained as the laptop scale trains it, on seeds 100–102 (seed_offset) instead of
     0–2, reads L and E as the laptop's seeds read them: residual below plain beyond 2 se (holds)."""
     nets = (("plain", "kwi"), ("residual", "hmwi"))
@@ -458,7 +458,8 @@ def test_table1s_laptop_verdicts_at_depth_20_hold_on_three_other_seeds(tmp_path)
     ]
     done = run(tmp_path, *groups, "--config", "scale=laptop", f"data_source={SHARED_DATA}", "seed_offset=100")
     assert done.returncode == 0, done.stderr[-3000:]
-    runs = collect([tmp_path / g for g in groups])
+    monkeypatch.chdir(tmp_path)  # done.json names its runs' folders from the workflow's directory
+    runs = collect([Path(g) for g in groups])
     assert sorted(runs.seed) == [100, 100, 101, 101, 102, 102] and (runs.status == "finished").all()
     rows = {row.key: row for row in scorecard.claims_table1(runs)}
     for key in ("yt_table1.L", "yt_table1.E"):

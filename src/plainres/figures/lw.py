@@ -165,7 +165,7 @@ def _sweep_panel(ax, sweep: dict, lr: float, seed: int, series_of, what: str) ->
     return rows
 
 
-def _train_loss(ax, records: dict) -> pd.DataFrame:
+def _train_loss(ax, records: dict, lr: float) -> pd.DataFrame:
     """The seeds' mean full-set train loss on a log axis twinned with `ax`; its rows, per seed."""
     loss = {s: r["metrics"].set_index("iteration").train_loss for s, r in records.items()}
     twin = ax.twinx()
@@ -174,7 +174,7 @@ def _train_loss(ax, records: dict) -> pd.DataFrame:
     loss_axis(twin, "cross-entropy train loss (log scale)")
     lines, extra = ax.get_legend_handles_labels(), twin.get_legend_handles_labels()
     ax.legend(lines[0] + extra[0], lines[1] + extra[1], fontsize=8, loc="center right")
-    return pd.concat([_mlp_rows("over training", "train_loss", s, np.nan, v) for s, v in loss.items()])
+    return pd.concat([_mlp_rows("over training", "train_loss", s, lr, v) for s, v in loss.items()])
 
 
 def lw_fig1_d(records: dict, sweep: dict, lr: float, stages=None, n_stages: int = 6, column: str = "lambda"):
@@ -209,7 +209,7 @@ def lw_fig1_d(records: dict, sweep: dict, lr: float, stages=None, n_stages: int 
     _over_seeds(middle, skipped, RESIDUAL, f"mean of λ₂..λ_{last_layer}")
     middle.set(xlabel="iteration", ylabel="λ", title=f"λ over training (lr {lr:g})")
     middle.grid(alpha=0.3)
-    rows += [_train_loss(middle, records)]
+    rows += [_train_loss(middle, records, lr)]
     rows += [_mlp_rows("over training", "lambda_1", s, lr, v) for s, v in first.items()]
     rows += [_mlp_rows("over training", "mean lambda_2..L", s, lr, v) for s, v in skipped.items()]
     rows += _sweep_panel(right, sweep, lr, min(records), lambda r: skip_mean(r, column), "mean lambda_2..L")

@@ -7,7 +7,7 @@ import itertools
 
 import pandas as pd
 
-from ..evidence import NO_DATA, Row, exact, one_sample, weighed
+from ..evidence import NO_DATA, Effect, Row, exact, one_sample, weighed
 from ..figures.lw import stage_iterations
 from ..tables import fmt
 from .common import all_of, diverged_note, finished
@@ -69,7 +69,7 @@ def _per_seed(data: pd.DataFrame, panel: str, series: str) -> pd.DataFrame:
     return rows.pivot_table(index="iteration", columns="seed", values="value").sort_index()
 
 
-def _stage_steps(per_stage: pd.DataFrame) -> dict[str, object]:
+def _stage_steps(per_stage: pd.DataFrame) -> dict[str, Effect]:
     """Each step from one stage to the next (rows: stages, columns: seeds): its per-seed rise, weighed."""
     return {
         f"iteration {int(a):,} → {int(b):,}": one_sample(per_stage.loc[b] - per_stage.loc[a])
