@@ -209,7 +209,8 @@ def test_smoke_scale_builds_every_target_and_each_output_parses(smoke):
     card = (results / "scorecard.md").read_text()
     assert "## Claims" in card and re.search(r"\| (holds|not testable) \|", card)
     assert "| fails |" not in card  # a claim the smoke scale is too small for reads below scale (LW Fig 1(d))
-    assert "| lw_fig1_d | the mean λ_l of the skippable layers" in card and "below scale (shows from `quick`)" in card
+    mlp_rows = [line for line in card.splitlines() if line.startswith(("| lw_fig1_d |", "| lw_fig1_e |"))]
+    assert len(mlp_rows) == 4 and all("| below scale (shows from `quick`) |" in row for row in mlp_rows), mlp_rows
     for target in (*TABLE_TARGETS, *FIGURE_TARGETS, *SIMULATION_TARGETS):
         assert f"| {target} |" in card, target
     run_dirs = [d for d in (results / "runs").glob("*/*") if d.name != "_groups"]

@@ -105,6 +105,7 @@ def claims_lw_fig1_d(data: pd.DataFrame, spec: dict | None = None) -> list[Row]:
     mean = skip.mean(axis=1)
     low = mean.idxmin()
     stages = data[data.panel == "by layer"]
+    # per stage and seed: the mean over the layers l ≥ 2 (pivot_table averages them), and λ₁
     skippable = stages[stages.layer >= 2].pivot_table(index="iteration", columns="seed", values="value")
     first = stages[stages.layer == 1].pivot_table(index="iteration", columns="seed", values="value")
     sweep = _sweep_note(data, "the mean of λ₂..")
@@ -140,7 +141,7 @@ def claims_lw_fig1_d(data: pd.DataFrame, spec: dict | None = None) -> list[Row]:
 def claims_lw_fig1_e(data: pd.DataFrame, spec: dict | None = None) -> list[Row]:
     """LW Fig 1(e) and Thm 4, weighed over the seeds: without BN, ‖w‖ grows steadily during training."""
     w = _per_seed(data, "w_norm", "w_norm")
-    stages = stage_iterations(w.index, n_stages=spec["stages"] if spec else 6)
+    stages = stage_iterations(w.index, n_stages=spec["stages"])  # those Fig 1(d) draws (simulations.lw_mlp)
     mean = w.mean(axis=1)
     return [
         all_of(
