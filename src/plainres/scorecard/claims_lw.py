@@ -138,7 +138,7 @@ def claims_lw_fig1_d(data: pd.DataFrame, spec: dict | None = None) -> list[Row]:
     ]
 
 
-def claims_lw_fig1_e(data: pd.DataFrame, spec: dict | None = None) -> list[Row]:
+def claims_lw_fig1_e(data: pd.DataFrame, spec: dict) -> list[Row]:
     """LW Fig 1(e) and Thm 4, weighed over the seeds: without BN, ‖w‖ grows steadily during training."""
     w = _per_seed(data, "w_norm", "w_norm")
     stages = stage_iterations(w.index, n_stages=spec["stages"])  # those Fig 1(d) draws (simulations.lw_mlp)
