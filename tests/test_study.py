@@ -63,9 +63,48 @@ def test_a_claim_that_stops_holding_before_the_end_is_not_shown():
     )
 
 
+def table5_curves(error_at_44: dict[int, float]) -> pd.DataFrame:
+    """T′ runs of 3 seeds at depths 20 and 44, 8 steps an epoch: E = 0.5 at depth 20, error_at_44[epoch] at 44."""
+    rows = []
+    for seed in range(3):
+        for epoch, e44 in error_at_44.items():
+            for depth, E in ((20, 0.5), (44, e44)):
+                rows.append(
+                    {
+                        "setting": "s",
+                        "experiment": "table5",
+                        "net": "dominant",
+                        "init": "hmwi",
+                        "depth": depth,
+                        "seed": seed,
+                        "status": "ok",
+                        "run_id": f"dominant-{depth}-{seed}",
+                        "epoch": epoch,
+                        "iteration": 8 * epoch,
+                        "L": 2.0,
+                        "E": E + 0.01 * seed,
+                        "dtype": "float32",
+                        "train_subset": 1000,
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def test_t_prime_better_than_chance_is_weighed_at_each_depth_from_the_table5_runs_alone():
+    effects = study.effects(table5_curves({0: 0.95, 1: 0.95, 2: 0.7, 3: 0.6}), CONFIG)
+    chance = effects[effects.key == "yt_table5.better_than_chance"].set_index(["case", "epoch"])
+    assert list(chance.loc["depth 20"].verdict) == ["holds"] * 3
+    assert list(chance.loc["depth 44"].verdict) == ["fails", "holds", "holds"]
+    assert chance.loc[("depth 44", 3), "effect"] == pytest.approx(0.9 - 0.61)
+    assert set(effects.key) == {"yt_table5.better_than_chance"}  # behind_residual needs Table 1's residual nets
+    shown = study.first_shown(effects).set_index("case").steps_until_it_holds
+    assert shown["depth 20"] == 8 and shown["depth 44"] == 16
+
+
 def measured_frame(epochs=(1, 2, 3)) -> pd.DataFrame:
     """Synthetic measurements of 3 seeds at depth 20: Fig 3's cushion, residual above plain only from epoch 2;
-    LW App. C's norms growing from epoch 0; Fig 12's σ with residual above plain at both stages."""
+    LW App. C's norms growing from epoch 0; Fig 12's σ with residual above plain at both stages, falling with
+    the epoch."""
     rows = []
     ident = {"setting": "s", "arch": "simplified", "dataset": "cifar10", "depth": 20}
     for seed in range(3):
@@ -101,7 +140,7 @@ def measured_frame(epochs=(1, 2, 3)) -> pd.DataFrame:
                         "epoch": e,
                         "stage": stage,
                         "layer": layer,
-                        "value": (0.6 if net == "residual" else 0.3) + 0.01 * seed,
+                        "value": (0.6 if net == "residual" else 0.3) + 0.01 * seed - 0.02 * e * (1 + 0.1 * seed),
                     }
                     for layer in (1, 2, 3)
                 ]
@@ -116,7 +155,15 @@ def test_measured_claims_are_weighed_at_every_snapshot_epoch_with_the_steps_of_t
     assert [verdict["lw_appc.grows", e] for e in (1, 2, 3)] == ["holds"] * 3  # epoch 0 against each epoch
     assert [verdict["yt_fig12.simplified_above", e] for e in (1, 2)] == ["holds", "holds"]  # no σ after the last
     assert ("yt_fig12.simplified_above", 3) not in verdict.index
-    assert set(effects.key) == {"yt_fig3.cushion", "lw_appc.grows", "yt_fig12.simplified_above"}  # only the study's
+    assert [verdict["yt_fig12.falls", e] for e in (1, 2)] == ["holds", "holds"]  # σ(first) − σ(epoch e) > 0
+    falls = effects[effects.key == "yt_fig12.falls"].set_index("epoch").effect
+    assert falls[2] > falls[1] > 0
+    assert set(effects.key) == {  # only the study's
+        "yt_fig3.cushion",
+        "lw_appc.grows",
+        "yt_fig12.simplified_above",
+        "yt_fig12.falls",
+    }
     assert dict(zip(effects.epoch, effects.steps)) == {1: 8, 2: 16, 3: 24} and set(effects.case) == {"depth 20"}
     grows = effects[effects.key == "lw_appc.grows"].set_index("epoch").effect
     assert list(grows) == pytest.approx([1.0, 2.0, 3.0])

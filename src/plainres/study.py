@@ -46,31 +46,57 @@ def claim_specs(config: dict, depths: list[int]) -> dict:
     }
 
 
+def _by_depth(rows: list[scorecard.Row]) -> list[tuple[str, scorecard.Row]]:
+    """(case, row): the depth a row names in its claim ("… at depth 32 …"), else no case."""
+    out = []
+    for row in rows:
+        depth = re.search(r"at depth (\d+)", row.claim)
+        out.append((f"depth {depth.group(1)}" if depth else "", row))
+    return out
+
+
 def _table1(curves, epoch, spec):
-    return scorecard.claims_table1(at_epoch(curves[curves.experiment == "table1"], epoch))
+    return _by_depth(scorecard.claims_table1(at_epoch(curves[curves.experiment == "table1"], epoch)))
 
 
 def _table5(curves, epoch, spec):
     runs = at_epoch(
         curves[(curves.experiment == "table5") | ((curves.experiment == "table1") & (curves.net == "residual"))], epoch
     )
-    return [r for r in scorecard.claims_table5(runs) if r.key == "yt_table5.behind_residual"]
+    return _by_depth([r for r in scorecard.claims_table5(runs) if r.key == "yt_table5.behind_residual"])
+
+
+def _table5_chance(curves, epoch, spec):
+    """T′ better than chance, weighed at each depth apart (the scorecard's row takes every depth at once)."""
+    runs = at_epoch(curves[curves.experiment == "table5"], epoch)
+    return [
+        (f"depth {d}", r)
+        for d in sorted(runs.depth.unique())
+        for r in scorecard.claims_table5(runs[runs.depth == d])
+        if r.key == "yt_table5.better_than_chance"
+    ]
 
 
 def _fig9(curves, epoch, spec):
     upto = curves[(curves.experiment == "fig9") & (curves.epoch <= epoch)]
-    return scorecard.claims_fig9(upto, spec["yt_fig9"])
+    return _by_depth(scorecard.claims_fig9(upto, spec["yt_fig9"]))
 
 
 def _fig2(curves, epoch, spec):
     upto = curves[(curves.experiment == "table1") & (curves.epoch <= epoch)]
     if spec["yt_fig2"]["depth"] not in set(upto.depth):
         return []
-    return [r for r in scorecard.claims_fig2(upto, spec["yt_fig2"]) if r.key == "yt_fig2.reach"]
+    return _by_depth([r for r in scorecard.claims_fig2(upto, spec["yt_fig2"]) if r.key == "yt_fig2.reach"])
 
 
-WEIGHERS = {"table1": _table1, "table5": _table5, "fig9": _fig9, "fig2": _fig2}
-NEEDS = {"table1": {"table1"}, "table5": {"table1", "table5"}, "fig9": {"fig9"}, "fig2": {"table1"}}
+WEIGHERS = {"table1": _table1, "table5": _table5, "table5_chance": _table5_chance, "fig9": _fig9, "fig2": _fig2}
+NEEDS = {
+    "table1": {"table1"},
+    "table5": {"table1", "table5"},
+    "table5_chance": {"table5"},
+    "fig9": {"fig9"},
+    "fig2": {"table1"},
+}
 
 
 def effects(curves: pd.DataFrame, config: dict) -> pd.DataFrame:
@@ -86,8 +112,7 @@ def effects(curves: pd.DataFrame, config: dict) -> pd.DataFrame:
             for name, weigh in WEIGHERS.items():
                 if not NEEDS[name] <= present:
                     continue
-                for row in weigh(at, epoch, specs):
-                    depth = re.search(r"at depth (\d+)", row.claim)
+                for case, row in weigh(at, epoch, specs):
                     rows.append(
                         {
                             "setting": setting,
@@ -95,7 +120,7 @@ def effects(curves: pd.DataFrame, config: dict) -> pd.DataFrame:
                             "steps": steps,
                             "key": row.key,
                             "claim": row.claim,
-                            "case": f"depth {depth.group(1)}" if depth else "",
+                            "case": case,
                             "effect": row.effect.value,
                             "se": row.effect.se,
                             "n": row.effect.n,
@@ -121,7 +146,7 @@ def _measured_rows(at: pd.DataFrame, epoch: int) -> list[tuple[str, scorecard.Ro
         sigma = values("yt_fig12", "sigma")
         sigma = sigma[(sigma.stage == "first") | (sigma.epoch == epoch)]
         if (sigma.stage == "last").any():
-            keep = {"yt_fig12.simplified_above", "yt_fig12.full_deep_above"}
+            keep = {"yt_fig12.simplified_above", "yt_fig12.full_deep_above", "yt_fig12.falls"}
             out += [(case, row) for row in scorecard.claims_fig12(sigma) if row.key in keep]
         norms = values("lw_appc", "absorbed_norm")
         norms = norms[norms.epoch <= epoch]
