@@ -10,11 +10,13 @@ import torch
 from plainres import figures
 from plainres.simulate import builders
 from plainres.simulate.residual_mlp import (
+    DEFAULTS,
     ResidualMLP,
     bayes_accuracy,
     gaussian_mixture,
     train_many,
     train_residual_mlp,
+    train_together,
     weight_norm,
 )
 
@@ -235,13 +237,61 @@ def test_bn_scale_init_uniform_draws_gamma_after_the_weights():
         ResidualMLP(bn_scale_init="zeros")
 
 
+def assert_records_close(a: dict, b: dict, rtol: float = 1e-12):
+    """Two records alike to rounding: runs batched differently sum in another order (BN's batch statistics)."""
+    for key in ("lambdas", "norms", "minibatch", "metrics"):
+        pd.testing.assert_frame_equal(a[key], b[key], check_exact=False, rtol=rtol, atol=0)
+
+
+def test_training_together_is_training_each_alone():
+    settings = [
+        {**DEFAULTS, **TINY, "seed": s, "data_seed": s, "lr": lr} for s, lr in ((0, 0.05), (1, 0.05), (0, 0.01))
+    ]
+    together = train_together(settings)
+    for s, record in zip(settings, together, strict=True):
+        assert_records_close(record, train_residual_mlp(**s))
+        assert record["summary"].trained_with.item() == 3 and record["summary"].lr.item() == s["lr"]
+    assert not together[0]["norms"].w_norm.equals(together[1]["norms"].w_norm)  # each seed its own data and init
+    assert not together[0]["norms"].w_norm.equals(together[2]["norms"].w_norm)  # and each lr its own path
+    with pytest.raises(ValueError, match="differ only in lr, seed, data_seed"):
+        train_together([settings[0], {**settings[1], "epochs": 3}])
+
+
+@pytest.mark.parametrize("batch_norm", [True, False])
+def test_training_is_torch_sgd_on_the_net(batch_norm):
+    """The batched step against the plain loop it stands for: ResidualMLP, torch.optim.SGD with momentum and
+    weight decay, the same data and minibatch order, weight norms and losses compared at every step."""
+    cfg = {**TINY, "batch_norm": batch_norm, "weight_decay": 1e-3, "seed": 2, "data_seed": 4, "epochs": 1}
+    record = train_residual_mlp(**cfg)
+    x, y, _ = gaussian_mixture(cfg["n_train"], cfg["dim"], cfg["classes"], cfg["separation"], cfg["data_seed"])
+    net = ResidualMLP(cfg["dim"], cfg["width"], cfg["blocks"], cfg["classes"], batch_norm, seed=cfg["seed"])
+    sgd = torch.optim.SGD(net.parameters(), lr=cfg["lr"], momentum=cfg["momentum"], weight_decay=cfg["weight_decay"])
+    losses, norms = [], [weight_norm(net)]
+    for batch in torch.randperm(cfg["n_train"], generator=torch.Generator().manual_seed(cfg["seed"] + 1)).split(50):
+        loss = torch.nn.functional.cross_entropy(net(x[batch]), y[batch])
+        sgd.zero_grad()
+        loss.backward()
+        sgd.step()
+        losses.append(loss.item())
+        norms.append(weight_norm(net))
+    assert record["minibatch"].loss.tolist() == pytest.approx(losses, rel=1e-13)
+    assert record["norms"].w_norm.tolist() == pytest.approx(norms, rel=1e-13)
+
+
 def test_train_many_in_processes_is_train_one_at_a_time():
     settings = [{**TINY, "epochs": 1, "seed": s, "data_seed": s} for s in (0, 1, 2)]
     in_processes, serial = train_many(settings, threads=2), train_many(settings, threads=1)
     for a, b in zip(in_processes, serial, strict=True):
-        for key in ("lambdas", "norms", "minibatch", "metrics"):
-            pd.testing.assert_frame_equal(a[key], b[key], check_exact=True)
+        assert_records_close(a, b)
+    assert [r["summary"].trained_with.item() for r in in_processes] == [2, 1, 2]  # seeds 0, 2 | 1 (two processes)
+    assert [r["summary"].trained_with.item() for r in serial] == [3, 3, 3]
     assert not in_processes[0]["norms"].w_norm.equals(in_processes[1]["norms"].w_norm)
+
+
+def test_train_many_trains_apart_what_differs_in_more_than_lr_and_seed():
+    records = train_many([{**TINY, "epochs": 1}, {**TINY, "epochs": 1, "batch_norm": False}], threads=1)
+    assert [r["summary"].trained_with.item() for r in records] == [1, 1]
+    assert len(records[0]["lambdas"]) and records[1]["lambdas"].empty
 
 
 # ---------------------------------------------------------------- the targets' runs
@@ -266,7 +316,7 @@ def test_the_seeds_start_at_the_offset_and_the_sweep_shares_the_first_seeds_run(
     assert list(seeds) == [5, 6, 7] and sorted(sweep) == [0.001, 0.05, 0.1] and lr == 0.05
     assert sweep[0.05] is seeds[5]  # trained once
     alone = train_residual_mlp(**SPEC["common"], lr=0.1, init_gain=1.0, data_seed=5, seed=5)
-    pd.testing.assert_frame_equal(sweep[0.1]["lambdas"], alone["lambdas"], check_exact=True)
+    assert_records_close(sweep[0.1], alone)  # trained with the others
     assert not seeds[5]["norms"].w_norm.equals(seeds[6]["norms"].w_norm)  # each seed its own data and init
 
 

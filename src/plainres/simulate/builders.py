@@ -41,20 +41,28 @@ def yt_fig13(spec: dict, threads: int = 1):
     return figures.fig13(table, worst, mc)
 
 
-def _mlp_records(spec: dict, batch_norm: bool, threads: int) -> tuple[dict, dict, float]:
+def mlp_settings(spec: dict, batch_norm: bool) -> dict[tuple[float, int], dict]:
     """LW App. C's residual MLP with (Fig 1(d)) or without (Fig 1(e)) BN, its `common` settings then the net's own:
     each of `seeds` seeds (seed_offset, …; a seed draws the data, the weights and the minibatch order) at the net's
-    lr, and the first seed at every lr of the net's `sweep`. Returns ({seed: record}, {lr: record}, lr); the first
-    seed's run at the chosen lr is trained once and read by both."""
+    lr, and the first seed at every lr of the net's `sweep`; by (lr, seed), the first seed's run at the chosen lr
+    once."""
     own = dict(spec["bn" if batch_norm else "no_bn"])
     lr, sweep = own.pop("lr"), own.pop("sweep")
     seeds = range(spec["seed_offset"], spec["seed_offset"] + spec["seeds"])
-    jobs = list(dict.fromkeys([(lr, s) for s in seeds] + [(x, seeds[0]) for x in sweep]))
-    settings = [
-        {**spec["common"], **own, "lr": x, "data_seed": s, "seed": s, "batch_norm": batch_norm} for x, s in jobs
-    ]
-    records = dict(zip(jobs, residual_mlp.train_many(settings, threads)))
-    return {s: records[lr, s] for s in seeds}, {x: records[x, seeds[0]] for x in sorted({*sweep, lr})}, lr
+    jobs = dict.fromkeys([(lr, s) for s in seeds] + [(x, seeds[0]) for x in sweep])
+    return {
+        (x, s): {**spec["common"], **own, "lr": x, "data_seed": s, "seed": s, "batch_norm": batch_norm} for x, s in jobs
+    }
+
+
+def _mlp_records(spec: dict, batch_norm: bool, threads: int) -> tuple[dict, dict, float]:
+    """The runs of `mlp_settings`, trained together (residual_mlp.train_many). Returns ({seed: record} at the net's
+    lr, {lr: record} of the first seed, lr); the first seed's run at the chosen lr is read by both."""
+    settings = mlp_settings(spec, batch_norm)
+    records = dict(zip(settings, residual_mlp.train_many(list(settings.values()), threads)))
+    lr = spec["bn" if batch_norm else "no_bn"]["lr"]
+    seeds = {s: r for (x, s), r in records.items() if x == lr}
+    return seeds, {x: r for (x, s), r in sorted(records.items()) if s == spec["seed_offset"]}, lr
 
 
 def lw_fig1_d(spec: dict, threads: int):

@@ -25,6 +25,7 @@ Conventions (the paper leaves them open):
 from __future__ import annotations
 
 import contextlib
+import inspect
 import math
 import pickle
 import subprocess
@@ -36,6 +37,7 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.func import stack_module_state
 from torch.nn.utils import skip_init
 
 
@@ -154,13 +156,6 @@ def weight_norm(model: ResidualMLP) -> float:
     return model.layer_norms().norm().item()
 
 
-@torch.no_grad()
-def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
-    """Mean cross entropy and accuracy on (x, y), in one batch (BN uses the set's own statistics)."""
-    logits = model(x)
-    return F.cross_entropy(logits, y).item(), (logits.argmax(1) == y).double().mean().item()
-
-
 @contextlib.contextmanager
 def torch_threads(threads: int | None):
     """Run the block with `threads` intra-op threads (None: as they are), restoring the previous number."""
@@ -204,9 +199,10 @@ def train_residual_mlp(
     The train set (seed `data_seed`) and a test set from the same means (seed `data_seed` + 1) are drawn once.
     Weights are initialised from `seed`, the minibatch order (a fresh permutation every epoch, the last
     partial batch kept) from its own generator seeded `seed` + 1, so nets with and without BN that share `seed`
-    see the same minibatch sequence. Iteration t counts SGD steps; t = 0 is the initialisation.
+    see the same minibatch sequence. Iteration t counts SGD steps; t = 0 is the initialisation. SGD is
+    torch.optim.SGD's (momentum buffer b ← μ·b + g + wd·w from b = g + wd·w, then w ← w − lr·b).
     `threads`: torch's intra-op threads while training (restored after; None leaves them). The net is tiny, so
-    one thread is fastest (more threads mostly wait on each other) and runs go in parallel, one per core.
+    one thread is fastest (more threads mostly wait on each other).
 
     Returns a dict of tidy frames:
       lambdas   iteration, epoch, layer (1..L), lambda, lambda_abs   every `record_every` steps (BN nets only)
@@ -216,116 +212,214 @@ def train_residual_mlp(
       summary   one row: the settings, the Bayes accuracies, the final metrics and wall seconds
     Iteration 0 and the last iteration are always recorded.
     """
-    if batch_norm and n_train % batch_size == 1:
-        raise ValueError(
-            f"n_train={n_train}, batch_size={batch_size}: a last minibatch of one sample cannot be batch-normalised"
-        )
     settings = {k: v for k, v in locals().items() if k != "threads"}
+    return train_together([settings], threads)[0]
+
+
+DEFAULTS = {
+    name: p.default for name, p in inspect.signature(train_residual_mlp).parameters.items() if name != "threads"
+}
+OWN = ("lr", "seed", "data_seed")  # what the runs trained together may differ in
+
+
+def train_together(settings: list[dict], threads: int | None = 1) -> list[dict[str, pd.DataFrame]]:
+    """train_residual_mlp(**s) for every s of `settings` (each complete: every key of DEFAULTS), which differ only
+    in OWN, trained as one batch: the runs' parameters stacked, one batched forward and backward a step, each run
+    on its own data and minibatches. A run's record is that of training it alone, to rounding (1e-15 relative
+    after 8,000 steps: docs/targets.md)."""
+    shared = {k: v for k, v in settings[0].items() if k not in OWN}
+    if any({k: v for k, v in s.items() if k not in OWN} != shared for s in settings):
+        raise ValueError(f"the MLPs trained together may differ only in {', '.join(OWN)}")
+    n, b, blocks, dtype = shared["n_train"], shared["batch_size"], shared["blocks"], shared["dtype"]
+    if shared["batch_norm"] and n % b == 1:
+        raise ValueError(f"n_train={n}, batch_size={b}: a last minibatch of one sample cannot be batch-normalised")
     start = time.perf_counter()
-    x, y, means = gaussian_mixture(n_train, dim, classes, separation, data_seed, components_per_class, dtype=dtype)
-    x_test, y_test, _ = gaussian_mixture(
-        n_test, dim, classes, separation, data_seed + 1, components_per_class, means=means, dtype=dtype
-    )
-    model = ResidualMLP(
-        dim,
-        width,
-        blocks,
-        classes,
-        batch_norm,
-        bn_shift,
-        init_gain=init_gain,
-        classifier_gain=classifier_gain,
-        bn_scale_init=bn_scale_init,
-        seed=seed,
-        dtype=dtype,
-    )
-    optimizer = torch.optim.SGD(
-        [p for p in model.parameters() if p.requires_grad], lr=lr, momentum=momentum, weight_decay=weight_decay
-    )
-    order = torch.Generator().manual_seed(seed + 1)
-    last = epochs * math.ceil(n_train / batch_size)
-    lambdas, norms, minibatch, metrics = [], [], [], []
+    k = len(settings)
+    lr = torch.tensor([s["lr"] for s in settings], dtype=dtype)
+    mixture = (shared["dim"], shared["classes"], shared["separation"])
+    sets = []
+    for s in settings:
+        x, y, means = gaussian_mixture(n, *mixture, s["data_seed"], shared["components_per_class"], dtype=dtype)
+        x_test, y_test, _ = gaussian_mixture(
+            shared["n_test"], *mixture, s["data_seed"] + 1, shared["components_per_class"], means=means, dtype=dtype
+        )
+        sets.append((x, y, x_test, y_test, means))
+    x, y, x_test, y_test = (torch.stack([t[i] for t in sets]) for i in range(4))
+    models = [
+        ResidualMLP(
+            shared["dim"],
+            shared["width"],
+            blocks,
+            shared["classes"],
+            shared["batch_norm"],
+            shared["bn_shift"],
+            init_gain=shared["init_gain"],
+            classifier_gain=shared["classifier_gain"],
+            bn_scale_init=shared["bn_scale_init"],
+            seed=s["seed"],
+            dtype=dtype,
+        )
+        for s in settings
+    ]
+    params, _ = stack_module_state(models)  # name → K × …; β stays untrained where each run's is
+    trained = {name: p for name, p in params.items() if p.requires_grad}
+    bn_eps = models[0].norms[0].eps if shared["batch_norm"] else None
+
+    def batched_logits(inputs: torch.Tensor) -> torch.Tensor:
+        """ResidualMLP.forward of the K nets at once, on K × B inputs: a batched matrix product per layer, and BN
+        over the K·width units side by side (each unit normalised over its own net's B samples)."""
+        h = inputs
+        for l in range(blocks):
+            a = F.relu(torch.bmm(h, params[f"layers.{l}.weight"].transpose(1, 2)))
+            if shared["batch_norm"]:
+                units = a.transpose(0, 1).reshape(a.shape[1], -1)  # B × (K·width)
+                gamma, beta = params[f"norms.{l}.weight"], params[f"norms.{l}.bias"]
+                units = F.batch_norm(units, None, None, gamma.flatten(), beta.flatten(), training=True, eps=bn_eps)
+                a = units.view(a.shape[1], k, -1).transpose(0, 1)
+            h = a if l == 0 else a + h
+        return torch.baddbmm(params["classifier.bias"][:, None, :], h, params["classifier.weight"].transpose(1, 2))
+
+    orders = [torch.Generator().manual_seed(s["seed"] + 1) for s in settings]
+    last = shared["epochs"] * math.ceil(n / b)
+    records = [{"lambdas": [], "norms": [], "minibatch": [], "metrics": []} for _ in settings]
+    momentum_buffers: dict[str, torch.Tensor] = {}
+
+    @torch.no_grad()
+    def evaluate(inputs, labels) -> tuple[list[float], list[float]]:
+        logits = batched_logits(inputs)  # BN: each set's own statistics
+        loss = F.cross_entropy(logits.flatten(0, 1), labels.flatten(), reduction="none").view(k, -1).mean(1)
+        return loss.tolist(), (logits.argmax(2) == labels).double().mean(1).tolist()
 
     def snapshot(t: int, epoch: int):
-        if t % record_every == 0 or t == last:
-            layer_norms = model.layer_norms()
-            norms.append(
-                {
-                    "iteration": t,
-                    "epoch": epoch,
-                    "w_norm": layer_norms.norm().item(),
-                    **{f"norm_{l + 1}": v for l, v in enumerate(layer_norms.tolist())},
-                }
+        if t % shared["record_every"] == 0 or t == last:
+            layer_norms = torch.stack(
+                [torch.linalg.vector_norm(params[f"layers.{l}.weight"].detach(), dim=(1, 2)) for l in range(blocks)], 1
             )
-            if batch_norm:
-                signed, absolute = model.lambdas()
-                for l, (s, a) in enumerate(zip(signed.tolist(), absolute.tolist())):
-                    lambdas.append({"iteration": t, "epoch": epoch, "layer": l + 1, "lambda": s, "lambda_abs": a})
-        if t % eval_every == 0 or t == last:
-            train_loss, train_acc = evaluate(model, x, y)
-            test_loss, test_acc = evaluate(model, x_test, y_test)
-            metrics.append(
-                {
-                    "iteration": t,
-                    "epoch": epoch,
-                    "train_loss": train_loss,
-                    "train_acc": train_acc,
-                    "test_loss": test_loss,
-                    "test_acc": test_acc,
-                }
-            )
+            for record, norms in zip(records, layer_norms):
+                record["norms"].append(
+                    {
+                        "iteration": t,
+                        "epoch": epoch,
+                        "w_norm": norms.norm().item(),
+                        **{f"norm_{l + 1}": v for l, v in enumerate(norms.tolist())},
+                    }
+                )
+            if shared["batch_norm"]:  # λ_l: the mean over units of the BN scale γ, signed and as |γ|
+                gammas = torch.stack([params[f"norms.{l}.weight"].detach() for l in range(blocks)], 1)  # K × L × width
+                for record, signed, absolute in zip(records, gammas.mean(2).tolist(), gammas.abs().mean(2).tolist()):
+                    record["lambdas"] += [
+                        {"iteration": t, "epoch": epoch, "layer": l + 1, "lambda": sl, "lambda_abs": al}
+                        for l, (sl, al) in enumerate(zip(signed, absolute))
+                    ]
+        if t % shared["eval_every"] == 0 or t == last:
+            train = evaluate(x, y)
+            test = evaluate(x_test, y_test)
+            for kk, record in enumerate(records):
+                record["metrics"].append(
+                    {
+                        "iteration": t,
+                        "epoch": epoch,
+                        "train_loss": train[0][kk],
+                        "train_acc": train[1][kk],
+                        "test_loss": test[0][kk],
+                        "test_acc": test[1][kk],
+                    }
+                )
+
+    def sgd_step():
+        """torch.optim.SGD's update (dampening 0, not Nesterov), each run at its own lr."""
+        with torch.no_grad():
+            for name, p in trained.items():
+                grad = p.grad if not shared["weight_decay"] else p.grad.add(p, alpha=shared["weight_decay"])
+                if shared["momentum"]:
+                    if name in momentum_buffers:
+                        grad = momentum_buffers[name].mul_(shared["momentum"]).add_(grad)
+                    else:
+                        grad = momentum_buffers.setdefault(name, grad.clone())
+                p.sub_(lr.view(k, *[1] * (p.dim() - 1)) * grad)
+                p.grad = None
+
+    def step_loss(batch: torch.Tensor) -> torch.Tensor:
+        """Each run's minibatch-mean cross entropy on its own minibatch (batch: K × B indices)."""
+        inputs = x.gather(1, batch[..., None].expand(-1, -1, x.shape[2]))
+        logits = batched_logits(inputs)
+        return F.cross_entropy(logits.flatten(0, 1), y.gather(1, batch).flatten(), reduction="none").view(k, -1).mean(1)
 
     with torch_threads(threads):
         t = 0
         snapshot(t, 0)
-        for epoch in range(1, epochs + 1):
-            for batch in torch.randperm(n_train, generator=order).split(batch_size):
-                loss = F.cross_entropy(model(x[batch]), y[batch])
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
+        for epoch in range(1, shared["epochs"] + 1):
+            permutations = torch.stack([torch.randperm(n, generator=g) for g in orders])
+            for batch in permutations.split(b, dim=1):
+                losses = step_loss(batch)
+                losses.sum().backward()  # each run's gradient is its own loss's: the others do not depend on it
+                sgd_step()
                 t += 1
-                minibatch.append({"iteration": t, "epoch": epoch, "loss": loss.item()})
+                for record, loss in zip(records, losses.tolist()):
+                    record["minibatch"].append({"iteration": t, "epoch": epoch, "loss": loss})
                 snapshot(t, epoch)
 
-    summary = {
-        **settings,
-        "dtype": str(dtype),
-        "iterations": last,
-        "bayes_train_acc": bayes_accuracy(x, y, means, classes),
-        "bayes_test_acc": bayes_accuracy(x_test, y_test, means, classes),
-        **{f"final_{k}": v for k, v in metrics[-1].items() if k not in ("iteration", "epoch")},
-        "wall_s": time.perf_counter() - start,
-    }
-    return {
-        "lambdas": pd.DataFrame(lambdas, columns=["iteration", "epoch", "layer", "lambda", "lambda_abs"]),
-        "norms": pd.DataFrame(norms),
-        "minibatch": pd.DataFrame(minibatch),
-        "metrics": pd.DataFrame(metrics),
-        "summary": pd.DataFrame([summary]),
-    }
+    wall = time.perf_counter() - start
+    out = []
+    for s, record, (xs, ys, xts, yts, means) in zip(settings, records, sets):
+        summary = {
+            **s,
+            "dtype": str(dtype),
+            "iterations": last,
+            "bayes_train_acc": bayes_accuracy(xs, ys, means, shared["classes"]),
+            "bayes_test_acc": bayes_accuracy(xts, yts, means, shared["classes"]),
+            **{f"final_{key}": v for key, v in record["metrics"][-1].items() if key not in ("iteration", "epoch")},
+            "wall_s": wall,
+            "trained_with": k,
+        }
+        out.append(
+            {
+                "lambdas": pd.DataFrame(
+                    record["lambdas"], columns=["iteration", "epoch", "layer", "lambda", "lambda_abs"]
+                ),
+                "norms": pd.DataFrame(record["norms"]),
+                "minibatch": pd.DataFrame(record["minibatch"]),
+                "metrics": pd.DataFrame(record["metrics"]),
+                "summary": pd.DataFrame([summary]),
+            }
+        )
+    return out
 
 
 def train_many(settings: list[dict], threads: int = 1) -> list[dict[str, pd.DataFrame]]:
-    """train_residual_mlp(**s) for each s of `settings`, in order: one at a time on one thread, or `threads` at a
-    time, each in a fresh Python process of one thread (the nets are tiny: runs, not threads, use the cores; a
-    fresh interpreter, as a forked one can hang on the caller's thread pools and a spawned one re-runs the calling
-    script). Each run depends only on its settings, so the records are the same either way."""
-    if threads <= 1 or len(settings) <= 1:
-        return [train_residual_mlp(**s, threads=1) for s in settings]
-    with ThreadPoolExecutor(max_workers=threads) as pool:
-        return list(pool.map(_train_in_a_process, settings))
+    """train_residual_mlp(**s) for each s of `settings` (missing keys at their defaults), in order. The runs that
+    differ only in lr, seed and data_seed train together (train_together), cut into `threads` batches that train
+    at once, each in a fresh Python process of one thread (the nets are tiny: batches, not threads, use the cores;
+    a fresh interpreter, as a forked one can hang on the caller's thread pools and a spawned one re-runs the
+    calling script). Each run depends only on its settings, so the records are the same either way."""
+    complete = [{**DEFAULTS, **s} for s in settings]
+    groups: dict[str, list[int]] = {}
+    for i, s in enumerate(complete):
+        groups.setdefault(repr(sorted((k, v) for k, v in s.items() if k not in OWN)), []).append(i)
+    parts = max(1, threads)
+    batches = [members[j::parts] for members in groups.values() for j in range(min(parts, len(members)))]
+    jobs = [[complete[i] for i in batch] for batch in batches]
+    if len(jobs) == 1 or threads <= 1:
+        results = [train_together(job, threads=1) for job in jobs]
+    else:
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            results = list(pool.map(_train_in_a_process, jobs))
+    records: list = [None] * len(settings)
+    for batch, result in zip(batches, results):
+        for i, record in zip(batch, result):
+            records[i] = record
+    return records
 
 
-def _train_in_a_process(settings: dict) -> dict[str, pd.DataFrame]:
-    """train_residual_mlp(**settings) in `python -m plainres.simulate.residual_mlp`, pickled in and out."""
+def _train_in_a_process(settings: list[dict]) -> list[dict[str, pd.DataFrame]]:
+    """train_together(settings) in `python -m plainres.simulate.residual_mlp`, pickled in and out."""
     done = subprocess.run(
         [sys.executable, "-m", __name__], input=pickle.dumps(settings), capture_output=True, check=False
     )
     if done.returncode:
-        raise RuntimeError(f"training the MLP with {settings} failed:\n{done.stderr.decode(errors='replace')}")
+        raise RuntimeError(f"training the MLPs {settings} failed:\n{done.stderr.decode(errors='replace')}")
     return pickle.loads(done.stdout)
 
 
-if __name__ == "__main__":  # one run for train_many: settings pickled on stdin, the record pickled to stdout
-    sys.stdout.buffer.write(pickle.dumps(train_residual_mlp(**pickle.load(sys.stdin.buffer), threads=1)))
+if __name__ == "__main__":  # one batch for train_many: settings pickled on stdin, the records pickled to stdout
+    sys.stdout.buffer.write(pickle.dumps(train_together(pickle.load(sys.stdin.buffer), threads=1)))
