@@ -19,7 +19,8 @@ Conventions (the paper leaves them open):
   γ ~ U(0, 1) (`"uniform"`, Lua Torch's nn.BatchNormalization default, the paper's era), drawn after the weights.
 - The mixture: one unit-covariance Gaussian per class by default, means N(0, separation²·I); the caption's
   "50 Gaussians" can be had as 5 components per class.
-- float64 by default; one intra-op thread (the net is tiny).
+- float64 by default; one intra-op thread (the net is tiny). The runs of a figure (seeds, lrs) train together as one
+  batched net (`train_together`), each as it would alone.
 """
 
 from __future__ import annotations
@@ -209,7 +210,8 @@ def train_residual_mlp(
       norms     iteration, epoch, w_norm, and norm_1..norm_L (‖W_l‖_F)   every `record_every` steps
       minibatch iteration, epoch, loss   the loss of the minibatch each step t ≥ 1 was taken on
       metrics   iteration, epoch, train_loss, train_acc, test_loss, test_acc   every `eval_every` steps
-      summary   one row: the settings, the Bayes accuracies, the final metrics and wall seconds
+      summary   one row: the settings, the Bayes accuracies, the final metrics, and the wall seconds and number
+                of runs (`trained_with`) of the batch it trained in (train_together)
     Iteration 0 and the last iteration are always recorded.
     """
     settings = {k: v for k, v in locals().items() if k != "threads"}
