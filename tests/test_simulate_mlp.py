@@ -259,8 +259,9 @@ def test_training_together_is_training_each_alone():
 
 @pytest.mark.parametrize("batch_norm", [True, False])
 def test_training_is_torch_sgd_on_the_net(batch_norm):
-    """The batched step against the plain loop it stands for: ResidualMLP, torch.optim.SGD with momentum and
-    weight decay, the same data and minibatch order, weight norms and losses compared at every step."""
+    """The batched step against the plain loop it stands for: ResidualMLP (its forward checked by hand above),
+    torch.optim.SGD with momentum and weight decay, the same data and minibatch order, weight norms and losses
+    compared at every step."""
     cfg = {**TINY, "batch_norm": batch_norm, "weight_decay": 1e-3, "seed": 2, "data_seed": 4, "epochs": 1}
     record = train_residual_mlp(**cfg)
     x, y, _ = gaussian_mixture(cfg["n_train"], cfg["dim"], cfg["classes"], cfg["separation"], cfg["data_seed"])

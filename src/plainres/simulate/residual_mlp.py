@@ -130,26 +130,55 @@ class ResidualMLP(nn.Module):
                 for bn in self.norms:
                     bn.weight.copy_(torch.rand(width, generator=g, dtype=torch.float64))
 
-    def features(self, x: torch.Tensor) -> torch.Tensor:
-        """N_L(x): layer 1 (no skip), then the residual blocks 2..L."""
-        for l, layer in enumerate(self.layers):
-            h = F.relu(layer(x))
-            if self.batch_norm:
-                h = self.norms[l](h)
-            x = h if l == 0 else h + x
-        return x
+    def stacked(self) -> dict[str, torch.Tensor]:
+        """Its parameters by name, each with a leading axis of one net (the form of `stacked_logits`)."""
+        return {name: p[None] for name, p in self.named_parameters()}
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.classifier(self.features(x))
+        eps = self.norms[0].eps if self.batch_norm else 0.0
+        return stacked_logits(self.stacked(), x[None], len(self.layers), self.batch_norm, eps)[0]
 
     def lambdas(self) -> tuple[torch.Tensor, torch.Tensor]:
         """λ_l, l = 1..L: the mean over units of the BN scale γ, signed and as |γ|."""
-        gammas = torch.stack([bn.weight.detach() for bn in self.norms])
-        return gammas.mean(1), gammas.abs().mean(1)
+        signed, absolute = stacked_lambdas(self.stacked(), len(self.layers))
+        return signed[0], absolute[0]
 
     def layer_norms(self) -> torch.Tensor:
         """‖W_l‖_F, l = 1..L."""
-        return torch.stack([layer.weight.detach().norm() for layer in self.layers])
+        return stacked_layer_norms(self.stacked(), len(self.layers))[0]
+
+
+def stacked_logits(
+    params: dict[str, torch.Tensor], inputs: torch.Tensor, blocks: int, batch_norm: bool, bn_eps: float
+) -> torch.Tensor:
+    """LW Eq. 22 for K nets at once: `params` by ResidualMLP's names, each K × …; inputs K × B × dim → K × B ×
+    classes. Layer 1 (no skip), then the residual blocks 2..L, a batched matrix product each; BN normalises the
+    K·width units side by side, each over its own net's B samples (no running statistics); then the classifier."""
+    k, b = inputs.shape[:2]
+    h = inputs
+    for l in range(blocks):
+        a = F.relu(torch.bmm(h, params[f"layers.{l}.weight"].transpose(1, 2)))
+        if batch_norm:
+            gamma, beta = params[f"norms.{l}.weight"], params[f"norms.{l}.bias"]
+            units = F.batch_norm(
+                a.transpose(0, 1).reshape(b, -1), None, None, gamma.flatten(), beta.flatten(), training=True, eps=bn_eps
+            )  # B × (K·width)
+            a = units.view(b, k, -1).transpose(0, 1)
+        h = a if l == 0 else a + h
+    return torch.baddbmm(params["classifier.bias"][:, None, :], h, params["classifier.weight"].transpose(1, 2))
+
+
+def stacked_lambdas(params: dict[str, torch.Tensor], blocks: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """λ_l of K nets (K × L): the mean over units of each BN scale γ, signed and as |γ|."""
+    gammas = torch.stack([params[f"norms.{l}.weight"].detach() for l in range(blocks)], 1)  # K × L × width
+    return gammas.mean(2), gammas.abs().mean(2)
+
+
+def stacked_layer_norms(params: dict[str, torch.Tensor], blocks: int) -> torch.Tensor:
+    """‖W_l‖_F of K nets (K × L)."""
+    return torch.stack(
+        [torch.linalg.vector_norm(params[f"layers.{l}.weight"].detach(), dim=(1, 2)) for l in range(blocks)], 1
+    )
 
 
 def weight_norm(model: ResidualMLP) -> float:
@@ -265,21 +294,10 @@ def train_together(settings: list[dict], threads: int | None = 1) -> list[dict[s
     ]
     params, _ = stack_module_state(models)  # name → K × …; β stays untrained where each run's is
     trained = {name: p for name, p in params.items() if p.requires_grad}
-    bn_eps = models[0].norms[0].eps if shared["batch_norm"] else None
+    bn_eps = models[0].norms[0].eps if shared["batch_norm"] else 0.0
 
     def batched_logits(inputs: torch.Tensor) -> torch.Tensor:
-        """ResidualMLP.forward of the K nets at once, on K × B inputs: a batched matrix product per layer, and BN
-        over the K·width units side by side (each unit normalised over its own net's B samples)."""
-        h = inputs
-        for l in range(blocks):
-            a = F.relu(torch.bmm(h, params[f"layers.{l}.weight"].transpose(1, 2)))
-            if shared["batch_norm"]:
-                units = a.transpose(0, 1).reshape(a.shape[1], -1)  # B × (K·width)
-                gamma, beta = params[f"norms.{l}.weight"], params[f"norms.{l}.bias"]
-                units = F.batch_norm(units, None, None, gamma.flatten(), beta.flatten(), training=True, eps=bn_eps)
-                a = units.view(a.shape[1], k, -1).transpose(0, 1)
-            h = a if l == 0 else a + h
-        return torch.baddbmm(params["classifier.bias"][:, None, :], h, params["classifier.weight"].transpose(1, 2))
+        return stacked_logits(params, inputs, blocks, shared["batch_norm"], bn_eps)
 
     orders = [torch.Generator().manual_seed(s["seed"] + 1) for s in settings]
     last = shared["epochs"] * math.ceil(n / b)
@@ -294,10 +312,7 @@ def train_together(settings: list[dict], threads: int | None = 1) -> list[dict[s
 
     def snapshot(t: int, epoch: int):
         if t % shared["record_every"] == 0 or t == last:
-            layer_norms = torch.stack(
-                [torch.linalg.vector_norm(params[f"layers.{l}.weight"].detach(), dim=(1, 2)) for l in range(blocks)], 1
-            )
-            for record, norms in zip(records, layer_norms):
+            for record, norms in zip(records, stacked_layer_norms(params, blocks)):
                 record["norms"].append(
                     {
                         "iteration": t,
@@ -306,12 +321,12 @@ def train_together(settings: list[dict], threads: int | None = 1) -> list[dict[s
                         **{f"norm_{l + 1}": v for l, v in enumerate(norms.tolist())},
                     }
                 )
-            if shared["batch_norm"]:  # λ_l: the mean over units of the BN scale γ, signed and as |γ|
-                gammas = torch.stack([params[f"norms.{l}.weight"].detach() for l in range(blocks)], 1)  # K × L × width
-                for record, signed, absolute in zip(records, gammas.mean(2).tolist(), gammas.abs().mean(2).tolist()):
+            if shared["batch_norm"]:
+                signed, absolute = stacked_lambdas(params, blocks)
+                for record, sk, ak in zip(records, signed.tolist(), absolute.tolist()):
                     record["lambdas"] += [
                         {"iteration": t, "epoch": epoch, "layer": l + 1, "lambda": sl, "lambda_abs": al}
-                        for l, (sl, al) in enumerate(zip(signed, absolute))
+                        for l, (sl, al) in enumerate(zip(sk, ak))
                     ]
         if t % shared["eval_every"] == 0 or t == last:
             train = evaluate(x, y)
